@@ -1,0 +1,77 @@
+import type { Message } from "@bufbuild/protobuf";
+
+/**
+ * The version a stream must be at for an append to go through. A number is the exact version
+ * (the count of events in the stream, 0 for an empty one).
+ */
+export type ExpectedVersion = bigint | "any" | "no_stream" | "stream_exists";
+
+/** Who and what caused an event; stored with it, never taken from a client's request body. */
+export interface EventMetadata {
+  readonly userId: string;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly traceparent?: string | undefined;
+}
+
+export interface StreamAppend {
+  readonly streamId: string;
+  /** The aggregate kind: "dispatch.order", "dispatch.route", "dispatch.project". */
+  readonly streamType: string;
+  readonly expectedVersion: ExpectedVersion;
+  /** Protobuf messages from the contracts; the message type name is the event type. */
+  readonly events: readonly Message[];
+}
+
+/** One command's effect, appended atomically to one or more streams. */
+export interface AppendRequest {
+  readonly organizationId: string;
+  readonly metadata: EventMetadata;
+  readonly appends: readonly StreamAppend[];
+  /** Stored with the command id: what a retry of the same command gets back. */
+  readonly result: Message;
+}
+
+export interface AppendResult {
+  /** The version each stream reached. */
+  readonly versions: ReadonlyMap<string, bigint>;
+  /** The highest global position written. */
+  readonly lastGlobalPosition: bigint;
+}
+
+export interface RecordedEvent<E extends Message = Message> {
+  readonly eventId: string;
+  readonly organizationId: string;
+  readonly streamId: string;
+  readonly streamType: string;
+  /** 1 for a stream's first event. */
+  readonly streamVersion: bigint;
+  /** Order in the whole log; readers never skip one that commits late. */
+  readonly globalPosition: bigint;
+  readonly type: string;
+  readonly data: E;
+  readonly metadata: EventMetadata;
+  readonly occurredAt: Date;
+}
+
+export interface StreamState {
+  /** 0 when the stream does not exist. */
+  readonly version: bigint;
+  readonly events: readonly RecordedEvent[];
+}
+
+export interface EventStore {
+  /** A stream's events of one organization: another organization's stream reads as empty. */
+  readStream(organizationId: string, streamId: string, options?: { fromVersion?: bigint }): Promise<StreamState>;
+  /**
+   * Appends in one round trip and one transaction. Throws RpcError CONFLICT (with a
+   * VersionConflict detail) when a stream is not at its expected version.
+   */
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** The result stored by an earlier command with this id in this organization, if any. */
+  commandResult(organizationId: string, commandId: string): Promise<Message | undefined>;
+  /** Events after a global position, in order, never past one whose transaction is still open. */
+  readAll(options: { after: bigint; limit: number }): Promise<readonly RecordedEvent[]>;
+  /** Resolves when something may have been appended since the call (in-process wake-up, or a poll interval). */
+  waitForAppend(signal: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export * from "./codec";
+export * from "./close-codes";
+export * from "./limits";

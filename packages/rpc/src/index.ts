@@ -1,0 +1,3 @@
+export { ErrorCode, RpcError, toRpcError } from "./error";
+export { Router, authorize, type CallContext, type Route, type ServiceImpl } from "./router";
+export type { Session } from "./session";
