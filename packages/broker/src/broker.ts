@@ -1,0 +1,44 @@
+import type { Publication, PresenceChange, StreamPosition } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+
+/** What a publisher hands the broker: a publication the broker has not yet given a position. */
+export type UnpositionedPublication = Omit<Publication, "offset" | "epoch">;
+
+/**
+ * Receives what the broker delivers on the channels its owner subscribed to. One listener per
+ * edge (not per socket): the edge fans out to its own sockets.
+ */
+export interface BrokerListener {
+  publication(channel: string, publication: Publication): void;
+  presence(channel: string, change: PresenceChange): void;
+}
+
+/** A channel's retained publications after a position, or the news that the gap cannot be filled. */
+export interface History {
+  /** The channel's position now: its latest offset and its epoch. */
+  readonly position: StreamPosition;
+  /**
+   * True when `publications` holds every publication after the requested position. False when
+   * that position is older than the retained history, ahead of the channel, or from another epoch.
+   */
+  readonly recovered: boolean;
+  readonly publications: readonly Publication[];
+}
+
+/**
+ * Channels with ordered, positioned publications. Channel names are opaque here: the sink gateway
+ * scopes them by organization before they reach the broker. In process today; Redis later.
+ */
+export interface Broker {
+  /**
+   * Gives the publication the channel's next offset (and its epoch), keeps it in the channel's
+   * bounded history, and delivers it to every subscribed listener.
+   */
+  publish(channel: string, publication: UnpositionedPublication): Promise<Publication>;
+  /** Delivers a presence change (join or leave) to the channel's listeners. Not kept in history. */
+  publishPresence(channel: string, change: PresenceChange): Promise<void>;
+  subscribe(channel: string, listener: BrokerListener): Promise<void>;
+  unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /** The publications after `since`, or just the current position when `since` is absent. */
+  history(channel: string, since?: StreamPosition): Promise<History>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export type { Broker, BrokerListener, History, UnpositionedPublication } from "./broker";
+export type { PresenceEntry, PresenceStore, PresenceUpdate } from "./presence-store";
+export { MemoryBroker, type MemoryBrokerOptions } from "./memory-broker";
+export { MemoryPresenceStore } from "./memory-presence-store";

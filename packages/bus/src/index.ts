@@ -1,0 +1,2 @@
+export type { CommandBus, CommandEnvelope } from "./command-bus";
+export { InProcessCommandBus } from "./in-process-command-bus";
