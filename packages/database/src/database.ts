@@ -1,0 +1,40 @@
+/** What a query gives back: the rows, typed by the caller. int8 and xid8 columns arrive as bigint. */
+export interface QueryResult<R> {
+  readonly rows: R[];
+}
+
+/** What a transaction and a database have in common: parameterized queries and raw SQL scripts. */
+export interface Queryable {
+  /** One statement, parameters bound as $1, $2, …; strings pass as text (cast in SQL: `$1::jsonb`). */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** One or more statements separated by semicolons, without parameters (migrations, DDL). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: DatabaseConfig["kind"];
+  /**
+   * Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws (and rethrows).
+   * Inside `fn`, use `tx` only: on PGlite the database itself waits until the transaction ends.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig =
+  /** Embedded PostgreSQL (WebAssembly, in process). In memory without `dataDir`. */
+  | { readonly kind: "pglite"; readonly dataDir?: string | undefined }
+  /**
+   * A PostgreSQL server. `schema`, when given, is created if missing and becomes every
+   * connection's search_path: tests and tenants of one server keep their tables apart.
+   */
+  | {
+      readonly kind: "postgres";
+      readonly url: string;
+      readonly schema?: string | undefined;
+      readonly maxConnections?: number | undefined;
+    };
+
+/** The type ids both drivers parse the same way: int8 and xid8 become bigint. */
+export const INT8_OID = 20;
+export const XID8_OID = 5069;

@@ -1,0 +1,73 @@
+import pg from "pg";
+import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
+
+const toBigInt = (value: string): bigint => BigInt(value);
+
+/** Per pool, not global: other users of `pg` in the process keep their own parsing. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID || oid === XID8_OID) return toBigInt;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A pool of connections to a PostgreSQL server; a transaction holds one of them until it ends. */
+export async function openPostgres(config: { url: string; schema?: string | undefined; maxConnections?: number | undefined }): Promise<Database> {
+  if (config.schema !== undefined) {
+    // Created on a connection of its own: the pool's connections need it in their search_path from the start.
+    const client = new pg.Client({ connectionString: config.url });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists ${quoteIdentifier(config.schema)}`);
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.maxConnections ?? 10,
+    types,
+    ...(config.schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(config.schema)}` }),
+  });
+  // An idle connection that the server drops must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const queryable = (target: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const result = await target.query(sql, params as unknown[]);
+      return { rows: result.rows as R[] };
+    },
+    async exec(sql: string): Promise<void> {
+      // Without parameters pg uses the simple protocol, which runs several statements.
+      await target.query(sql);
+    },
+  });
+  return {
+    kind: "postgres",
+    ...queryable(pool),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("begin");
+        const result = await fn(queryable(client));
+        await client.query("commit");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("rollback");
+        } catch (rollbackError) {
+          // A connection that cannot roll back is not given back to the pool.
+          broken = rollbackError as Error;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
