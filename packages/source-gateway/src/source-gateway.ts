@@ -1,0 +1,495 @@
+import { create, type Message } from "@bufbuild/protobuf";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import type { Broker, PresenceStore } from "@sluice/broker";
+import type { CommandBus } from "@sluice/bus";
+import { MethodKind, Role, roleAllows } from "@sluice/contracts";
+import {
+  ServerFrameSchema,
+  type Authenticate,
+  type Call,
+  type ClientFrame,
+  type Publication,
+  type ReplySchema,
+  type Subscribe,
+  type Unsubscribe,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import { CloseCode, PROTOBUF_SUBPROTOCOL, codecFor, type CloseReason, type FrameCodec } from "@sluice/protocol";
+import { ErrorCode, RpcError, authorize, toRpcError, type Router, type Session } from "@sluice/rpc";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
+import { hostname } from "node:os";
+import type { Duplex } from "node:stream";
+import { Registry } from "prom-client";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { isChannelName, scopeChannel } from "./channel-name";
+import { Connection, type Subscription } from "./connection";
+import { EncodedFrame, FanOut } from "./fan-out";
+import { defaultLimits, type GatewayLimits } from "./limits";
+import { GatewayMetrics } from "./metrics";
+
+/** The few logger methods the edge uses; pino (Fastify's logger) fits. */
+export interface GatewayLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+export interface SourceGatewayOptions {
+  readonly router: Router;
+  readonly commandBus: CommandBus;
+  readonly broker: Broker;
+  readonly presence: PresenceStore;
+  /** Establishes the session at upgrade from cookies or an Authorization header; throws when there is none. */
+  readonly authenticate: (headers: IncomingHttpHeaders) => Promise<Session>;
+  /** Verifies a fresh access token sent in band (Authenticate frame); throws when invalid. */
+  readonly verifyAccessToken: (token: string) => Promise<Session>;
+  readonly logger: GatewayLogger;
+  readonly metrics?: Registry;
+  readonly nodeId?: string;
+  /** The upgrade path. */
+  readonly path?: string;
+  readonly limits?: Partial<GatewayLimits>;
+}
+
+export interface DrainOptions {
+  /** Connections told to go per batch, so clients do not all reconnect to the next node at once. */
+  readonly batchSize?: number;
+  readonly batchIntervalMs?: number;
+}
+
+type ReplyOutcome = MessageInitShape<typeof ReplySchema>["outcome"];
+
+const EXPIRY_SWEEP_MS = 1000;
+
+/**
+ * The edge that holds the sockets: authenticates at upgrade, takes calls in (queries to the
+ * router, commands to the command bus), delivers publications and presence, and keeps every
+ * connection within its limits. One gateway per process; one heartbeat sweep for all sockets.
+ */
+export class SourceGateway {
+  readonly limits: GatewayLimits;
+  readonly nodeId: string;
+  readonly #options: SourceGatewayOptions;
+  readonly #path: string;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Map<WebSocket, Connection>();
+  readonly #metrics: GatewayMetrics;
+  readonly #fanOut: FanOut;
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #expirySweep: NodeJS.Timeout;
+  #draining = false;
+
+  constructor(options: SourceGatewayOptions) {
+    this.#options = options;
+    this.limits = { ...defaultLimits, ...options.limits };
+    this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
+    this.#path = options.path ?? "/ws";
+    this.#metrics = new GatewayMetrics(options.metrics ?? new Registry());
+    this.#fanOut = new FanOut(options.broker, (connection, data) => this.#write(connection, data), this.#metrics);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      // The protocol's own limit is checked per message (close 4004 with a Disconnect frame); this
+      // hard cap only stops the transport from buffering absurd messages (close 1009).
+      maxPayload: this.limits.maxFrameBytes * 4,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => [...offered].find((p) => codecFor(p) !== undefined) ?? false,
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), this.limits.pingIntervalMs);
+    this.#heartbeat.unref();
+    this.#expirySweep = setInterval(() => this.#closeExpired(), Math.min(EXPIRY_SWEEP_MS, this.limits.pingIntervalMs));
+    this.#expirySweep.unref();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Takes over the HTTP server's upgrades on the gateway's path. */
+  attach(server: Server): void {
+    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(request, socket, head).catch((error: unknown) => {
+        this.#options.logger.error({ err: error }, "websocket upgrade failed");
+        refuse(socket, 500, "Internal Server Error");
+      });
+    });
+  }
+
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", ignore);
+    const path = (request.url ?? "/").split("?")[0];
+    if (path !== this.#path) return refuse(socket, 404, "Not Found");
+    if (this.#draining) return refuse(socket, 503, "Service Unavailable");
+    const offered = (request.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (offered.length > 0 && !offered.some((p) => codecFor(p))) return refuse(socket, 400, "Bad Request");
+    let session: Session;
+    try {
+      session = await this.#options.authenticate(request.headers);
+    } catch {
+      return refuse(socket, 401, "Unauthorized");
+    }
+    if (session.expiresAt <= Date.now()) return refuse(socket, 401, "Unauthorized");
+    if (socket.destroyed) return;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, session));
+  }
+
+  /**
+   * Stops taking new sockets and tells the open ones to go (Disconnect SHUTDOWN, reconnect
+   * elsewhere) in batches. Resolves when all are closed.
+   */
+  async drain(options: DrainOptions = {}): Promise<void> {
+    this.#draining = true;
+    const batchSize = options.batchSize ?? 500;
+    const interval = options.batchIntervalMs ?? 50;
+    let batch = 0;
+    for (const connection of [...this.#connections.values()]) {
+      this.#close(connection, CloseCode.SHUTDOWN);
+      if (++batch % batchSize === 0) await delay(interval);
+    }
+    const giveUpAt = Date.now() + 5000;
+    while (this.#connections.size > 0 && Date.now() < giveUpAt) await delay(20);
+    for (const socket of this.#connections.keys()) socket.terminate();
+  }
+
+  async close(): Promise<void> {
+    if (!this.#draining) await this.drain({ batchSize: Number.MAX_SAFE_INTEGER });
+    clearInterval(this.#heartbeat);
+    clearInterval(this.#expirySweep);
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #accept(socket: WebSocket, session: Session): void {
+    const codec = codecFor(socket.protocol || PROTOBUF_SUBPROTOCOL)!;
+    const connection = new Connection(socket, codec, randomUUID(), session, this.limits.callBurst);
+    this.#connections.set(socket, connection);
+    this.#metrics.connections.inc();
+    socket.on("message", this.#onMessage);
+    socket.on("close", this.#onClose);
+    socket.on("error", ignore);
+    this.#send(connection, {
+      kind: {
+        case: "connected",
+        value: {
+          clientId: connection.clientId,
+          userId: session.userId,
+          organizationId: session.organizationId,
+          pingIntervalMs: this.limits.pingIntervalMs,
+          maxFrameBytes: this.limits.maxFrameBytes,
+          nodeId: this.nodeId,
+          sessionExpiresAt: BigInt(session.expiresAt),
+        },
+      },
+    });
+  }
+
+  // Shared by every socket (ws calls listeners with `this` as the socket): no closure per connection.
+  readonly #onMessage = (() => {
+    const gateway = this;
+    return function (this: WebSocket, data: RawData, isBinary: boolean) {
+      gateway.#receive(this, data, isBinary);
+    };
+  })();
+
+  readonly #onClose = (() => {
+    const gateway = this;
+    return function (this: WebSocket) {
+      gateway.#closed(this);
+    };
+  })();
+
+  #receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    const connection = this.#connections.get(socket);
+    if (!connection || connection.closing) return;
+    connection.lastSeenAt = Date.now();
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (bytes.length > this.limits.maxFrameBytes) {
+      return this.#close(connection, CloseCode.PROTOCOL_VIOLATION, `frame of ${bytes.length} bytes exceeds ${this.limits.maxFrameBytes}`);
+    }
+    let frame: ClientFrame;
+    try {
+      frame = connection.codec.decodeClient(connection.codec.binary || isBinary ? bytes : bytes.toString("utf8"));
+    } catch {
+      return this.#close(connection, CloseCode.PROTOCOL_VIOLATION, `undecodable ${connection.codec.subprotocol} frame`);
+    }
+    switch (frame.kind.case) {
+      case "call":
+        return void this.#call(connection, frame.kind.value);
+      case "subscribe":
+        return void this.#subscribe(connection, frame.kind.value);
+      case "unsubscribe":
+        return void this.#unsubscribe(connection, frame.kind.value);
+      case "authenticate":
+        return void this.#authenticate(connection, frame.kind.value);
+      case "ping":
+        return this.#send(connection, { kind: { case: "pong", value: {} } });
+      case "pong":
+        return;
+      default:
+        return this.#close(connection, CloseCode.PROTOCOL_VIOLATION, "frame of no known kind");
+    }
+  }
+
+  async #call(connection: Connection, call: Call): Promise<void> {
+    const started = performance.now();
+    const route = this.#options.router.route(call.method);
+    const methodLabel = route ? route.name : "unknown";
+    const answer = (outcome: ReplyOutcome, label: string) => {
+      this.#reply(connection, call.id, outcome);
+      this.#metrics.calls.inc({ method: methodLabel, outcome: label });
+    };
+    const fail = (error: RpcError) => answer({ case: "error", value: error.toMessage() }, ErrorCode[error.code] ?? "UNKNOWN");
+
+    const calls = (connection.calls ??= new Map());
+    if (calls.has(call.id)) {
+      return fail(new RpcError(ErrorCode.DUPLICATE_CALL_ID, `call ${call.id} is already in flight on this connection`));
+    }
+    if (calls.size >= this.limits.maxCallsInFlight || !connection.takeCallToken(Date.now(), this.limits.callsPerSecond, this.limits.callBurst)) {
+      return fail(new RpcError(ErrorCode.RATE_LIMITED, "too many calls: slow down", { retriable: true }));
+    }
+    if (!route) return fail(new RpcError(ErrorCode.UNKNOWN_METHOD, `${call.method} is not a method of this server`));
+    const inputType = route.method.input;
+    let request: Message | undefined;
+    try {
+      request = call.request ? anyUnpack(call.request, inputType) : undefined;
+    } catch {
+      request = undefined;
+    }
+    if (!request) {
+      const got = call.request?.typeUrl.split("/").pop() || "nothing";
+      return fail(new RpcError(ErrorCode.INVALID_ARGUMENT, `${route.name} takes ${inputType.typeName}, got ${got}`));
+    }
+
+    const controller = new AbortController();
+    calls.set(call.id, controller);
+    const session = connection.session;
+    const commandId = call.idempotencyKey || randomUUID();
+    const context = {
+      session,
+      commandId,
+      correlationId: randomUUID(),
+      traceparent: call.traceparent || undefined,
+      signal: controller.signal,
+    };
+    const isCommand = route.policy.kind === MethodKind.COMMAND;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new RpcError(ErrorCode.TIMEOUT, `${route.name} took longer than ${this.limits.callTimeoutMs} ms`, { retriable: true }));
+      }, this.limits.callTimeoutMs);
+    });
+    try {
+      const running = isCommand
+        ? (authorize(route, session), this.#options.commandBus.send({ method: route.name, request, ...context }, controller.signal))
+        : this.#options.router.invoke(route, request, context);
+      const result = await Promise.race([running, timeout]);
+      answer({ case: "result", value: anyPack(route.method.output, result) }, "ok");
+    } catch (error) {
+      if (!(error instanceof RpcError)) {
+        this.#options.logger.error({ err: error, method: route.name, commandId }, "call failed unexpectedly");
+      }
+      fail(toRpcError(error));
+    } finally {
+      clearTimeout(timer);
+      calls.delete(call.id);
+      this.#metrics.callSeconds.observe({ kind: isCommand ? "command" : "query" }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #subscribe(connection: Connection, subscribe: Subscribe): Promise<void> {
+    const { id, channel } = subscribe;
+    const subscriptions = (connection.subscriptions ??= new Map());
+    const refuse = (error: RpcError) => this.#reply(connection, id, { case: "error", value: error.toMessage() });
+    if (!isChannelName(channel)) {
+      return refuse(
+        RpcError.invalidArgument([
+          { field: "channel", rule: "channel.name", message: "must be org, project:<uuid> or route:<uuid>" },
+        ]),
+      );
+    }
+    if (!roleAllows(connection.session.role, Role.VIEWER)) {
+      return refuse(new RpcError(ErrorCode.PERMISSION_DENIED, "your role may not subscribe"));
+    }
+    if (subscriptions.has(channel)) return refuse(new RpcError(ErrorCode.ALREADY_EXISTS, `already subscribed to ${channel}`));
+    if (subscriptions.size >= this.limits.maxSubscriptions) {
+      return refuse(new RpcError(ErrorCode.RATE_LIMITED, `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
+    }
+
+    const scoped = scopeChannel(connection.session.organizationId, channel);
+    // Subscribed to the broker before reading history, buffering meanwhile: nothing published in
+    // between can fall into the gap.
+    const subscription: Subscription = { scoped, presence: subscribe.presence, pending: [] };
+    subscriptions.set(channel, subscription);
+    this.#metrics.subscriptions.inc();
+    try {
+      await this.#fanOut.add(scoped, connection);
+      const history = await this.#options.broker.history(scoped, subscribe.since);
+      let joined;
+      if (subscription.presence) {
+        const update = await this.#options.presence.add(scoped, {
+          clientId: connection.clientId,
+          userId: connection.session.userId,
+          displayName: connection.session.displayName,
+        });
+        if (update.changed) joined = update.member;
+      }
+      if (connection.closing || subscriptions.get(channel) !== subscription) {
+        // Unsubscribed or closed while recovering: the leave path already ran, undo what it could not see.
+        if (subscription.presence) await this.#options.presence.remove(scoped, connection.clientId);
+        return;
+      }
+      const members = subscription.presence ? await this.#options.presence.members(scoped) : [];
+      const last = history.position.offset;
+      this.#reply(connection, id, {
+        case: "subscribed",
+        value: {
+          channel,
+          position: history.position,
+          recovered: history.recovered,
+          publications: [...history.publications],
+          presence: members,
+        },
+      });
+      const pending = subscription.pending ?? [];
+      subscription.pending = undefined;
+      for (const publication of pending) {
+        if (publication.offset > last) this.#sendPublication(connection, publication);
+      }
+      if (joined) {
+        await this.#options.broker.publishPresence(scoped, { $typeName: "sluice.v1.PresenceChange", channel, member: joined, joined: true });
+      }
+    } catch (error) {
+      this.#options.logger.error({ err: error, channel: scoped }, "subscribe failed");
+      if (subscriptions.get(channel) === subscription) await this.#leave(connection, channel, subscription);
+      refuse(new RpcError(ErrorCode.UNAVAILABLE, `could not subscribe to ${channel}`, { retriable: true }));
+    }
+  }
+
+  async #unsubscribe(connection: Connection, unsubscribe: Unsubscribe): Promise<void> {
+    const subscription = connection.subscriptions?.get(unsubscribe.channel);
+    if (subscription) await this.#leave(connection, unsubscribe.channel, subscription);
+    this.#reply(connection, unsubscribe.id, { case: "unsubscribed", value: { channel: unsubscribe.channel } });
+  }
+
+  async #leave(connection: Connection, channel: string, subscription: Subscription): Promise<void> {
+    connection.subscriptions?.delete(channel);
+    this.#metrics.subscriptions.dec();
+    try {
+      await this.#fanOut.remove(subscription.scoped, connection);
+      if (!subscription.presence) return;
+      const update = await this.#options.presence.remove(subscription.scoped, connection.clientId);
+      if (update?.changed) {
+        await this.#options.broker.publishPresence(subscription.scoped, {
+          $typeName: "sluice.v1.PresenceChange",
+          channel,
+          member: update.member,
+          joined: false,
+        });
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error, channel: subscription.scoped }, "leaving a channel failed");
+    }
+  }
+
+  async #authenticate(connection: Connection, frame: Authenticate): Promise<void> {
+    let session: Session;
+    try {
+      session = await this.#options.verifyAccessToken(frame.token);
+    } catch {
+      const error = new RpcError(ErrorCode.UNAUTHENTICATED, "the token is not valid");
+      return this.#reply(connection, frame.id, { case: "error", value: error.toMessage() });
+    }
+    if (session.userId !== connection.session.userId || session.organizationId !== connection.session.organizationId) {
+      const error = new RpcError(ErrorCode.PERMISSION_DENIED, "the token belongs to another user or organization");
+      return this.#reply(connection, frame.id, { case: "error", value: error.toMessage() });
+    }
+    connection.session = session;
+    this.#reply(connection, frame.id, { case: "authenticated", value: { sessionExpiresAt: BigInt(session.expiresAt) } });
+  }
+
+  #closed(socket: WebSocket): void {
+    const connection = this.#connections.get(socket);
+    if (!connection) return;
+    connection.closing = true;
+    this.#connections.delete(socket);
+    this.#metrics.connections.dec();
+    for (const controller of connection.calls?.values() ?? []) controller.abort();
+    for (const [channel, subscription] of connection.subscriptions ?? []) void this.#leave(connection, channel, subscription);
+  }
+
+  /** Every ping interval: ping everyone, and close who has been silent for two. */
+  #beat(): void {
+    const silentSince = Date.now() - 2 * this.limits.pingIntervalMs;
+    const ping = new EncodedFrame(create(ServerFrameSchema, { kind: { case: "ping", value: {} } }));
+    for (const connection of this.#connections.values()) {
+      if (connection.closing) continue;
+      if (connection.lastSeenAt < silentSince) this.#close(connection, CloseCode.IDLE_TIMEOUT);
+      else this.#write(connection, ping.for(connection.codec));
+    }
+  }
+
+  #closeExpired(): void {
+    const now = Date.now();
+    for (const connection of this.#connections.values()) {
+      if (!connection.closing && connection.session.expiresAt <= now) {
+        this.#close(connection, CloseCode.UNAUTHENTICATED, "the session expired");
+      }
+    }
+  }
+
+  #reply(connection: Connection, id: number, outcome: ReplyOutcome): void {
+    this.#send(connection, { kind: { case: "reply", value: { id, outcome } } });
+  }
+
+  #sendPublication(connection: Connection, publication: Publication): void {
+    this.#send(connection, { kind: { case: "publication", value: publication } });
+    this.#metrics.publicationsDelivered.inc();
+  }
+
+  #send(connection: Connection, frame: MessageInitShape<typeof ServerFrameSchema>): void {
+    if (connection.closing) return;
+    this.#write(connection, connection.codec.encodeServer(create(ServerFrameSchema, frame)));
+  }
+
+  #write(connection: Connection, data: Uint8Array | string): void {
+    const socket = connection.socket;
+    if (connection.closing || socket.readyState !== WebSocket.OPEN) return;
+    const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    if (socket.bufferedAmount + size > this.limits.maxBufferedBytes) {
+      this.#metrics.sendQueueDrops.inc();
+      return this.#close(connection, CloseCode.SLOW_CONSUMER);
+    }
+    socket.send(data, { binary: connection.codec.binary });
+  }
+
+  /** Says why in a Disconnect frame, then closes with the same code. */
+  #close(connection: Connection, reason: CloseReason, detail?: string): void {
+    if (connection.closing) return;
+    const text = detail ?? reason.reason;
+    this.#send(connection, { kind: { case: "disconnect", value: { code: reason.code, reason: text, reconnect: reason.reconnect } } });
+    connection.closing = true;
+    this.#metrics.closes.inc({ code: String(reason.code) });
+    if (reason.code === CloseCode.PROTOCOL_VIOLATION.code) {
+      this.#options.logger.info({ clientId: connection.clientId, userId: connection.session.userId, detail: text }, "protocol violation");
+    }
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    connection.socket.close(reason.code, reason.reason);
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  if (!socket.destroyed) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function ignore(): void {}
