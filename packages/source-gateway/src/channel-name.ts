@@ -5,11 +5,3 @@ const CHANNEL = new RegExp(`^(org|project:${UUID}|route:${UUID})$`, "i");
 export function isChannelName(channel: string): boolean {
   return CHANNEL.test(channel);
 }
-
-/**
- * The broker's name for a client's channel. Clients never name the organization: it comes from
- * the session, so no subscription can reach another organization's channel.
- */
-export function scopeChannel(organizationId: string, channel: string): string {
-  return `${organizationId}/${channel}`;
-}

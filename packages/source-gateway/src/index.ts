@@ -1,3 +1,3 @@
 export { SourceGateway, type DrainOptions, type GatewayLogger, type SourceGatewayOptions } from "./source-gateway";
 export { defaultLimits, type GatewayLimits } from "./limits";
-export { isChannelName, scopeChannel } from "./channel-name";
+export { isChannelName } from "./channel-name";

@@ -1,6 +1,6 @@
 import { create, type Message } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
-import type { Broker, PresenceStore } from "@sluice/broker";
+import { organizationChannel, type Broker, type PresenceStore } from "@sluice/broker";
 import type { CommandBus } from "@sluice/bus";
 import { MethodKind, Role, roleAllows } from "@sluice/contracts";
 import {
@@ -22,7 +22,7 @@ import { hostname } from "node:os";
 import type { Duplex } from "node:stream";
 import { Registry } from "prom-client";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import { isChannelName, scopeChannel } from "./channel-name";
+import { isChannelName } from "./channel-name";
 import { Connection, type Subscription } from "./connection";
 import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
@@ -320,7 +320,7 @@ export class SourceGateway {
       return refuse(new RpcError(ErrorCode.RATE_LIMITED, `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
     }
 
-    const scoped = scopeChannel(connection.session.organizationId, channel);
+    const scoped = organizationChannel(connection.session.organizationId, channel);
     // Subscribed to the broker before reading history, buffering meanwhile: nothing published in
     // between can fall into the gap.
     const subscription: Subscription = { scoped, presence: subscribe.presence, pending: [] };

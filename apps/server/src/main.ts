@@ -1,0 +1,38 @@
+// `npm start`: the embedded shape in one process.
+import { ConfigError, loadConfig } from "./config";
+import { startServer } from "./server";
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Sluice cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const server = await startServer(config);
+console.log(`
+Dispatch is running at ${server.url}
+
+Sign in with ana@acme.test or ben@acme.test, password "dispatch"
+(vera@acme.test is a viewer; gina@globex.test belongs to another organization).
+`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: draining connections and stopping`);
+  try {
+    await server.close();
+    process.exit(0);
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
+};
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

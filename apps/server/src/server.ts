@@ -1,0 +1,153 @@
+import fastifyStatic from "@fastify/static";
+import { MemoryBroker, MemoryPresenceStore } from "@sluice/broker";
+import { InProcessCommandBus } from "@sluice/bus";
+import { migrate, openDatabase } from "@sluice/database";
+import { createDispatchModule, seedDemoDispatch } from "@sluice/dispatch";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { createEventStore, startProjection } from "@sluice/event-store";
+import { createIdentity, type DemoSeed } from "@sluice/identity";
+import { Router } from "@sluice/rpc";
+import { startSinkGateway } from "@sluice/sink-gateway";
+import { SourceGateway } from "@sluice/source-gateway";
+import Fastify from "fastify";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import type { ServerConfig } from "./config";
+
+export interface RunningServer {
+  /** Where the server listens, e.g. http://localhost:8080 (the WebSocket is at `${url}/ws`). */
+  readonly url: string;
+  readonly port: number;
+  /** What the first start seeded: demo organizations and users. */
+  readonly demo: DemoSeed | undefined;
+  /**
+   * Drains the sockets (Disconnect SHUTDOWN in batches), stops the consumers and closes the
+   * database. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+/**
+ * The embedded shape in one process: PGlite, the Dispatch bounded context with its projections,
+ * in-process command bus and broker, sink and source gateways, identity, the SPA and operations
+ * endpoints on one port.
+ */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const app = Fastify({ logger: { level: config.logLevel }, forceCloseConnections: true });
+  const log = app.log;
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log.error({ err: error }, "shutdown step failed");
+      }
+    }
+  };
+
+  try {
+    const db = await openDatabase({ kind: "pglite", dataDir: config.dataDir });
+    cleanups.push(() => db.close());
+    const store = await createEventStore(db);
+
+    const identity = await createIdentity({ db, dataDir: config.dataDir, hashCost: config.hashCost });
+    const dispatch = createDispatchModule({ db, store });
+    await migrate(db, dispatch.migrations);
+
+    const router = new Router()
+      .service(DispatchCommandService, dispatch.commands)
+      .service(DispatchQueryService, dispatch.queries);
+    const commandBus = new InProcessCommandBus(router);
+    cleanups.push(() => commandBus.close());
+
+    for (const projection of dispatch.projections) {
+      const running = await startProjection(db, store, projection);
+      cleanups.push(() => running.stop());
+    }
+
+    const broker = new MemoryBroker();
+    cleanups.push(() => broker.close());
+    const presence = new MemoryPresenceStore();
+    const sink = await startSinkGateway({ db, store, broker, channelsOf: (event) => dispatch.channelsOf(event) });
+    cleanups.push(() => sink.stop());
+
+    let demo: DemoSeed | undefined;
+    if (config.seedDemo ?? true) {
+      demo = await identity.seedDemo();
+      await seedDemoDispatch({ store, organizationId: demo.organizations.acme, userId: firstUser(demo) });
+    }
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const gateway = new SourceGateway({
+      router,
+      commandBus,
+      broker,
+      presence,
+      authenticate: (headers) => identity.authenticate(headers),
+      verifyAccessToken: (token) => identity.verifyAccessToken(token),
+      logger: log,
+      metrics,
+      limits: config.gatewayLimits,
+    });
+    gateway.attach(app.server);
+    // Sockets go first, so no call is still running when the consumers and the database stop.
+    cleanups.push(() => gateway.close());
+    cleanups.push(() => app.close());
+
+    let ready = false;
+    app.get("/healthz", async () => ({ status: "ok" }));
+    app.get("/readyz", async (_request, reply) => {
+      if (!ready) return reply.code(503).send({ status: "starting or draining" });
+      return { status: "ready", connections: gateway.connectionCount };
+    });
+    app.get("/metrics", async (_request, reply) => {
+      reply.type(metrics.contentType);
+      return metrics.metrics();
+    });
+    await app.register(identity.plugin);
+
+    const webDist = config.webDist ?? defaultWebDist;
+    if (existsSync(webDist)) {
+      await app.register(fastifyStatic, { root: webDist, wildcard: false });
+      // The SPA routes in the browser: any other GET that wants a page gets index.html.
+      app.setNotFoundHandler((request, reply) => {
+        const wantsPage = request.method === "GET" && (request.headers.accept ?? "").includes("text/html");
+        if (wantsPage) return reply.sendFile("index.html");
+        return reply.code(404).send({ error: "not found" });
+      });
+    }
+
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+    ready = true;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${shownHost}:${port}`,
+      port,
+      demo,
+      close() {
+        ready = false;
+        closing ??= cleanUp();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+function firstUser(demo: DemoSeed): string {
+  const userId = demo.users["ana@acme.test"];
+  if (!userId) throw new Error("the demo seed has no ana@acme.test");
+  return userId;
+}

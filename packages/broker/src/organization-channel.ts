@@ -1,0 +1,7 @@
+/**
+ * The broker's name for a channel of one organization. The edge scopes a client's subscription
+ * the same way from the session, so both sides meet without the client ever naming the organization.
+ */
+export function organizationChannel(organizationId: string, channel: string): string {
+  return `${organizationId}/${channel}`;
+}
