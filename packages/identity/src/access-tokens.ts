@@ -1,0 +1,94 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Role } from "@sluice/contracts";
+import { ErrorCode, RpcError } from "@sluice/rpc";
+import { roleFromName, roleName } from "./roles";
+import type { SigningKey } from "./signing-key";
+
+export const tokenAudience = "sluice";
+export const tokenIssuer = "sluice";
+
+/** What an access token says, before the session it names has been checked. */
+export interface AccessTokenClaims {
+  readonly userId: string;
+  readonly organizationId: string;
+  readonly role: Role;
+  readonly displayName: string;
+  readonly sessionId: string;
+  /** Unix milliseconds, whole seconds (JWT `exp` × 1000). */
+  readonly expiresAt: number;
+}
+
+export function unauthenticated(message: string): RpcError {
+  return new RpcError(ErrorCode.UNAUTHENTICATED, message);
+}
+
+/** Signs and checks JWT access tokens: EdDSA or ES256, aud and iss "sluice", short-lived. */
+export class AccessTokens {
+  readonly #key: SigningKey;
+  readonly #ttlSeconds: number;
+  readonly #now: () => number;
+
+  constructor(key: SigningKey, ttlSeconds: number, now: () => number) {
+    this.#key = key;
+    this.#ttlSeconds = ttlSeconds;
+    this.#now = now;
+  }
+
+  /** The expiry a token issued now gets, in Unix milliseconds (whole seconds). */
+  nextExpiry(): number {
+    return (Math.floor(this.#now() / 1000) + this.#ttlSeconds) * 1000;
+  }
+
+  sign(claims: AccessTokenClaims): Promise<string> {
+    return new SignJWT({
+      org: claims.organizationId,
+      role: roleName(claims.role),
+      name: claims.displayName,
+      sid: claims.sessionId,
+    })
+      .setProtectedHeader({ alg: this.#key.algorithm, kid: this.#key.keyId, typ: "JWT" })
+      .setSubject(claims.userId)
+      .setAudience(tokenAudience)
+      .setIssuer(tokenIssuer)
+      .setIssuedAt(Math.floor(this.#now() / 1000))
+      .setExpirationTime(Math.floor(claims.expiresAt / 1000))
+      .sign(this.#key.privateKey);
+  }
+
+  /** Signature, algorithm, audience, issuer, expiry and claim shapes; throws UNAUTHENTICATED. */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.#key.publicKey, {
+        algorithms: [this.#key.algorithm],
+        audience: tokenAudience,
+        issuer: tokenIssuer,
+        currentDate: new Date(this.#now()),
+        requiredClaims: ["sub", "exp"],
+      }));
+    } catch (error) {
+      throw unauthenticated(describeFailure(error));
+    }
+    const { sub, org, role, name, sid, exp } = payload;
+    const parsedRole = typeof role === "string" ? roleFromName(role) : undefined;
+    if (
+      typeof sub !== "string" ||
+      typeof org !== "string" ||
+      typeof name !== "string" ||
+      typeof sid !== "string" ||
+      typeof exp !== "number" ||
+      parsedRole === undefined
+    ) {
+      throw unauthenticated("access token lacks the claims of a Sluice session");
+    }
+    return { userId: sub, organizationId: org, role: parsedRole, displayName: name, sessionId: sid, expiresAt: exp * 1000 };
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "access token expired: sign in again";
+  if (error instanceof errors.JWTClaimValidationFailed) return `access token rejected: ${error.claim} does not match`;
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "access token signature is not valid";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "access token is signed with an algorithm Sluice does not accept";
+  return "access token is malformed";
+}
