@@ -39,6 +39,16 @@ export interface AppendResult {
   readonly lastGlobalPosition: bigint;
 }
 
+/**
+ * A place in the global log. Readers see the log ordered by the appending transaction's id, then
+ * by global position, and only up to the oldest transaction still open: an append that started
+ * earlier but commits later can then never land behind a place a reader has already passed.
+ */
+export interface LogPosition {
+  readonly transactionId: bigint;
+  readonly globalPosition: bigint;
+}
+
 export interface RecordedEvent<E extends Message = Message> {
   readonly eventId: string;
   readonly organizationId: string;
@@ -48,6 +58,8 @@ export interface RecordedEvent<E extends Message = Message> {
   readonly streamVersion: bigint;
   /** Order in the whole log; readers never skip one that commits late. */
   readonly globalPosition: bigint;
+  /** The appending transaction: with globalPosition, this event's LogPosition. */
+  readonly transactionId: bigint;
   readonly type: string;
   readonly data: E;
   readonly metadata: EventMetadata;
@@ -70,8 +82,11 @@ export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>;
   /** The result stored by an earlier command with this id in this organization, if any. */
   commandResult(organizationId: string, commandId: string): Promise<Message | undefined>;
-  /** Events after a global position, in order, never past one whose transaction is still open. */
-  readAll(options: { after: bigint; limit: number }): Promise<readonly RecordedEvent[]>;
+  /**
+   * Events after a place in the log (`startOfLog` for all), in log order, never past one whose
+   * transaction is still open. The last event read is the next `after`.
+   */
+  readAll(options: { after: LogPosition; limit: number }): Promise<readonly RecordedEvent[]>;
   /** Resolves when something may have been appended since the call (in-process wake-up, or a poll interval). */
   waitForAppend(signal: AbortSignal): Promise<void>;
 }

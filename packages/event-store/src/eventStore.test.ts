@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { isMessage } from "@bufbuild/protobuf";
+import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import { VersionConflictSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
+import { openDatabase, type Database } from "@sluice/database";
+import { testBackends } from "@sluice/database/testing";
+import { ErrorCode, RpcError } from "@sluice/rpc";
+import { CommandAlreadyHandled } from "./errors";
+import { createEventStore, startOfLog } from "./eventStore";
+import { accepted, metadata, newId, orderCreated, orderEdited } from "./testing/fixtures";
+import type { EventStore, ExpectedVersion, LogPosition, RecordedEvent } from "./types";
+
+async function readEverything(store: EventStore, after: LogPosition = startOfLog): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  for (;;) {
+    const batch = await store.readAll({ after, limit: 50 });
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    const last = batch.at(-1)!;
+    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+  }
+}
+
+for (const backend of await testBackends()) {
+  describe(`event store on ${backend.name}`, { skip: backend.skip }, () => {
+    // One database for the suite (PGlite takes seconds to start); each test uses its own ids.
+    let db: Database;
+    let store: EventStore;
+    before(async () => {
+      db = await backend.open();
+      store = await createEventStore(db);
+    });
+    after(() => db?.close());
+
+    const appendTo = (organizationId: string, streamId: string, expectedVersion: ExpectedVersion, count = 1) =>
+      store.append({
+        organizationId,
+        metadata: metadata(),
+        appends: [
+          {
+            streamId,
+            streamType: "dispatch.order",
+            expectedVersion,
+            events: Array.from({ length: count }, (_, i) => orderEdited(streamId, `v${i}`)),
+          },
+        ],
+        result: accepted(streamId),
+      });
+
+    test("append then readStream round-trips the Protobuf events and their metadata", async () => {
+      const org = newId();
+      const orderId = newId();
+      const meta = metadata();
+      const result = await store.append({
+        organizationId: org,
+        metadata: meta,
+        appends: [
+          {
+            streamId: orderId,
+            streamType: "dispatch.order",
+            expectedVersion: "no_stream",
+            events: [orderCreated(orderId), orderEdited(orderId, "Globex")],
+          },
+        ],
+        result: accepted(orderId, 2n),
+      });
+      assert.equal(result.versions.get(orderId), 2n);
+
+      const stream = await store.readStream(org, orderId);
+      assert.equal(stream.version, 2n);
+      assert.deepEqual(stream.events.map((e) => [e.streamVersion, e.type]), [
+        [1n, "dispatch.v1.OrderCreated"],
+        [2n, "dispatch.v1.OrderEdited"],
+      ]);
+      const first = stream.events[0]!;
+      assert.ok(isMessage(first.data, OrderCreatedSchema));
+      assert.equal(first.data.weightKg, 12.5);
+      assert.deepEqual(first.metadata, meta);
+      assert.equal(first.streamType, "dispatch.order");
+      assert.equal(first.organizationId, org);
+      assert.match(first.eventId, /^[0-9a-f-]{36}$/);
+      assert.ok(first.occurredAt instanceof Date);
+      assert.equal(stream.events[1]!.globalPosition, result.lastGlobalPosition);
+
+      const later = await store.readStream(org, orderId, { fromVersion: 1n });
+      assert.equal(later.version, 2n);
+      assert.deepEqual(later.events.map((e) => e.streamVersion), [2n]);
+      const none = await store.readStream(org, orderId, { fromVersion: 2n });
+      assert.deepEqual([none.version, none.events.length], [2n, 0]);
+    });
+
+    test("a missing stream reads as empty at version 0", async () => {
+      assert.deepEqual(await store.readStream(newId(), newId()), { version: 0n, events: [] });
+    });
+
+    test("every expected-version variant accepts the right version and refuses the others", async () => {
+      const org = newId();
+      const cases: [ExpectedVersion, bigint | "missing", boolean][] = [
+        ["any", "missing", true],
+        ["any", 2n, true],
+        ["no_stream", "missing", true],
+        ["no_stream", 1n, false],
+        ["stream_exists", "missing", false],
+        ["stream_exists", 1n, true],
+        [0n, "missing", true],
+        [2n, 2n, true],
+        [1n, 2n, false],
+        [3n, 2n, false],
+      ];
+      for (const [expected, existing, accepts] of cases) {
+        const streamId = newId();
+        if (existing !== "missing") await appendTo(org, streamId, "any", Number(existing));
+        const attempt = appendTo(org, streamId, expected);
+        const label = `${expected} on ${existing}`;
+        if (accepts) await assert.doesNotReject(attempt, label);
+        else await assert.rejects(attempt, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT, label);
+        const version = (await store.readStream(org, streamId)).version;
+        const before = existing === "missing" ? 0n : existing;
+        assert.equal(version, accepts ? before + 1n : before, label);
+      }
+    });
+
+    test("a conflict is an RpcError CONFLICT with a VersionConflict detail", async () => {
+      const org = newId();
+      const streamId = newId();
+      await appendTo(org, streamId, "no_stream", 3);
+      const error = await appendTo(org, streamId, 1n).then(
+        () => assert.fail("expected a conflict"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof RpcError);
+      assert.equal(error.code, ErrorCode.CONFLICT);
+      assert.equal(error.retriable, true);
+      const detail = error.details[0];
+      assert.ok(detail && isMessage(detail, VersionConflictSchema));
+      assert.deepEqual([detail.streamId, detail.expectedVersion, detail.actualVersion], [streamId, "1", 3n]);
+    });
+
+    test("one append is atomic across streams: a conflict on one writes nothing to any", async () => {
+      const org = newId();
+      const [a, b] = [newId(), newId()];
+      await appendTo(org, b, "no_stream");
+      const commandId = newId();
+      await assert.rejects(
+        store.append({
+          organizationId: org,
+          metadata: metadata(commandId),
+          appends: [
+            { streamId: a, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(a)] },
+            { streamId: b, streamType: "dispatch.order", expectedVersion: 5n, events: [orderEdited(b, "x")] },
+          ],
+          result: accepted(),
+        }),
+        (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT,
+      );
+      assert.deepEqual(await store.readStream(org, a), { version: 0n, events: [] });
+      assert.equal((await store.readStream(org, b)).version, 1n);
+      assert.equal(await store.commandResult(org, commandId), undefined, "a refused command stores no result");
+
+      const ok = await store.append({
+        organizationId: org,
+        metadata: metadata(commandId),
+        appends: [
+          { streamId: a, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(a)] },
+          { streamId: b, streamType: "dispatch.order", expectedVersion: 1n, events: [orderEdited(b, "x")] },
+        ],
+        result: accepted(),
+      });
+      assert.deepEqual([...ok.versions].sort(), [[a, 1n], [b, 2n]].sort());
+    });
+
+    test("a command id is handled once per organization: a retry appends nothing and finds the stored result", async () => {
+      const org = newId();
+      const streamId = newId();
+      const commandId = newId();
+      const request = {
+        organizationId: org,
+        metadata: metadata(commandId),
+        appends: [
+          { streamId, streamType: "dispatch.order", expectedVersion: "any" as const, events: [orderCreated(streamId)] },
+        ],
+        result: accepted(streamId, 1n),
+      };
+      await store.append(request);
+      await assert.rejects(store.append(request), (e: unknown) => e instanceof CommandAlreadyHandled && e.commandId === commandId);
+      assert.equal((await store.readStream(org, streamId)).version, 1n);
+      assert.deepEqual(await store.commandResult(org, commandId), accepted(streamId, 1n));
+      // The same command id in another organization is another command.
+      assert.equal(await store.commandResult(newId(), commandId), undefined);
+      const other = newId();
+      await store.append({ ...request, organizationId: other, appends: [{ ...request.appends[0]!, streamId: newId() }] });
+    });
+
+    test("concurrent retries of one command: exactly one appends", async () => {
+      const org = newId();
+      const streamId = newId();
+      const request = {
+        organizationId: org,
+        metadata: metadata(),
+        appends: [{ streamId, streamType: "dispatch.order", expectedVersion: "any" as const, events: [orderCreated(streamId)] }],
+        result: accepted(streamId, 1n),
+      };
+      const outcomes = await Promise.allSettled([store.append(request), store.append(request), store.append(request)]);
+      assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+      for (const o of outcomes) if (o.status === "rejected") assert.ok(o.reason instanceof CommandAlreadyHandled);
+      assert.equal((await store.readStream(org, streamId)).version, 1n);
+    });
+
+    test("another organization's stream reads as empty and cannot be appended to", async () => {
+      const [mine, theirs] = [newId(), newId()];
+      const streamId = newId();
+      await appendTo(mine, streamId, "no_stream", 2);
+      assert.deepEqual(await store.readStream(theirs, streamId), { version: 0n, events: [] });
+      await assert.rejects(appendTo(theirs, streamId, "any"), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS);
+      assert.equal((await store.readStream(mine, streamId)).version, 2n);
+    });
+
+    test("readAll returns the log in append order, in batches, each event once", async () => {
+      const org = newId();
+      const head = await readEverything(store);
+      const [a, b] = [newId(), newId()];
+      await store.append({
+        organizationId: org,
+        metadata: metadata(),
+        appends: [
+          { streamId: a, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(a, "a1"), orderEdited(a, "a2")] },
+          { streamId: b, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(b, "b1")] },
+        ],
+        result: accepted(),
+      });
+      await appendTo(org, a, 2n, 2);
+      const last = head.at(-1);
+      const after = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : startOfLog;
+      const mineOnly = (await readEverything(store, after)).filter((e) => e.organizationId === org);
+      assert.deepEqual(mineOnly.map((e) => [e.streamId, e.streamVersion]), [
+        [a, 1n],
+        [a, 2n],
+        [b, 1n],
+        [a, 3n],
+        [a, 4n],
+      ]);
+      const positions = mineOnly.map((e) => e.globalPosition);
+      assert.deepEqual(positions, [...positions].sort((x, y) => (x < y ? -1 : 1)));
+      // Batches of one see the same sequence.
+      let cursor: LogPosition = after;
+      const oneByOne: bigint[] = [];
+      for (let batch = await store.readAll({ after: cursor, limit: 1 }); batch.length > 0; batch = await store.readAll({ after: cursor, limit: 1 })) {
+        const event = batch[0]!;
+        if (event.organizationId === org) oneByOne.push(event.globalPosition);
+        cursor = { transactionId: event.transactionId, globalPosition: event.globalPosition };
+      }
+      assert.deepEqual(oneByOne, positions);
+    });
+
+    test("waitForAppend wakes on an append in this process, and on abort", async () => {
+      const controller = new AbortController();
+      const woken = store.waitForAppend(controller.signal);
+      await appendTo(newId(), newId(), "any");
+      await woken;
+      controller.abort();
+      await store.waitForAppend(controller.signal);
+    });
+  });
+}
+
+test("idempotency survives closing and reopening a PGlite data dir", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-es-"));
+  try {
+    const org = newId();
+    const streamId = newId();
+    const commandId = newId();
+    const request = {
+      organizationId: org,
+      metadata: metadata(commandId),
+      appends: [{ streamId, streamType: "dispatch.order", expectedVersion: "no_stream" as const, events: [orderCreated(streamId)] }],
+      result: accepted(streamId, 1n),
+    };
+    const first = await openDatabase({ kind: "pglite", dataDir: dir });
+    await (await createEventStore(first)).append(request);
+    await first.close();
+
+    const second = await openDatabase({ kind: "pglite", dataDir: dir });
+    try {
+      const store = await createEventStore(second);
+      await assert.rejects(store.append(request), CommandAlreadyHandled);
+      assert.deepEqual(await store.commandResult(org, commandId), accepted(streamId, 1n));
+      assert.equal((await store.readStream(org, streamId)).version, 1n);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
