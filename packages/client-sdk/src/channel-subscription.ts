@@ -1,0 +1,128 @@
+import { create } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { registry } from "@sluice/contracts";
+import {
+  StreamPositionSchema,
+  type PresenceChange,
+  type PresenceMember,
+  type Publication as PublicationFrame,
+  type StreamPosition as StreamPositionFrame,
+  type Subscribed,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import { ChannelCursor } from "./channel-cursor";
+import type { SubscribeOptions } from "./types";
+
+/**
+ * One channel as the client holds it: the listeners on it, where it stands, who is present.
+ * The socket may come and go; this object survives reconnects and decides, for each
+ * Subscribed and Publication frame, what reaches the listeners and in which order.
+ */
+export class ChannelSubscription {
+  readonly channel: string;
+  readonly listeners = new Set<SubscribeOptions>();
+  /** The id of the Subscribe frame awaiting its reply; undefined when none is in flight. */
+  pendingId: number | undefined;
+  /** True between a confirmed Subscribe and the socket ending. */
+  live = false;
+  #cursor = new ChannelCursor();
+  #recovering = false;
+  /** Live publications that arrived before the Subscribed reply: delivered after the recovered ones. */
+  #held: PublicationFrame[] = [];
+  readonly #members = new Map<string, PresenceMember>();
+  readonly #onError: (error: unknown) => void;
+
+  constructor(channel: string, onError: (error: unknown) => void) {
+    this.channel = channel;
+    this.#onError = onError;
+  }
+
+  get presence(): boolean {
+    for (const listener of this.listeners) if (listener.presence) return true;
+    return false;
+  }
+
+  get members(): PresenceMember[] {
+    return [...this.#members.values()];
+  }
+
+  /** The `since` of the next Subscribe: present once the channel delivered or confirmed anything. */
+  since(): StreamPositionFrame | undefined {
+    const position = this.#cursor.position;
+    return position && create(StreamPositionSchema, { offset: position.offset, epoch: position.epoch });
+  }
+
+  /** A Subscribe frame with this id is on its way. */
+  subscribing(id: number): void {
+    this.pendingId = id;
+    this.live = false;
+    this.#recovering = this.#cursor.position !== undefined;
+    this.#held = [];
+  }
+
+  /** The socket ended: the next socket must subscribe again. */
+  dropped(): void {
+    this.pendingId = undefined;
+    this.live = false;
+    this.#held = [];
+  }
+
+  confirmed(subscribed: Subscribed): void {
+    this.pendingId = undefined;
+    this.live = true;
+    const recovered = this.#recovering && subscribed.recovered;
+    const position = subscribed.position ?? create(StreamPositionSchema);
+    if (!recovered) this.#cursor = new ChannelCursor({ offset: position.offset, epoch: position.epoch });
+    this.#members.clear();
+    for (const member of subscribed.presence) this.#members.set(member.userId, member);
+    const info = { channel: this.channel, recovered, presence: this.members };
+    for (const listener of this.listeners) this.#guard(() => listener.onSubscribed?.(info));
+    if (recovered) for (const publication of subscribed.publications) this.#deliver(publication);
+    this.#cursor.settle({ offset: position.offset, epoch: position.epoch });
+    const held = this.#held;
+    this.#held = [];
+    for (const publication of held) this.#deliver(publication);
+  }
+
+  /** A late listener on a channel already live: it has state to load, like a first subscriber. */
+  greet(listener: SubscribeOptions): void {
+    if (this.live) this.#guard(() => listener.onSubscribed?.({ channel: this.channel, recovered: false, presence: this.members }));
+  }
+
+  publication(frame: PublicationFrame): void {
+    if (this.pendingId !== undefined) this.#held.push(frame);
+    else if (this.live) this.#deliver(frame);
+  }
+
+  presenceChange(change: PresenceChange): void {
+    const member = change.member;
+    if (!member) return;
+    if (change.joined) this.#members.set(member.userId, member);
+    else this.#members.delete(member.userId);
+    const event = { channel: this.channel, member, joined: change.joined };
+    for (const listener of this.listeners) if (listener.presence) this.#guard(() => listener.onPresence?.(event));
+  }
+
+  refused(error: Error): void {
+    this.pendingId = undefined;
+    this.live = false;
+    for (const listener of this.listeners) this.#guard(() => listener.onError?.(error));
+    this.listeners.clear();
+  }
+
+  #deliver(frame: PublicationFrame): void {
+    if (!this.#cursor.advance(frame.offset, frame.epoch)) return;
+    // An event type this build of the contracts does not know: its position still counts.
+    const event = frame.event && anyUnpack(frame.event, registry);
+    if (!event) return;
+    const publication = { channel: this.channel, offset: frame.offset, epoch: frame.epoch, event, metadata: frame.metadata };
+    for (const listener of [...this.listeners]) this.#guard(() => listener.onPublication(publication));
+  }
+
+  #guard(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+}
