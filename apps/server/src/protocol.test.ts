@@ -1,0 +1,150 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
+import { CreateOrderRequestSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { ListProjectsRequestSchema, ProjectListSchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { ClientFrameSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import { ErrorCode, FieldViolationsSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
+import { CloseCode, DEFAULT_MAX_FRAME_BYTES, JSON_SUBPROTOCOL } from "@sluice/protocol";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { WebSocket } from "ws";
+import type { RunningServer } from "./server";
+import { RawClient, signIn, testServer } from "./test-support";
+
+const CREATE_ORDER = "dispatch.v1.DispatchCommandService/CreateOrder";
+const LIST_PROJECTS = "dispatch.v1.DispatchQueryService/ListProjects";
+
+describe("the wire protocol on /ws", () => {
+  let server: RunningServer;
+  let token: string;
+  let healthy: RawClient;
+
+  before(async () => {
+    server = await testServer();
+    token = await signIn(server.url, "ana@acme.test");
+    healthy = await RawClient.connect(server.url, token);
+  });
+
+  after(async () => {
+    // The healthy socket kept working through every violation of its neighbours.
+    const projects = await healthy.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    assert.ok(projects.projects.length >= 1);
+    await healthy.close();
+    await server.close();
+  });
+
+  test("refuses an upgrade without a session with HTTP 401", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`${server.url.replace("http", "ws")}/ws`, "sluice.v1.proto");
+      socket.on("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on("open", () => reject(new Error("upgraded without a session")));
+      socket.on("error", () => {});
+    });
+    assert.equal(status, 401);
+  });
+
+  test("sends Connected first, naming the user and organization from the session", async () => {
+    const client = await RawClient.connect(server.url, token);
+    const first = await client.next("connected");
+    assert.equal(client.frames.length, 0);
+    assert.ok(first.userId && first.organizationId && first.clientId);
+    assert.equal(first.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+    assert.ok(first.sessionExpiresAt > BigInt(Date.now()));
+    await client.close();
+  });
+
+  for (const [name, bytes] of [
+    ["garbage bytes", new Uint8Array([0xff, 0xff, 0xff, 0xff])],
+    [
+      "a truncated protobuf frame",
+      toBinary(
+        ClientFrameSchema,
+        create(ClientFrameSchema, {
+          kind: { case: "call", value: { id: 1, method: LIST_PROJECTS, request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)) } },
+        }),
+      ).slice(0, -5),
+    ],
+    ["an oversized frame", new Uint8Array(DEFAULT_MAX_FRAME_BYTES + 1)],
+    ["an empty frame of no known kind", new Uint8Array(0)],
+  ] as const) {
+    test(`closes the socket with PROTOCOL_VIOLATION on ${name}, after a Disconnect frame`, async () => {
+      const client = await RawClient.connect(server.url, token);
+      await client.next("connected");
+      client.sendRaw(bytes);
+      const disconnect = await client.next("disconnect");
+      assert.equal(disconnect.code, CloseCode.PROTOCOL_VIOLATION.code);
+      assert.equal(disconnect.reconnect, false);
+      assert.equal((await client.closed).code, CloseCode.PROTOCOL_VIOLATION.code);
+    });
+  }
+
+  test("answers an unknown method with UNKNOWN_METHOD", async () => {
+    const reply = await healthy.call("dispatch.v1.DispatchCommandService/LaunchRocket", ListProjectsRequestSchema, {});
+    assert.equal(reply.outcome.case, "error");
+    assert.equal(reply.outcome.value?.$typeName === "sluice.v1.Error" && reply.outcome.value.code, ErrorCode.UNKNOWN_METHOD);
+  });
+
+  test("answers a request of the wrong message type with INVALID_ARGUMENT", async () => {
+    const reply = await healthy.call(CREATE_ORDER, ListProjectsRequestSchema, {});
+    assert.equal(reply.outcome.case, "error");
+    assert.equal(reply.outcome.case === "error" && reply.outcome.value.code, ErrorCode.INVALID_ARGUMENT);
+  });
+
+  test("answers a request breaking its validation rules with INVALID_ARGUMENT and field violations", async () => {
+    const reply = await healthy.call(CREATE_ORDER, CreateOrderRequestSchema, {
+      projectId: "not-a-uuid",
+      consignee: "",
+      address: "Main St 1",
+      weightKg: -1,
+    });
+    assert.equal(reply.outcome.case, "error");
+    if (reply.outcome.case !== "error") return;
+    assert.equal(reply.outcome.value.code, ErrorCode.INVALID_ARGUMENT);
+    const violations = anyUnpack(reply.outcome.value.details[0]!, FieldViolationsSchema);
+    const fields = violations?.violations.map((v) => v.field).sort();
+    assert.deepEqual(fields, ["consignee", "project_id", "weight_kg"]);
+  });
+
+  test("answers a call id already in flight with DUPLICATE_CALL_ID, and the first call still gets its reply", async () => {
+    const client = await RawClient.connect(server.url, token);
+    const frame = { kind: { case: "call" as const, value: { id: 7, method: LIST_PROJECTS, request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)) } } };
+    client.send(frame);
+    client.send(frame);
+    const replies = [await client.next("reply"), await client.next("reply")];
+    assert.deepEqual(replies.map((r) => r.outcome.case).sort(), ["error", "result"]);
+    const error = replies.find((r) => r.outcome.case === "error")!;
+    assert.equal(error.outcome.case === "error" && error.outcome.value.code, ErrorCode.DUPLICATE_CALL_ID);
+    await client.close();
+  });
+
+  test("refuses a command to a viewer with PERMISSION_DENIED", async () => {
+    const viewer = await RawClient.connect(server.url, await signIn(server.url, "vera@acme.test"));
+    const reply = await viewer.call(CREATE_ORDER, CreateOrderRequestSchema, {
+      projectId: "00000000-0000-4000-8000-000000000000",
+      consignee: "Someone",
+      address: "Main St 1",
+      weightKg: 10,
+    });
+    assert.equal(reply.outcome.case === "error" && reply.outcome.value.code, ErrorCode.PERMISSION_DENIED);
+    await viewer.close();
+  });
+
+  test("refuses a subscription to a channel name outside the protocol", async () => {
+    const id = healthy.id();
+    healthy.send({ kind: { case: "subscribe", value: { id, channel: "someone-else/org" } } });
+    const reply = await healthy.next("reply", (r) => r.id === id);
+    assert.equal(reply.outcome.case === "error" && reply.outcome.value.code, ErrorCode.INVALID_ARGUMENT);
+  });
+
+  test("speaks the JSON mapping on sluice.v1.json, and answers Ping with Pong", async () => {
+    const client = await RawClient.connect(server.url, token, JSON_SUBPROTOCOL);
+    assert.equal(client.socket.protocol, JSON_SUBPROTOCOL);
+    await client.next("connected");
+    client.sendRaw(JSON.stringify({ ping: {} }));
+    await client.next("pong");
+    const projects = await client.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    assert.ok(projects.projects.length >= 1);
+    client.sendRaw("{ not json");
+    assert.equal((await client.closed).code, CloseCode.PROTOCOL_VIOLATION.code);
+  });
+});
