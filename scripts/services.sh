@@ -19,7 +19,8 @@ fail() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-apt_updated=false
+# .ci/run sets SLUICE_APT_UPDATED=true after its own apt-get update, so it runs once.
+apt_updated=${SLUICE_APT_UPDATED:-false}
 apt_install() {
   is_root || fail "$* missing; run this script as root to install it (apt-get install -y $*)"
   if [ "$apt_updated" = false ]; then
