@@ -1,8 +1,10 @@
 // Helpers shared by this package's tests: fold events into states, and match typed errors.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { isMessage } from "@bufbuild/protobuf";
 import { ErrorCode, RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
-import { RpcError } from "@sluice/rpc";
+import { Role } from "@sluice/contracts";
+import { RpcError, type CallContext } from "@sluice/rpc";
 import type { DispatchEvent } from "./events";
 
 export function fold<S>(evolve: (state: S, event: DispatchEvent) => S, initial: S, events: readonly DispatchEvent[]): S {
@@ -41,3 +43,21 @@ export function assertThrowsCode(run: () => unknown, code: ErrorCode): void {
 }
 
 export const typesOf = (events: readonly DispatchEvent[]): string[] => events.map((event) => event.$typeName.slice("dispatch.v1.".length));
+
+/** A call context as the gateway builds it for a dispatcher of `organizationId`. */
+export function callContext(organizationId: string, options: { commandId?: string; userId?: string } = {}): CallContext {
+  return {
+    session: {
+      sessionId: randomUUID(),
+      userId: options.userId ?? "user-ana",
+      displayName: "Ana",
+      organizationId,
+      role: Role.DISPATCHER,
+      expiresAt: Date.now() + 60_000,
+    },
+    commandId: options.commandId ?? randomUUID(),
+    correlationId: randomUUID(),
+    traceparent: undefined,
+    signal: new AbortController().signal,
+  };
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import {
+  CommandAcceptedSchema,
+  CreateOrderResponseSchema,
+  CreateProjectResponseSchema,
+  CreateRouteResponseSchema,
+  type CommandAccepted,
+  type DispatchCommandService,
+} from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import type { EventStore } from "@sluice/event-store";
+import type { ServiceImpl } from "@sluice/rpc";
+import { orderAggregate, projectAggregate, routeAggregate } from "../aggregates";
+import type { DispatchEvent } from "../events";
+import { cancelOrder, createOrder, editOrder, type OrderState } from "../order/order";
+import { createProject } from "../project/project";
+import {
+  assignOrder,
+  completeRoute,
+  createRoute,
+  dispatchRoute,
+  existingRoute,
+  reorderStops,
+  unassignOrder,
+  type RouteState,
+} from "../route/route";
+import { assertExpectedVersion } from "../rules";
+import { orderStreamId, projectStreamId, routeStreamId } from "../streams";
+import { handleDispatchCommand, type Decision, type Load } from "./commandHandling";
+
+function accepted(versions: ReadonlyMap<string, bigint>): CommandAccepted {
+  return create(CommandAcceptedSchema, {
+    versions: [...versions].map(([streamId, version]) => ({ streamId, version })),
+  });
+}
+
+const acceptedDecision = (events: readonly DispatchEvent[]): Decision<CommandAccepted> => ({ events, reply: accepted });
+
+/** The route an order is on, loaded when it is on one: its status decides what may happen to the order. */
+async function routeOfOrder(load: Load, order: OrderState): Promise<RouteState | undefined> {
+  if (order.status === "none" || order.routeId === undefined) return undefined;
+  return (await load(routeAggregate, routeStreamId(order.routeId))).state;
+}
+
+/**
+ * Dispatch's command side: each method loads the aggregates its rules need, decides, and appends
+ * through `handleDispatchCommand`. New ids are minted here, never taken from a client.
+ */
+export function createCommandService(store: EventStore): ServiceImpl<typeof DispatchCommandService> {
+  return {
+    createProject: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const projectId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(projectId));
+        return {
+          events: createProject(request, projectId, project.state),
+          reply: (versions) => create(CreateProjectResponseSchema, { projectId, accepted: accepted(versions) }),
+        };
+      }),
+
+    createOrder: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const orderId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(request.projectId));
+        await load(orderAggregate, orderStreamId(orderId));
+        return {
+          events: createOrder(request, orderId, project.state),
+          reply: (versions) =>
+            create(CreateOrderResponseSchema, { orderId, accepted: accepted(onlyStream(versions, orderStreamId(orderId))) }),
+        };
+      }),
+
+    editOrder: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = orderStreamId(request.orderId);
+        const order = await load(orderAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, order.version);
+        return acceptedDecision(editOrder(request, order.state, await routeOfOrder(load, order.state)));
+      }),
+
+    cancelOrder: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = orderStreamId(request.orderId);
+        const order = await load(orderAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, order.version);
+        return acceptedDecision(cancelOrder(request, order.state, await routeOfOrder(load, order.state)));
+      }),
+
+    createRoute: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const routeId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(request.projectId));
+        await load(routeAggregate, routeStreamId(routeId));
+        return {
+          events: createRoute(request, routeId, project.state),
+          reply: (versions) =>
+            create(CreateRouteResponseSchema, { routeId, accepted: accepted(onlyStream(versions, routeStreamId(routeId))) }),
+        };
+      }),
+
+    assignOrder: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        const order = await load(orderAggregate, orderStreamId(request.orderId));
+        const onOtherRoute = order.state.status !== "none" && order.state.routeId !== undefined && order.state.routeId !== request.routeId;
+        const previousRoute = onOtherRoute ? await routeOfOrder(load, order.state) : undefined;
+        return acceptedDecision(assignOrder(request, { route: route.state, order: order.state, previousRoute }));
+      }),
+
+    unassignOrder: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        const order = await load(orderAggregate, orderStreamId(request.orderId));
+        return acceptedDecision(unassignOrder(request, { route: route.state, order: order.state }));
+      }),
+
+    reorderStops: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        return acceptedDecision(reorderStops(request, route.state));
+      }),
+
+    dispatchRoute: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        return acceptedDecision(dispatchRoute(request, route.state));
+      }),
+
+    completeRoute: (request, context) =>
+      handleDispatchCommand(store, context, async (load) => {
+        const route = await load(routeAggregate, routeStreamId(request.routeId));
+        // Every order delivered is appended to, so every one is loaded: its version guards the append.
+        for (const stop of existingRoute(route.state, request.routeId).stops) await load(orderAggregate, orderStreamId(stop.orderId));
+        return acceptedDecision(completeRoute(request, route.state));
+      }),
+  };
+}
+
+/** A create's reply names the new stream only, not the project it read. */
+function onlyStream(versions: ReadonlyMap<string, bigint>, streamId: string): ReadonlyMap<string, bigint> {
+  const version = versions.get(streamId);
+  return new Map(version === undefined ? [] : [[streamId, version]]);
+}

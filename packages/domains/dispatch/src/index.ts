@@ -1,0 +1,44 @@
+// The Dispatch bounded context: projects, orders and routes as pure decide/evolve, the command
+// and query services, the read models that answer queries, and which channels each event reaches.
+import type { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import type { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import type { Database, Migration } from "@sluice/database";
+import type { EventStore } from "@sluice/event-store";
+import type { ServiceImpl } from "@sluice/rpc";
+import { createChannelsOf, type ChannelsOf } from "./channels";
+import { createCommandService } from "./commands/commandService";
+import { createQueryService } from "./queries/queryService";
+import { activityFeed } from "./readModels/activity";
+import { orderBoard } from "./readModels/orderBoard";
+import type { ReadModel } from "./readModels/projection";
+import { projectsList } from "./readModels/projects";
+import { routeSheets } from "./readModels/routeSheets";
+
+export interface DispatchModule {
+  readonly commands: ServiceImpl<typeof DispatchCommandService>;
+  readonly queries: ServiceImpl<typeof DispatchQueryService>;
+  /** Each with its own checkpoint; run them with the event store's `startProjection`. */
+  readonly projections: readonly ReadModel[];
+  readonly channelsOf: ChannelsOf;
+  /** Every read model's tables; run with `migrate` before the projections start. */
+  readonly migrations: readonly Migration[];
+}
+
+export const dispatchProjections: readonly ReadModel[] = [projectsList, orderBoard, routeSheets, activityFeed];
+
+export function createDispatchModule({ db, store }: { db: Database; store: EventStore }): DispatchModule {
+  return {
+    commands: createCommandService(store),
+    queries: createQueryService(db),
+    projections: dispatchProjections,
+    channelsOf: createChannelsOf(store),
+    migrations: dispatchProjections.flatMap((projection) => projection.migrations),
+  };
+}
+
+export { orgChannel, projectChannel, routeChannel, type ChannelsOf } from "./channels";
+export type { DispatchEvent } from "./events";
+export type { ReadModel } from "./readModels/projection";
+export { rules, type RuleId } from "./rules";
+export { seedDemoDispatch, type DemoDispatch } from "./seed";
+export { orderStreamId, projectStreamId, routeStreamId, streamTypes } from "./streams";

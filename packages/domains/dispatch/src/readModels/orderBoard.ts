@@ -1,0 +1,89 @@
+import type { Queryable } from "@sluice/database";
+import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
+import type { RecordedEvent } from "@sluice/event-store";
+import { dispatchRecords, type ReadModel } from "./projection";
+import { timeWindowColumns } from "./sql";
+
+/** Orders per project with their status and route: what the order board shows. */
+export const orderBoard: ReadModel = {
+  name: "dispatch.order-board",
+  migrations: [
+    {
+      id: "dispatch/001-order-board",
+      sql: `
+        create table dispatch_orders (
+          organization_id text not null,
+          order_id text not null,
+          project_id text not null,
+          consignee text not null,
+          address text not null,
+          weight_kg double precision not null,
+          time_window_start timestamptz,
+          time_window_end timestamptz,
+          status smallint not null,
+          route_id text,
+          version bigint not null,
+          created_at timestamptz not null,
+          primary key (organization_id, order_id)
+        );
+        create index dispatch_orders_by_project on dispatch_orders (organization_id, project_id, created_at);
+        create index dispatch_orders_by_route on dispatch_orders (organization_id, route_id);
+      `,
+    },
+  ],
+  async handle(tx: Queryable, events: readonly RecordedEvent[]) {
+    for (const record of dispatchRecords(events)) {
+      const { organizationId: org, data: event, streamVersion: version } = record;
+      switch (event.$typeName) {
+        case "dispatch.v1.OrderCreated": {
+          const [start, end] = timeWindowColumns(event.timeWindow);
+          await tx.query(
+            `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
+               time_window_start, time_window_end, status, route_id, version, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, null, $10, $11::timestamptz)
+             on conflict do nothing`,
+            [org, event.orderId, event.projectId, event.consignee, event.address, event.weightKg, start, end,
+              OrderStatus.OPEN, version, record.occurredAt.toISOString()],
+          );
+          break;
+        }
+        case "dispatch.v1.OrderEdited": {
+          const [start, end] = timeWindowColumns(event.timeWindow);
+          await tx.query(
+            `update dispatch_orders set consignee = $3, address = $4, weight_kg = $5,
+               time_window_start = $6::timestamptz, time_window_end = $7::timestamptz, version = $8
+             where organization_id = $1 and order_id = $2`,
+            [org, event.orderId, event.consignee, event.address, event.weightKg, start, end, version],
+          );
+          break;
+        }
+        case "dispatch.v1.OrderCancelled":
+          await setStatus(tx, org, event.orderId, OrderStatus.CANCELLED, null, version);
+          break;
+        case "dispatch.v1.OrderAssigned":
+          await setStatus(tx, org, event.orderId, OrderStatus.PLANNED, event.routeId, version);
+          break;
+        case "dispatch.v1.OrderUnassigned":
+          await setStatus(tx, org, event.orderId, OrderStatus.OPEN, null, version);
+          break;
+        case "dispatch.v1.OrderDelivered":
+          await setStatus(tx, org, event.orderId, OrderStatus.DELIVERED, event.routeId, version);
+          break;
+        case "dispatch.v1.RouteDispatched":
+          // The orders' streams do not change when their route leaves: their versions stay.
+          await tx.query(
+            `update dispatch_orders set status = $3 where organization_id = $1 and route_id = $2 and status = $4`,
+            [org, event.routeId, OrderStatus.DISPATCHED, OrderStatus.PLANNED],
+          );
+          break;
+      }
+    }
+  },
+};
+
+function setStatus(tx: Queryable, org: string, orderId: string, status: OrderStatus, routeId: string | null, version: bigint) {
+  return tx.query(
+    `update dispatch_orders set status = $3, route_id = $4, version = $5 where organization_id = $1 and order_id = $2`,
+    [org, orderId, status, routeId, version],
+  );
+}
