@@ -14,3 +14,12 @@ export type {
 export { createEventStore, startOfLog, type EventStoreOptions } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
 export { eventStoreMigrations } from "./schema";
+export type { Decider } from "./commandHandling/decider";
+export { aggregateStream, type AggregateState } from "./commandHandling/aggregateStream";
+export {
+  handleCommand,
+  type CommandAppend,
+  type CommandContext,
+  type CommandOutcome,
+  type LoadStream,
+} from "./commandHandling/handleCommand";

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { isMessage, type Message } from "@bufbuild/protobuf";
+import { OrderCreatedSchema, OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import type { Database } from "@sluice/database";
+import { testBackends } from "@sluice/database/testing";
+import { ErrorCode, RpcError } from "@sluice/rpc";
+import { createEventStore } from "../eventStore";
+import { accepted, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
+import type { EventStore } from "../types";
+import { aggregateStream } from "./aggregateStream";
+import type { Decider } from "./decider";
+import { handleCommand } from "./handleCommand";
+
+interface Order {
+  readonly exists: boolean;
+  readonly consignee: string;
+}
+
+const order: Decider<Order> = {
+  streamType: "dispatch.order",
+  initialState: () => ({ exists: false, consignee: "" }),
+  evolve(state, event: Message) {
+    if (isMessage(event, OrderCreatedSchema)) return { exists: true, consignee: event.consignee };
+    if (isMessage(event, OrderEditedSchema)) return { ...state, consignee: event.consignee };
+    return state;
+  },
+};
+
+for (const backend of await testBackends()) {
+  describe(`handleCommand on ${backend.name}`, { skip: backend.skip }, () => {
+    let db: Database;
+    let store: EventStore;
+    before(async () => {
+      db = await backend.open();
+      store = await createEventStore(db);
+    });
+    after(() => db?.close());
+
+    /** Renames an order: fails when it does not exist, appends against the version it loaded. */
+    const rename = (organizationId: string, orderId: string, consignee: string, commandId = newId(), pause?: Promise<void>) =>
+      handleCommand(store, { organizationId, metadata: metadata(commandId) }, async (load) => {
+        const { state, version } = await load(order, orderId);
+        if (!state.exists) throw RpcError.notFound("order");
+        await pause;
+        return { appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }], result: accepted(orderId, version + 1n) };
+      });
+
+    const createOrder = (organizationId: string, orderId: string) =>
+      handleCommand(store, { organizationId, metadata: metadata() }, async (load) => {
+        const { state } = await load(order, orderId);
+        if (state.exists) throw RpcError.ruleBroken("order.exists", "exists");
+        return { appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }], result: accepted(orderId, 1n) };
+      });
+
+    test("loads, decides and appends with the loaded version; aggregateStream folds the result", async () => {
+      const org = newId();
+      const orderId = newId();
+      assert.deepEqual(await createOrder(org, orderId), accepted(orderId, 1n));
+      assert.deepEqual(await rename(org, orderId, "Globex"), accepted(orderId, 2n));
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "Globex" }, version: 2n });
+      // Another organization sees no such order.
+      assert.deepEqual(await aggregateStream(store, newId(), orderId, order), { state: order.initialState(), version: 0n });
+      await assert.rejects(rename(newId(), orderId, "Initech"), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.NOT_FOUND);
+    });
+
+    test("a stream changed between load and append is a CONFLICT, and nothing is appended", async () => {
+      const org = newId();
+      const orderId = newId();
+      await createOrder(org, orderId);
+      let release!: () => void;
+      const pause = new Promise<void>((resolve) => (release = resolve));
+      const slow = rename(org, orderId, "slow", newId(), pause);
+      await rename(org, orderId, "fast");
+      release();
+      await assert.rejects(slow, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT);
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "fast" }, version: 2n });
+    });
+
+    test("a command id handled already returns the stored result without deciding again", async () => {
+      const org = newId();
+      const orderId = newId();
+      await createOrder(org, orderId);
+      const commandId = newId();
+      const first = await rename(org, orderId, "Globex", commandId);
+      let ran = false;
+      const retry = await handleCommand(store, { organizationId: org, metadata: metadata(commandId) }, async () => {
+        ran = true;
+        return { appends: [{ streamId: orderId, streamType: "dispatch.order", expectedVersion: "any", events: [orderEdited(orderId, "again")] }], result: accepted("other") };
+      });
+      assert.equal(ran, false);
+      assert.deepEqual(retry, first);
+      assert.equal((await store.readStream(org, orderId)).version, 2n);
+    });
+
+    test("concurrent retries of one command: one appends, all get its result", async () => {
+      const org = newId();
+      const orderId = newId();
+      await createOrder(org, orderId);
+      const commandId = newId();
+      let release!: () => void;
+      const barrier = new Promise<void>((resolve) => (release = resolve));
+      let decided = 0;
+      const racer = (consignee: string) =>
+        handleCommand(store, { organizationId: org, metadata: metadata(commandId) }, async (load) => {
+          const { version } = await load(order, orderId);
+          if (++decided === 2) release();
+          await barrier; // both have passed the stored-result check and decided before either appends
+          return { appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }], result: accepted(consignee, version + 1n) };
+        });
+      const results = await Promise.all([racer("one"), racer("two")]);
+      assert.equal(decided, 2);
+      assert.deepEqual(results[0], results[1]);
+      const stream = await store.readStream(org, orderId);
+      assert.equal(stream.version, 2n);
+      const winner = stream.events[1]!.data;
+      assert.ok(isMessage(winner, OrderEditedSchema));
+      assert.equal(winner.consignee, results[0]!.versions[0]!.streamId, "the result returned is the one whose events were appended");
+    });
+
+    test("an append to a stream that was not loaded needs its type and expected version", async () => {
+      const org = newId();
+      const [a, b] = [newId(), newId()];
+      await assert.rejects(
+        handleCommand(store, { organizationId: org, metadata: metadata() }, async () => ({
+          appends: [{ streamId: a, events: [orderCreated(a)] }],
+          result: accepted(),
+        })),
+        /load the stream first/,
+      );
+      await handleCommand(store, { organizationId: org, metadata: metadata() }, async () => ({
+        appends: [{ streamId: b, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(b)] }],
+        result: accepted(),
+      }));
+      assert.equal((await store.readStream(org, b)).version, 1n);
+    });
+  });
+}
