@@ -1,16 +1,13 @@
 import type { Message } from "@bufbuild/protobuf";
+import type { Decider } from "@sluice/event-store";
 import { isDispatchEvent, type DispatchEvent } from "./events";
 import { evolveOrder, initialOrderState, type OrderState } from "./order/order";
 import { evolveProject, initialProjectState, type ProjectState } from "./project/project";
 import { evolveRoute, initialRouteState, type RouteState } from "./route/route";
 import { streamTypes } from "./streams";
 
-/** How to rebuild one aggregate's state from its stream. */
-export interface Aggregate<State> {
-  readonly streamType: string;
-  initialState(): State;
-  evolve(state: State, event: Message): State;
-}
+/** How to rebuild one aggregate's state from its stream, in the event store's terms. */
+export type Aggregate<State> = Decider<State>;
 
 /** Streams hold only Dispatch's events; anything else (a newer type this code does not know) is skipped. */
 const evolving =

@@ -81,6 +81,14 @@ describe("dispatch command service on PGlite", () => {
     assert.equal((await store.readStream(org, `order-${a?.orderId}`)).version, 1n);
   });
 
+  test("an edit that changes nothing appends nothing and answers the current version", async () => {
+    const org = randomUUID();
+    const orderId = await order(org, await project(org));
+    const same = await commands.editOrder(create(EditOrderRequestSchema, { orderId, consignee: "ACME" }), callContext(org));
+    assert.deepEqual(same.versions?.map((v) => [v.streamId, v.version]), [[`order-${orderId}`, 1n]]);
+    assert.equal((await store.readStream(org, `order-${orderId}`)).version, 1n);
+  });
+
   test("concurrent conflicting edits: one wins, the other gets CONFLICT", async () => {
     const org = randomUUID();
     const orderId = await order(org, await project(org));

@@ -26,7 +26,8 @@ import {
 } from "../route/route";
 import { assertExpectedVersion } from "../rules";
 import { orderStreamId, projectStreamId, routeStreamId } from "../streams";
-import { handleDispatchCommand, type Decision, type Load } from "./commandHandling";
+import type { LoadStream } from "@sluice/event-store";
+import { handleDispatchCommand, type Decision } from "./commandHandling";
 
 function accepted(versions: ReadonlyMap<string, bigint>): CommandAccepted {
   return create(CommandAcceptedSchema, {
@@ -37,7 +38,7 @@ function accepted(versions: ReadonlyMap<string, bigint>): CommandAccepted {
 const acceptedDecision = (events: readonly DispatchEvent[]): Decision<CommandAccepted> => ({ events, reply: accepted });
 
 /** The route an order is on, loaded when it is on one: its status decides what may happen to the order. */
-async function routeOfOrder(load: Load, order: OrderState): Promise<RouteState | undefined> {
+async function routeOfOrder(load: LoadStream, order: OrderState): Promise<RouteState | undefined> {
   if (order.status === "none" || order.routeId === undefined) return undefined;
   return (await load(routeAggregate, routeStreamId(order.routeId))).state;
 }
