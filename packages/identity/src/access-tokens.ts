@@ -81,7 +81,14 @@ export class AccessTokens {
     ) {
       throw unauthenticated("access token lacks the claims of a Sluice session");
     }
-    return { userId: sub, organizationId: org, role: parsedRole, displayName: name, sessionId: sid, expiresAt: exp * 1000 };
+    return {
+      userId: sub,
+      organizationId: org,
+      role: parsedRole,
+      displayName: name,
+      sessionId: sid,
+      expiresAt: exp * 1000,
+    };
   }
 }
 
@@ -89,6 +96,7 @@ function describeFailure(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "access token expired: sign in again";
   if (error instanceof errors.JWTClaimValidationFailed) return `access token rejected: ${error.claim} does not match`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return "access token signature is not valid";
-  if (error instanceof errors.JOSEAlgNotAllowed) return "access token is signed with an algorithm Sluice does not accept";
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return "access token is signed with an algorithm Sluice does not accept";
   return "access token is malformed";
 }

@@ -38,7 +38,9 @@ export interface DemoSeed {
  */
 export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<DemoSeed> {
   const emails = demoOrganizations.flatMap((org) => org.users.map((user) => user.email));
-  const { rows: present } = await db.query<{ email: string }>(`SELECT email FROM users WHERE email = ANY($1)`, [emails]);
+  const { rows: present } = await db.query<{ email: string }>(`SELECT email FROM users WHERE email = ANY($1)`, [
+    emails,
+  ]);
   const existing = new Set(present.map((row) => row.email));
   // Hash outside the transaction: it is the slow part, and only missing users need it.
   const hashes = new Map<string, string>();
@@ -48,7 +50,10 @@ export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<De
     const organizations: Record<string, string> = {};
     for (const org of demoOrganizations) {
       const id = demoOrganizationId(org.name);
-      await tx.query(`INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [id, org.name]);
+      await tx.query(`INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
+        id,
+        org.name,
+      ]);
       organizations[org.key] = id;
       for (const user of org.users) {
         const hash = hashes.get(user.email);
@@ -60,9 +65,10 @@ export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<De
         );
       }
     }
-    const { rows } = await tx.query<{ id: string; email: string }>(`SELECT id, email FROM users WHERE email = ANY($1)`, [
-      emails,
-    ]);
+    const { rows } = await tx.query<{ id: string; email: string }>(
+      `SELECT id, email FROM users WHERE email = ANY($1)`,
+      [emails],
+    );
     return {
       organizations: { acme: organizations.acme!, globex: organizations.globex! },
       users: Object.fromEntries(rows.map((row) => [row.email, row.id])),

@@ -137,7 +137,9 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   async function signIn(email: string, password: string): Promise<SignedIn> {
     const { rows } = await db.query<UserRow>(`${selectUser} WHERE u.email = $1`, [normalizeEmail(email)]);
     const row = rows[0];
-    const passwordMatches = row ? await hasher.verify(row.password_hash, password) : await hasher.verifyAgainstDummy(password);
+    const passwordMatches = row
+      ? await hasher.verify(row.password_hash, password)
+      : await hasher.verifyAgainstDummy(password);
     const role = row ? roleFromName(row.role) : undefined;
     if (!row || !passwordMatches || role === undefined) throw unauthenticated("wrong email or password");
 

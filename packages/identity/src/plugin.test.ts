@@ -77,8 +77,14 @@ describe("identity plugin", () => {
   });
 
   test("GET /auth/me answers for the cookie or the bearer token, 401 without one", async () => {
-    const signedIn = (await signIn({ email: "gina@globex.test", password: "dispatch" })).json<{ accessToken: string }>();
-    const byCookie = await app.inject({ method: "GET", url: "/auth/me", cookies: { sluice_access: signedIn.accessToken } });
+    const signedIn = (await signIn({ email: "gina@globex.test", password: "dispatch" })).json<{
+      accessToken: string;
+    }>();
+    const byCookie = await app.inject({
+      method: "GET",
+      url: "/auth/me",
+      cookies: { sluice_access: signedIn.accessToken },
+    });
     assert.equal(byCookie.statusCode, 200);
     assert.equal(byCookie.json<{ user: { organizationName: string } }>().user.organizationName, "Globex Freight");
 
@@ -95,14 +101,20 @@ describe("identity plugin", () => {
   });
 
   test("POST /auth/signout revokes the session and clears the cookie", async () => {
-    const { accessToken } = (await signIn({ email: "ben@acme.test", password: "dispatch" })).json<{ accessToken: string }>();
+    const { accessToken } = (await signIn({ email: "ben@acme.test", password: "dispatch" })).json<{
+      accessToken: string;
+    }>();
     const signOut = await app.inject({ method: "POST", url: "/auth/signout", cookies: { sluice_access: accessToken } });
     assert.equal(signOut.statusCode, 204);
     const cleared = signOut.cookies.find((c) => c.name === "sluice_access");
     assert.ok(cleared);
     assert.equal(cleared.value, "");
 
-    const me = await app.inject({ method: "GET", url: "/auth/me", headers: { authorization: `Bearer ${accessToken}` } });
+    const me = await app.inject({
+      method: "GET",
+      url: "/auth/me",
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     assert.equal(me.statusCode, 401);
     assert.match(me.json<{ message: string }>().message, /signed out/);
 
