@@ -42,7 +42,10 @@ export interface WebSocketLike {
   binaryType: string;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
+  addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: "close", listener: (event: { readonly code: number; readonly reason: string }) => void): void;
+  /** ws puts the cause in `message`; browsers say nothing. */
+  addEventListener(type: "error", listener: (event: { readonly message?: string }) => void): void;
 }
 
 export type WebSocketConstructor = new (
