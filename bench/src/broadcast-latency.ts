@@ -1,0 +1,135 @@
+// Command to broadcast: the time from a command sent by one client to its event arriving on the
+// sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
+//
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10]
+import { isMessage } from "@bufbuild/protobuf";
+import { createClient, type SluiceClient } from "@sluice/client-sdk";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { WebSocket } from "ws";
+import { signIn, startEmbeddedServer } from "./embedded-server";
+import { percentiles } from "./percentiles";
+
+const { values: args } = parseArgs({
+  options: {
+    rates: { type: "string", default: "200,1000" },
+    subscribers: { type: "string", default: "100" },
+    seconds: { type: "string", default: "10" },
+  },
+});
+const rates = args.rates.split(",").map(Number);
+const subscriberCount = Number(args.subscribers);
+const seconds = Number(args.seconds);
+// The gateway allows 50 calls/s per connection by default; senders stay under it, as real users do.
+const callsPerSender = 40;
+
+const server = await startEmbeddedServer();
+const token = await signIn(server.url, "ana@acme.test");
+const connect = () => createClient({ url: server.wsUrl, token, WebSocket: WebSocket as never });
+
+const setup = connect();
+const { projectId } = await setup.service(DispatchCommandService).createProject({ name: `bench ${Date.now()}` });
+const channel = `project:${projectId}`;
+
+const sentAt = new Map<string, number>();
+let latencies: number[] = [];
+let delivered = 0;
+const subscribers: SluiceClient[] = [];
+process.stdout.write(`connecting ${subscriberCount} subscribers to ${channel} `);
+await Promise.all(
+  Array.from({ length: subscriberCount }, async () => {
+    const client = connect();
+    subscribers.push(client);
+    await new Promise<void>((resolve) =>
+      client.subscribe(channel, {
+        onSubscribed: () => resolve(),
+        onPublication: ({ event }) => {
+          if (!isMessage(event, OrderCreatedSchema)) return;
+          const sent = sentAt.get(event.consignee);
+          if (sent === undefined) return;
+          delivered += 1;
+          latencies.push(performance.now() - sent);
+        },
+      }),
+    );
+  }),
+);
+console.log("done");
+
+const results = [];
+for (const rate of rates) {
+  const senders = Array.from({ length: Math.ceil(rate / callsPerSender) }, connect);
+  const commands = senders.map((client) => client.service(DispatchCommandService));
+  latencies = [];
+  delivered = 0;
+  sentAt.clear();
+  let sent = 0;
+  let acknowledged = 0;
+  let failed = 0;
+  const failures = new Map<string, number>();
+  const cpuBefore = server.cpuSeconds();
+  const started = performance.now();
+  const total = rate * seconds;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const consignee = `bench ${rate} ${sent}`;
+        sentAt.set(consignee, performance.now());
+        commands[sent % commands.length]!
+          .createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
+          .then(() => acknowledged++)
+          .catch((error: Error) => {
+            failed++;
+            failures.set(error.message, (failures.get(error.message) ?? 0) + 1);
+          });
+      }
+      if (sent >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  const sendSeconds = (performance.now() - started) / 1000;
+  const cpuUsed = server.cpuSeconds() - cpuBefore;
+  const progress = setInterval(
+    () => console.log(`  ${rate}/s: acknowledged ${acknowledged}/${total}, delivered ${delivered}/${total * subscriberCount}`),
+    1000,
+  );
+  const drainDeadline = performance.now() + 30_000;
+  while ((acknowledged + failed < total || delivered < acknowledged * subscriberCount) && performance.now() < drainDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  clearInterval(progress);
+  const p = percentiles(latencies, [50, 90, 99, 99.9, 100]);
+  const result = {
+    rate,
+    subscribers: subscriberCount,
+    seconds,
+    senders: senders.length,
+    sent,
+    acknowledged,
+    failed,
+    failures: Object.fromEntries(failures),
+    deliveriesExpected: acknowledged * subscriberCount,
+    delivered,
+    achievedRate: Math.round(sent / sendSeconds),
+    latencyMs: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+    serverCpuSecondsPerSecond: Math.round((cpuUsed / sendSeconds) * 100) / 100,
+  };
+  results.push(result);
+  console.log(
+    `${rate} commands/s × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+      `max ${result.latencyMs.p100} ms; delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, server CPU ${result.serverCpuSecondsPerSecond} cores`,
+  );
+  await Promise.all(senders.map((client) => client.close()));
+}
+
+await Promise.all([setup, ...subscribers].map((client) => client.close()));
+await server.stop();
+mkdirSync(new URL("../results", import.meta.url), { recursive: true });
+const file = new URL("../results/broadcast-latency.json", import.meta.url);
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + "\n");
+console.log(`results written to bench/results/broadcast-latency.json`);
