@@ -126,7 +126,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     async listActivity({ projectId, limit, before }, { session }) {
       await assertProjectExists(session.organizationId, projectId);
       const userName = (await usersTable()) ? "u.display_name" : "null";
-      const join = (await usersTable()) ? "left join users u on u.id::text = a.user_id" : "";
+      const join = (await usersTable()) ? "left join users u on u.id = a.user_id and u.organization_id = a.organization_id" : "";
       const result = await db.query<{
         global_position: bigint;
         project_id: string;
