@@ -23,3 +23,6 @@ export {
   type CommandOutcome,
   type LoadStream,
 } from "./commandHandling/handleCommand";
+export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
+export { startProjection, type Projection } from "./consumers/projection";
+export { compareLogPositions } from "./consumers/checkpoint";

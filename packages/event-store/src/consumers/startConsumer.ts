@@ -1,0 +1,154 @@
+import type { Database, Queryable } from "@sluice/database";
+import type { EventStore, LogPosition, RecordedEvent } from "../types";
+import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
+
+export interface ConsumerOptions {
+  /** Names the checkpoint: a consumer started again under the same name resumes where it stopped. */
+  readonly name: string;
+  readonly batchSize?: number;
+  /**
+   * Handles a batch, in log order. Runs inside the transaction that moves the checkpoint, so what
+   * it writes through `tx` happens exactly once. Use `tx` only: on PGlite the database and the
+   * store wait for the transaction to end. A throw rolls the batch back; it is retried, never skipped.
+   */
+  handle(events: readonly RecordedEvent[], tx: Queryable): Promise<void>;
+  /** Told about each failed attempt before the retry; logs to the console by default. */
+  readonly onError?: (error: unknown, attempt: number, retryInMs: number) => void;
+  readonly retryDelayMs?: { readonly initial: number; readonly max: number };
+}
+
+export interface Consumer {
+  /** Ends the loop after the batch in hand, if any, is committed or rolled back. */
+  stop(): Promise<void>;
+  /**
+   * Resolves once the consumer has handled every event committed before this call (it waits for
+   * appends still in flight at the call to finish), or, given a global position, the event there.
+   * Rejects if the consumer is stopped first.
+   */
+  caughtUp(globalPosition?: bigint): Promise<void>;
+}
+
+interface Waiter {
+  /** Horizon: resolves once a drained read started when every transaction below `transactionId` had ended. */
+  readonly kind: "horizon" | "position";
+  readonly target: LogPosition;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Reads the global log after its checkpoint and hands it to `handle` in batches, in order,
+ * committing the new checkpoint with the handler's writes. Sleeps on `store.waitForAppend`.
+ */
+export function startConsumer(db: Database, store: EventStore, options: ConsumerOptions): Consumer {
+  const { name, handle } = options;
+  const batchSize = options.batchSize ?? 100;
+  const retryDelay = options.retryDelayMs ?? { initial: 100, max: 5_000 };
+  const onError =
+    options.onError ??
+    ((error: unknown, attempt: number, retryInMs: number) =>
+      console.error(`consumer ${name}: batch failed (attempt ${attempt}), retrying in ${retryInMs} ms`, error));
+
+  const stopping = new AbortController();
+  let wake = new AbortController();
+  let checkpoint: LogPosition | undefined;
+  const waiters = new Set<Waiter>();
+
+  const settle = (predicate: (waiter: Waiter) => boolean) => {
+    for (const waiter of waiters) {
+      if (!predicate(waiter)) continue;
+      waiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopping.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  async function currentHorizon(): Promise<bigint> {
+    const { rows } = await db.query<{ horizon: bigint }>("select pg_snapshot_xmin(pg_current_snapshot()) as horizon");
+    return rows[0]!.horizon;
+  }
+
+  /** One read and, if there was anything, one committed batch. True when the log is drained. */
+  async function step(): Promise<boolean> {
+    checkpoint ??= await loadCheckpoint(db, name);
+    const from = checkpoint;
+    const horizon = [...waiters].some((w) => w.kind === "horizon") ? await currentHorizon() : undefined;
+    const events = await store.readAll({ after: from, limit: batchSize });
+    const last = events.at(-1);
+    if (last) {
+      const to = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      const advanced = await db.transaction(async (tx) => {
+        if (!(await advanceCheckpoint(tx, name, from, to))) return false;
+        await handle(events, tx);
+        return true;
+      });
+      if (!advanced) {
+        checkpoint = undefined;
+        return false;
+      }
+      checkpoint = to;
+      settle((w) => w.kind === "position" && compareLogPositions(w.target, to) <= 0);
+    }
+    const drained = events.length < batchSize;
+    if (drained && horizon !== undefined) settle((w) => w.kind === "horizon" && w.target.transactionId <= horizon);
+    return drained;
+  }
+
+  async function run(): Promise<void> {
+    let attempt = 0;
+    while (!stopping.signal.aborted) {
+      wake = new AbortController();
+      try {
+        const drained = await step();
+        attempt = 0;
+        if (drained) await store.waitForAppend(AbortSignal.any([wake.signal, stopping.signal]));
+      } catch (error) {
+        attempt += 1;
+        const delay = Math.min(retryDelay.initial * 2 ** (attempt - 1), retryDelay.max);
+        onError(error, attempt, delay);
+        await sleep(delay);
+      }
+    }
+    const stopped = new Error(`consumer ${name} stopped`);
+    for (const waiter of waiters) waiter.reject(stopped);
+    waiters.clear();
+  }
+
+  async function caughtUpTarget(globalPosition: bigint | undefined): Promise<Pick<Waiter, "kind" | "target">> {
+    if (globalPosition !== undefined) {
+      const { rows } = await db.query<{ transaction_id: bigint }>(
+        "select transaction_id from events where global_position = $1",
+        [globalPosition.toString()],
+      );
+      const row = rows[0];
+      if (row) return { kind: "position", target: { transactionId: row.transaction_id, globalPosition } };
+    }
+    // Every transaction that had begun appending by now has an id below this one.
+    const { rows } = await db.query<{ next: bigint }>("select pg_snapshot_xmax(pg_current_snapshot()) as next");
+    return { kind: "horizon", target: { transactionId: rows[0]!.next, globalPosition: 0n } };
+  }
+
+  const running = run();
+
+  return {
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+
+    async caughtUp(globalPosition) {
+      const target = await caughtUpTarget(globalPosition);
+      return new Promise<void>((resolve, reject) => {
+        if (stopping.signal.aborted) return reject(new Error(`consumer ${name} stopped`));
+        if (target.kind === "position" && checkpoint && compareLogPositions(target.target, checkpoint) <= 0) return resolve();
+        waiters.add({ ...target, resolve, reject });
+        wake.abort();
+      });
+    },
+  };
+}
