@@ -6,7 +6,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { Role } from "@sluice/contracts";
-import { openDatabase, type Database } from "@sluice/database";
+import type { Database } from "@sluice/database";
+import { testBackends } from "@sluice/database/testing";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import { createIdentity, type Identity } from "./identity";
 import { lowHashCost } from "./password-hasher";
@@ -25,129 +26,135 @@ function isUnauthenticated(pattern?: RegExp) {
   };
 }
 
-describe("identity", () => {
-  let db: Database;
-  let identity: Identity;
-  const privateKeyPem = ed25519Pem();
+// The same SQL must hold on PGlite (embedded) and the PostgreSQL server (scale-out).
+for (const backend of await testBackends()) {
+  describe(`identity on ${backend.name}`, { skip: backend.skip }, () => {
+    let db: Database;
+    let identity: Identity;
+    const privateKeyPem = ed25519Pem();
 
-  before(async () => {
-    db = await openDatabase({ kind: "pglite" });
-    identity = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost });
-    await identity.seedDemo();
+    before(async () => {
+      db = await backend.open();
+      identity = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost });
+      await identity.seedDemo();
+    });
+    after(() => db?.close());
+
+    test("seedDemo is idempotent and returns both organizations' ids", async () => {
+      const again = await identity.seedDemo();
+      assert.notEqual(again.organizations.acme, again.organizations.globex);
+      assert.deepEqual(Object.keys(again.users).sort(), [
+        "ana@acme.test",
+        "ben@acme.test",
+        "gina@globex.test",
+        "vera@acme.test",
+      ]);
+      const { rows } = await db.query<{ count: number }>("SELECT count(*)::int AS count FROM users");
+      assert.equal(rows[0]?.count, 4);
+    });
+
+    test("signs in with the right password and the token verifies to the session", async () => {
+      const seed = await identity.seedDemo();
+      const signedIn = await identity.signIn("  Ana@Acme.test ", "dispatch");
+      assert.equal(signedIn.user.id, seed.users["ana@acme.test"]);
+      assert.equal(signedIn.user.role, "dispatcher");
+      assert.equal(signedIn.user.organizationName, "Acme Logistics");
+      assert.equal(signedIn.user.organizationId, seed.organizations.acme);
+
+      const session = await identity.verifyAccessToken(signedIn.accessToken);
+      assert.deepEqual(session, signedIn.session);
+      assert.equal(session.role, Role.DISPATCHER);
+      assert.equal(session.displayName, "Ana Alvarez");
+      assert.equal(session.expiresAt, signedIn.expiresAt);
+    });
+
+    test("a viewer's session carries the viewer role", async () => {
+      const { session } = await identity.signIn("vera@acme.test", "dispatch");
+      assert.equal(session.role, Role.VIEWER);
+    });
+
+    test("a wrong password and an unknown email fail with the same error", async () => {
+      const wrongPassword = await identity.signIn("ana@acme.test", "Dispatch").catch((error: unknown) => error);
+      const unknownEmail = await identity.signIn("nobody@acme.test", "dispatch").catch((error: unknown) => error);
+      isUnauthenticated(/wrong email or password/)(wrongPassword);
+      isUnauthenticated(/wrong email or password/)(unknownEmail);
+      assert.equal((wrongPassword as RpcError).message, (unknownEmail as RpcError).message);
+    });
+
+    test("authenticate reads a bearer token, then the cookie", async () => {
+      const { accessToken, session } = await identity.signIn("ben@acme.test", "dispatch");
+      assert.deepEqual(await identity.authenticate({ authorization: `Bearer ${accessToken}` }), session);
+      assert.deepEqual(await identity.authenticate({ cookie: `theme=dark; sluice_access=${accessToken}` }), session);
+      await assert.rejects(identity.authenticate({}), isUnauthenticated(/no access token/));
+      await assert.rejects(identity.authenticate({ authorization: `Basic abc` }), isUnauthenticated(/Bearer/));
+    });
+
+    test("an expired token is refused", async () => {
+      const hourAgo = Date.now() - 3600_000;
+      const past = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost, now: () => hourAgo });
+      const { accessToken } = await past.signIn("ana@acme.test", "dispatch");
+      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/expired/));
+    });
+
+    test("a token signed with another key is refused", async () => {
+      const other = await createIdentity({ db, privateKeyPem: ed25519Pem(), hashCost: lowHashCost });
+      const { accessToken } = await other.signIn("ana@acme.test", "dispatch");
+      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signature/));
+    });
+
+    test("a token for another audience or issuer is refused", async () => {
+      const { session } = await identity.signIn("ana@acme.test", "dispatch");
+      const sign = (audience: string, issuer: string) =>
+        new SignJWT({ org: session.organizationId, role: "dispatcher", name: "Ana", sid: session.sessionId })
+          .setProtectedHeader({ alg: "EdDSA" })
+          .setSubject(session.userId)
+          .setAudience(audience)
+          .setIssuer(issuer)
+          .setExpirationTime("5m")
+          .sign(createPrivateKey(privateKeyPem));
+      await assert.rejects(identity.verifyAccessToken(await sign("elsewhere", "sluice")), isUnauthenticated(/aud/));
+      await assert.rejects(identity.verifyAccessToken(await sign("sluice", "elsewhere")), isUnauthenticated(/iss/));
+    });
+
+    test("a tampered token is refused", async () => {
+      const { accessToken } = await identity.signIn("vera@acme.test", "dispatch");
+      const [header, payload, signature] = accessToken.split(".") as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as Record<string, unknown>;
+      const promoted = Buffer.from(JSON.stringify({ ...claims, role: "owner" })).toString("base64url");
+      await assert.rejects(identity.verifyAccessToken(`${header}.${promoted}.${signature}`), isUnauthenticated());
+      await assert.rejects(identity.verifyAccessToken("not-a-token"), isUnauthenticated(/malformed/));
+    });
+
+    test("a signed-out session's token is refused", async () => {
+      const { accessToken, session } = await identity.signIn("ben@acme.test", "dispatch");
+      await identity.signOut(session.sessionId);
+      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signed out/));
+    });
+
+    test("the embedded shape generates a key once and keeps it under dataDir", async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "sluice-identity-"));
+      try {
+        const first = await createIdentity({ db, dataDir, hashCost: lowHashCost });
+        await first.seedDemo();
+        const { accessToken } = await first.signIn("gina@globex.test", "dispatch");
+        assert.deepEqual(await readdir(join(dataDir, "keys")), ["access-token-signing.pem"]);
+
+        const restarted = await createIdentity({ db, dataDir, hashCost: lowHashCost });
+        const session = await restarted.verifyAccessToken(accessToken);
+        assert.equal(session.displayName, "Gina Grant");
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    test("a configured key that is not usable stops the start with a clear error", async () => {
+      await assert.rejects(createIdentity({ db, privateKeyPem: "nonsense" }), IdentityConfigError);
+      const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({
+        type: "pkcs8",
+        format: "pem",
+      });
+      await assert.rejects(createIdentity({ db, privateKeyPem: rsa.toString() }), /Ed25519 or P-256/);
+      await assert.rejects(createIdentity({ db, accessTokenTtlSeconds: 0 }), IdentityConfigError);
+    });
   });
-  after(() => db.close());
-
-  test("seedDemo is idempotent and returns both organizations' ids", async () => {
-    const again = await identity.seedDemo();
-    assert.notEqual(again.organizations.acme, again.organizations.globex);
-    assert.deepEqual(Object.keys(again.users).sort(), [
-      "ana@acme.test",
-      "ben@acme.test",
-      "gina@globex.test",
-      "vera@acme.test",
-    ]);
-    const { rows } = await db.query<{ count: number }>("SELECT count(*)::int AS count FROM users");
-    assert.equal(rows[0]?.count, 4);
-  });
-
-  test("signs in with the right password and the token verifies to the session", async () => {
-    const seed = await identity.seedDemo();
-    const signedIn = await identity.signIn("  Ana@Acme.test ", "dispatch");
-    assert.equal(signedIn.user.id, seed.users["ana@acme.test"]);
-    assert.equal(signedIn.user.role, "dispatcher");
-    assert.equal(signedIn.user.organizationName, "Acme Logistics");
-    assert.equal(signedIn.user.organizationId, seed.organizations.acme);
-
-    const session = await identity.verifyAccessToken(signedIn.accessToken);
-    assert.deepEqual(session, signedIn.session);
-    assert.equal(session.role, Role.DISPATCHER);
-    assert.equal(session.displayName, "Ana Alvarez");
-    assert.equal(session.expiresAt, signedIn.expiresAt);
-  });
-
-  test("a viewer's session carries the viewer role", async () => {
-    const { session } = await identity.signIn("vera@acme.test", "dispatch");
-    assert.equal(session.role, Role.VIEWER);
-  });
-
-  test("a wrong password and an unknown email fail with the same error", async () => {
-    const wrongPassword = await identity.signIn("ana@acme.test", "Dispatch").catch((error: unknown) => error);
-    const unknownEmail = await identity.signIn("nobody@acme.test", "dispatch").catch((error: unknown) => error);
-    isUnauthenticated(/wrong email or password/)(wrongPassword);
-    isUnauthenticated(/wrong email or password/)(unknownEmail);
-    assert.equal((wrongPassword as RpcError).message, (unknownEmail as RpcError).message);
-  });
-
-  test("authenticate reads a bearer token, then the cookie", async () => {
-    const { accessToken, session } = await identity.signIn("ben@acme.test", "dispatch");
-    assert.deepEqual(await identity.authenticate({ authorization: `Bearer ${accessToken}` }), session);
-    assert.deepEqual(await identity.authenticate({ cookie: `theme=dark; sluice_access=${accessToken}` }), session);
-    await assert.rejects(identity.authenticate({}), isUnauthenticated(/no access token/));
-    await assert.rejects(identity.authenticate({ authorization: `Basic abc` }), isUnauthenticated(/Bearer/));
-  });
-
-  test("an expired token is refused", async () => {
-    const hourAgo = Date.now() - 3600_000;
-    const past = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost, now: () => hourAgo });
-    const { accessToken } = await past.signIn("ana@acme.test", "dispatch");
-    await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/expired/));
-  });
-
-  test("a token signed with another key is refused", async () => {
-    const other = await createIdentity({ db, privateKeyPem: ed25519Pem(), hashCost: lowHashCost });
-    const { accessToken } = await other.signIn("ana@acme.test", "dispatch");
-    await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signature/));
-  });
-
-  test("a token for another audience or issuer is refused", async () => {
-    const { session } = await identity.signIn("ana@acme.test", "dispatch");
-    const sign = (audience: string, issuer: string) =>
-      new SignJWT({ org: session.organizationId, role: "dispatcher", name: "Ana", sid: session.sessionId })
-        .setProtectedHeader({ alg: "EdDSA" })
-        .setSubject(session.userId)
-        .setAudience(audience)
-        .setIssuer(issuer)
-        .setExpirationTime("5m")
-        .sign(createPrivateKey(privateKeyPem));
-    await assert.rejects(identity.verifyAccessToken(await sign("elsewhere", "sluice")), isUnauthenticated(/aud/));
-    await assert.rejects(identity.verifyAccessToken(await sign("sluice", "elsewhere")), isUnauthenticated(/iss/));
-  });
-
-  test("a tampered token is refused", async () => {
-    const { accessToken } = await identity.signIn("vera@acme.test", "dispatch");
-    const [header, payload, signature] = accessToken.split(".") as [string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as Record<string, unknown>;
-    const promoted = Buffer.from(JSON.stringify({ ...claims, role: "owner" })).toString("base64url");
-    await assert.rejects(identity.verifyAccessToken(`${header}.${promoted}.${signature}`), isUnauthenticated());
-    await assert.rejects(identity.verifyAccessToken("not-a-token"), isUnauthenticated(/malformed/));
-  });
-
-  test("a signed-out session's token is refused", async () => {
-    const { accessToken, session } = await identity.signIn("ben@acme.test", "dispatch");
-    await identity.signOut(session.sessionId);
-    await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signed out/));
-  });
-
-  test("the embedded shape generates a key once and keeps it under dataDir", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "sluice-identity-"));
-    try {
-      const first = await createIdentity({ db, dataDir, hashCost: lowHashCost });
-      await first.seedDemo();
-      const { accessToken } = await first.signIn("gina@globex.test", "dispatch");
-      assert.deepEqual(await readdir(join(dataDir, "keys")), ["access-token-signing.pem"]);
-
-      const restarted = await createIdentity({ db, dataDir, hashCost: lowHashCost });
-      const session = await restarted.verifyAccessToken(accessToken);
-      assert.equal(session.displayName, "Gina Grant");
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-
-  test("a configured key that is not usable stops the start with a clear error", async () => {
-    await assert.rejects(createIdentity({ db, privateKeyPem: "nonsense" }), IdentityConfigError);
-    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" });
-    await assert.rejects(createIdentity({ db, privateKeyPem: rsa.toString() }), /Ed25519 or P-256/);
-    await assert.rejects(createIdentity({ db, accessTokenTtlSeconds: 0 }), IdentityConfigError);
-  });
-});
+}

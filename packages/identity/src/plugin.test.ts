@@ -50,6 +50,23 @@ describe("identity plugin", () => {
     assert.equal(session.userId, body.user.id);
   });
 
+  test("behind an https proxy the cookie is Secure", async () => {
+    const proxied = Fastify({ trustProxy: "127.0.0.1" });
+    try {
+      await proxied.register(identity.plugin);
+      const response = await proxied.inject({
+        method: "POST",
+        url: "/auth/signin",
+        headers: { "x-forwarded-proto": "https" },
+        payload: { email: "vera@acme.test", password: "dispatch" },
+      });
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.cookies.find((c) => c.name === "sluice_access")?.secure, true);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   test("wrong credentials answer 401 without saying whether the email exists", async () => {
     const wrongPassword = await signIn({ email: "ana@acme.test", password: "nope" });
     const unknownEmail = await signIn({ email: "zed@acme.test", password: "dispatch" });
