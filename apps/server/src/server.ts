@@ -96,9 +96,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       limits: config.gatewayLimits,
     });
     gateway.attach(app.server);
-    // Sockets go first, so no call is still running when the consumers and the database stop.
-    cleanups.push(() => gateway.close());
+    // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.
     cleanups.push(() => app.close());
+    cleanups.push(() => gateway.close());
 
     let ready = false;
     app.get("/healthz", async () => ({ status: "ok" }));

@@ -3,13 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isMessage } from "@bufbuild/protobuf";
+import { isMessage, toJson } from "@bufbuild/protobuf";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { VersionConflictSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { openDatabase, type Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "./errors";
+import { startConsumer } from "./consumers/startConsumer";
 import { createEventStore, startOfLog } from "./eventStore";
 import { accepted, metadata, newId, orderCreated, orderEdited } from "./testing/fixtures";
 import type { EventStore, ExpectedVersion, LogPosition, RecordedEvent } from "./types";
@@ -254,6 +255,53 @@ for (const backend of await testBackends()) {
         cursor = { transactionId: event.transactionId, globalPosition: event.globalPosition };
       }
       assert.deepEqual(oneByOne, positions);
+    });
+
+    // Two real concurrent transactions need a server: PGlite is one connection.
+    test("readAll never passes an append still in flight, even when a later one commits first", { skip: backend.name !== "postgres" }, async () => {
+      const org = newId();
+      const [early, late] = [newId(), newId()];
+      const head = (await readEverything(store)).at(-1);
+      const from: LogPosition = head ? { transactionId: head.transactionId, globalPosition: head.globalPosition } : startOfLog;
+      const consumer = startConsumer(db, store, { name: `ooo-${newId()}`, handle: async (events) => void seen.push(...events) });
+      const seen: RecordedEvent[] = [];
+      let commitEarly!: () => void;
+      const earlyMayCommit = new Promise<void>((resolve) => (commitEarly = resolve));
+      let earlyAppended!: () => void;
+      const earlyInFlight = new Promise<void>((resolve) => (earlyAppended = resolve));
+      try {
+        // The early transaction starts first and takes the lower global position, then stays open.
+        const earlyTransaction = db.transaction(async (tx) => {
+          await tx.query("select append_events($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb)", [
+            org,
+            newId(),
+            "dispatch.v1.CommandAccepted",
+            "{}",
+            JSON.stringify(metadata()),
+            JSON.stringify([{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }]),
+            JSON.stringify([{ streamId: early, type: "dispatch.v1.OrderCreated", data: toJson(OrderCreatedSchema, orderCreated(early)) }]),
+          ]);
+          earlyAppended();
+          await earlyMayCommit;
+        });
+        await earlyInFlight;
+        const lateResult = await appendTo(org, late, "no_stream");
+        // The late append is committed, yet neither readAll nor the consumer may pass the early one.
+        assert.equal((await store.readStream(org, late)).version, 1n);
+        assert.deepEqual((await readEverything(store, from)).filter((e) => e.organizationId === org), []);
+        commitEarly();
+        await earlyTransaction;
+
+        const mine = (await readEverything(store, from)).filter((e) => e.organizationId === org);
+        assert.deepEqual(mine.map((e) => e.streamId), [early, late]);
+        assert.ok(mine[0]!.globalPosition < mine[1]!.globalPosition);
+        await consumer.caughtUp(lateResult.lastGlobalPosition);
+        await consumer.caughtUp();
+        assert.deepEqual(seen.filter((e) => e.organizationId === org).map((e) => e.streamId), [early, late]);
+      } finally {
+        commitEarly();
+        await consumer.stop();
+      }
     });
 
     test("waitForAppend wakes on an append in this process, and on abort", async () => {

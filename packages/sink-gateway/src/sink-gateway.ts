@@ -11,33 +11,58 @@ export interface SinkGatewayOptions {
   readonly channelsOf: (event: RecordedEvent) => Promise<readonly string[]> | readonly string[];
   /** The consumer's checkpoint name. */
   readonly name?: string;
+  readonly onError?: (error: unknown, event: RecordedEvent) => void;
 }
 
 export interface SinkGateway {
   stop(): Promise<void>;
-  /** Resolves once every event appended before the call has been published. */
+  /** Resolves once every event committed before the call has been published. */
   caughtUp(): Promise<void>;
 }
 
 /**
  * Consumes the event log from its own checkpoint and publishes each event on every channel it
- * belongs to, scoped by the event's organization. Delivery is at least once: a crash between
- * publishing and saving the checkpoint publishes those events again, at new positions.
+ * belongs to, scoped by the event's organization; the broker gives each its position there.
+ *
+ * The consumer's transaction only hands the batch over: `channelsOf` may read the event store,
+ * which on PGlite waits for that transaction to end. Publishing follows, in log order, right after
+ * the commit. A crash in between loses those publications, which is what a restart of the
+ * in-memory broker does anyway: positions start a new epoch and clients refetch instead of missing.
  */
 export async function startSinkGateway(options: SinkGatewayOptions): Promise<SinkGateway> {
   const { broker, channelsOf } = options;
-  const consumer = await startConsumer(options.db, options.store, {
-    name: options.name ?? "sink-gateway",
-    async handle(events: readonly RecordedEvent[]) {
-      for (const event of events) {
-        const channels = await channelsOf(event);
-        if (channels.length === 0) continue;
-        const publication = eventPublication(event);
-        for (const channel of channels) {
-          await broker.publish(organizationChannel(event.organizationId, channel), { ...publication, channel });
-        }
+  const name = options.name ?? "sink-gateway";
+  const onError = options.onError ?? ((error, event) => console.error(`${name}: publishing ${event.type} failed`, error));
+  let published: Promise<void> = Promise.resolve();
+
+  async function publish(event: RecordedEvent): Promise<void> {
+    try {
+      const channels = await channelsOf(event);
+      if (channels.length === 0) return;
+      const publication = eventPublication(event);
+      for (const channel of channels) {
+        await broker.publish(organizationChannel(event.organizationId, channel), { ...publication, channel });
       }
+    } catch (error) {
+      onError(error, event);
+    }
+  }
+
+  const consumer = startConsumer(options.db, options.store, {
+    name,
+    async handle(events) {
+      for (const event of events) published = published.then(() => publish(event));
     },
   });
-  return consumer;
+
+  return {
+    stop: async () => {
+      await consumer.stop();
+      await published;
+    },
+    caughtUp: async () => {
+      await consumer.caughtUp();
+      await published;
+    },
+  };
 }

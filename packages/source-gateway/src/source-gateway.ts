@@ -470,9 +470,15 @@ export class SourceGateway {
   /** Says why in a Disconnect frame, then closes with the same code. */
   #close(connection: Connection, reason: CloseReason, detail?: string): void {
     if (connection.closing) return;
-    const text = detail ?? reason.reason;
-    this.#send(connection, { kind: { case: "disconnect", value: { code: reason.code, reason: text, reconnect: reason.reconnect } } });
     connection.closing = true;
+    const text = detail ?? reason.reason;
+    const disconnect = create(ServerFrameSchema, {
+      kind: { case: "disconnect", value: { code: reason.code, reason: text, reconnect: reason.reconnect } },
+    });
+    // Written past the send-buffer check: it is small, and the last thing this socket gets.
+    if (connection.socket.readyState === WebSocket.OPEN) {
+      connection.socket.send(connection.codec.encodeServer(disconnect), { binary: connection.codec.binary });
+    }
     this.#metrics.closes.inc({ code: String(reason.code) });
     if (reason.code === CloseCode.PROTOCOL_VIOLATION.code) {
       this.#options.logger.info({ clientId: connection.clientId, userId: connection.session.userId, detail: text }, "protocol violation");
