@@ -1,16 +1,14 @@
-import type { Migration, Queryable } from "@sluice/database";
-import type { RecordedEvent } from "@sluice/event-store";
+import type { Migration } from "@sluice/database";
+import type { Projection, RecordedEvent } from "@sluice/event-store";
 import { isDispatchEvent, type DispatchEvent } from "../events";
 
 /**
  * A read model: its tables (created by migrations, the same SQL on PGlite and PostgreSQL) and the
- * fold of events into them. The event store's consumer runs `handle` in the transaction that also
- * moves its checkpoint, so each batch lands once.
+ * fold of events into them, as the event store's `startProjection` runs it: `handle` runs in the
+ * transaction that also moves the checkpoint, so each batch lands once.
  */
-export interface ReadModel {
-  readonly name: string;
+export interface ReadModel extends Projection {
   readonly migrations: readonly Migration[];
-  handle(tx: Queryable, events: readonly RecordedEvent[]): Promise<void>;
 }
 
 /** A recorded event whose data is one of Dispatch's events, narrowed for a switch on its type. */

@@ -25,24 +25,30 @@ import {
 import { OrderStatus, RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { migrate, openDatabase, type Database } from "@sluice/database";
-import { createEventStore, type EventStore } from "@sluice/event-store";
+import { createEventStore, startProjection, type Consumer, type EventStore } from "@sluice/event-store";
 import { createDispatchModule, type DispatchModule } from "../index";
 import { callContext, rejectsWithCode } from "../testSupport";
-import { catchUp } from "./catchUp.testing";
 
 describe("dispatch read models on PGlite", () => {
   let db: Database;
   let store: EventStore;
   let dispatch: DispatchModule;
+  const projections: Consumer[] = [];
   before(async () => {
     db = await openDatabase({ kind: "pglite" });
     store = await createEventStore(db);
     dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
+    for (const projection of dispatch.projections) projections.push(await startProjection(db, store, projection));
   });
-  after(() => db?.close());
+  after(async () => {
+    for (const projection of projections) await projection.stop();
+    await db?.close();
+  });
 
-  const settle = () => catchUp(db, store, dispatch.projections);
+  const settle = async () => {
+    for (const projection of projections) await projection.caughtUp();
+  };
 
   test("commands in, order board, route sheets, projects and activity out", async () => {
     const org = randomUUID();
