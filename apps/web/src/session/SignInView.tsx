@@ -1,0 +1,44 @@
+import { useState, type FormEvent } from "react";
+import { Button, ErrorBanner, TextField } from "@sluice/design-system";
+
+export interface SignInViewProps {
+  busy: boolean;
+  error: { code: string; message: string } | null;
+  onSubmit: (email: string, password: string) => void;
+}
+
+export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSubmit(email.trim(), password);
+  };
+  return (
+    <div className="signin">
+      <div className="signin__card sl-card">
+        <div className="signin__brand">
+          <span className="signin__logo" aria-hidden="true">
+            S
+          </span>
+          <span>Sluice</span>
+        </div>
+        <h1 className="signin__title">Sign in</h1>
+        <p className="sl-muted" style={{ margin: "0 0 20px" }}>
+          Plan with your team, live.
+        </p>
+        <form className="sl-form" onSubmit={submit} aria-label="Sign in">
+          {error ? <ErrorBanner title={error.code === "UNAUTHENTICATED" ? "Email or password is wrong" : "Could not sign in"} message={error.message} code={error.code} /> : null}
+          <TextField label="Email" type="email" value={email} onValueChange={setEmail} autoComplete="username" required autoFocus />
+          <TextField label="Password" type="password" value={password} onValueChange={setPassword} autoComplete="current-password" required />
+          <Button type="submit" variant="primary" busy={busy} disabled={!email || !password}>
+            Sign in
+          </Button>
+        </form>
+        <p className="signin__hint">
+          Demo: <code className="sl-code">ana@acme.test</code> or <code className="sl-code">ben@acme.test</code>, password <code className="sl-code">dispatch</code>
+        </p>
+      </div>
+    </div>
+  );
+}

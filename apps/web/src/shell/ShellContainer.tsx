@@ -1,0 +1,62 @@
+import { Suspense } from "react";
+import { Outlet, useLocation, useNavigate } from "react-router";
+import { ConnectionStatus, EmptyState, Shell, Taskbar, ToastStack, type ConnectionState } from "@sluice/design-system";
+import { selectConnection } from "@sluice/client-sdk/redux";
+import type { ConnectionState as SocketState } from "@sluice/client-sdk";
+import { useAppDispatch, useAppSelector } from "../app/hooks";
+import { toastDismissed } from "../notifications/toastsSlice";
+import { signOut } from "../session/authApi";
+import { apps } from "./apps";
+
+// The SDK's socket states, in the words people see.
+const shown: Record<SocketState, ConnectionState> = {
+  connecting: "connecting",
+  connected: "connected",
+  disconnected: "reconnecting",
+  closed: "offline",
+};
+
+/** The signed-in frame: the current module above, the taskbar with the connection status below. */
+export function ShellContainer() {
+  const dispatch = useAppDispatch();
+  const navigate = useNavigate();
+  const { pathname } = useLocation();
+  const user = useAppSelector((state) => state.session.user);
+  const connection = useAppSelector(selectConnection);
+  const toasts = useAppSelector((state) => state.toasts);
+
+  const tasks = apps.flatMap((app) =>
+    app.modules.map((module) => ({ id: `${app.id}.${module.id}`, label: module.name, href: module.href, current: isCurrent(pathname, module.id) })),
+  );
+  const retry = connection.state === "disconnected" && connection.retryInMs ? `retrying in ${Math.ceil(connection.retryInMs / 1000)} s` : undefined;
+
+  return (
+    <Shell
+      taskbar={
+        <Taskbar
+          launcherHref="/"
+          tasks={tasks}
+          status={<ConnectionStatus state={shown[connection.state]} detail={retry} />}
+          user={user ? { id: user.id, name: user.displayName, organization: user.organizationName } : undefined}
+          onNavigate={(href) => navigate(href)}
+          onSignOut={() => {
+            // A fresh page drops the store and the socket with the session: nothing of it lingers.
+            void signOut().finally(() => window.location.assign("/signin"));
+          }}
+        />
+      }
+      toasts={<ToastStack toasts={toasts} onDismiss={(id) => dispatch(toastDismissed(id))} />}
+    >
+      <Suspense fallback={<EmptyState icon="grid" title="Loading…" />}>
+        <Outlet />
+      </Suspense>
+    </Shell>
+  );
+}
+
+function isCurrent(pathname: string, module: string): boolean {
+  if (!pathname.startsWith("/dispatch/")) return false;
+  const rest = pathname.split("/").filter(Boolean);
+  // /dispatch/<module> or /dispatch/p/<id>/<module>/…
+  return rest[1] === module || (rest[1] === "p" && rest[3] === module);
+}
