@@ -46,7 +46,8 @@ wait_until() {
 
 pg_answers() { command -v pg_isready >/dev/null && pg_isready -q -h "$pg_host" -p "$pg_port"; }
 sluice_login_works() { PGPASSWORD=sluice psql -h "$pg_host" -p "$pg_port" -U sluice -d sluice -tAc "select 1" >/dev/null 2>&1; }
-as_postgres() { runuser -u postgres -- "$@"; }
+# From /, so psql does not complain that the postgres user cannot enter the working directory.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 start_postgres() {
   if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

@@ -11,7 +11,7 @@ import { testBackends } from "@sluice/database/testing";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import { createIdentity, type Identity } from "./identity";
 import { lowHashCost } from "./password-hasher";
-import { IdentityConfigError } from "./signing-key";
+import { IdentityConfigError } from "./config-error";
 
 function ed25519Pem(): string {
   return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -145,6 +145,19 @@ for (const backend of await testBackends()) {
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }
+    });
+
+    test("a P-256 key signs ES256 tokens", async () => {
+      const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+        type: "pkcs8",
+        format: "pem",
+      });
+      const es256 = await createIdentity({ db, privateKeyPem: p256.toString(), hashCost: lowHashCost });
+      const { accessToken, session } = await es256.signIn("ana@acme.test", "dispatch");
+      const header = JSON.parse(Buffer.from(accessToken.split(".")[0]!, "base64url").toString()) as { alg: string };
+      assert.equal(header.alg, "ES256");
+      assert.deepEqual(await es256.verifyAccessToken(accessToken), session);
+      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated());
     });
 
     test("a configured key that is not usable stops the start with a clear error", async () => {

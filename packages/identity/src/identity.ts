@@ -10,7 +10,8 @@ import { PasswordHasher, productionHashCost, type HashCost } from "./password-ha
 import { accessCookieName, createIdentityPlugin } from "./plugin";
 import { roleFromName, type RoleName } from "./roles";
 import { identityMigrations } from "./schema";
-import { IdentityConfigError, loadSigningKey } from "./signing-key";
+import { IdentityConfigError } from "./config-error";
+import { loadSigningKey } from "./signing-key";
 
 export const defaultAccessTokenTtlSeconds = 15 * 60;
 

@@ -13,4 +13,5 @@ export { lowHashCost, PasswordHasher, productionHashCost, type HashCost } from "
 export { accessCookieName, createIdentityPlugin, type IdentityCore } from "./plugin";
 export { roleFromName, roleName, type RoleName } from "./roles";
 export { identityMigrations } from "./schema";
-export { IdentityConfigError, loadSigningKey, type SigningKey, type SigningKeySource } from "./signing-key";
+export { IdentityConfigError } from "./config-error";
+export { loadSigningKey, type SigningKey, type SigningKeySource } from "./signing-key";

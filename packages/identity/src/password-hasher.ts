@@ -1,4 +1,5 @@
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
+import { IdentityConfigError } from "./config-error";
 
 // Algorithm.Argon2id: the package declares Algorithm as a const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm;
@@ -20,29 +21,35 @@ export const lowHashCost: HashCost = { memoryCost: 1024, timeCost: 1, parallelis
 /** Hashes and checks passwords with argon2id; the parameters travel inside each PHC string. */
 export class PasswordHasher {
   readonly #cost: HashCost;
-  #dummyHash: Promise<string> | undefined;
+  readonly #dummyHash: Promise<string>;
 
   constructor(cost: HashCost = productionHashCost) {
     if (!Number.isInteger(cost.memoryCost) || cost.memoryCost < 8 * cost.parallelism) {
-      throw new Error(`argon2 memoryCost must be an integer of at least 8 × parallelism KiB, got ${cost.memoryCost}`);
+      throw new IdentityConfigError(
+        `argon2 memoryCost must be an integer of at least 8 × parallelism KiB, got ${cost.memoryCost}`,
+      );
     }
     if (!Number.isInteger(cost.timeCost) || cost.timeCost < 1) {
-      throw new Error(`argon2 timeCost must be a positive integer, got ${cost.timeCost}`);
+      throw new IdentityConfigError(`argon2 timeCost must be a positive integer, got ${cost.timeCost}`);
     }
     if (!Number.isInteger(cost.parallelism) || cost.parallelism < 1) {
-      throw new Error(`argon2 parallelism must be a positive integer, got ${cost.parallelism}`);
+      throw new IdentityConfigError(`argon2 parallelism must be a positive integer, got ${cost.parallelism}`);
     }
     this.#cost = cost;
+    // Made up front, so the first sign-in for an unknown email costs no more than any other.
+    this.#dummyHash = this.hash("not a password anyone has");
+    this.#dummyHash.catch(() => {});
   }
 
+  // NFC first: the same password typed on two keyboards may arrive as different code points.
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: argon2id, ...this.#cost });
+    return hash(password.normalize("NFC"), { algorithm: argon2id, ...this.#cost });
   }
 
   /** False for a wrong password and for a stored hash that cannot be parsed. */
   async verify(storedHash: string, password: string): Promise<boolean> {
     try {
-      return await verify(storedHash, password);
+      return await verify(storedHash, password.normalize("NFC"));
     } catch {
       return false;
     }
@@ -53,7 +60,6 @@ export class PasswordHasher {
    * email must not answer faster than one with a wrong password.
    */
   async verifyAgainstDummy(password: string): Promise<false> {
-    this.#dummyHash ??= this.hash("not a password anyone has");
     await this.verify(await this.#dummyHash, password);
     return false;
   }

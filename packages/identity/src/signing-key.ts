@@ -2,14 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { calculateJwkThumbprint, exportJWK } from "jose";
-
-/** Raised at start when the configured key cannot be used; the server should refuse to start. */
-export class IdentityConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "IdentityConfigError";
-  }
-}
+import { IdentityConfigError } from "./config-error";
 
 export type SigningAlgorithm = "EdDSA" | "ES256";
 
