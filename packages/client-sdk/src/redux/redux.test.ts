@@ -117,7 +117,8 @@ describe("createSluiceMiddleware", () => {
     const rejected = seen.find(callRejected.match);
     assert.deepEqual(rejected?.payload, { code: ErrorCode.PERMISSION_DENIED, codeName: "PERMISSION_DENIED", message: "viewers may not", details: [], retriable: false });
     // Bad JSON never reaches the socket: it is a typed INVALID_ARGUMENT.
-    const bad = { ...queries.getOrderBoard({ projectId }), payload: { request: { projectId: 42 } } };
+    const good = queries.getOrderBoard({ projectId });
+    const bad: typeof good = { ...good, payload: { request: { projectId: 42 as unknown as string } } };
     await assert.rejects(store.dispatch(bad), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.INVALID_ARGUMENT);
   });
 
