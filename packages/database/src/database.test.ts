@@ -17,62 +17,66 @@ for (const backend of await testBackends()) {
     after(() => db?.close());
 
     test("query binds parameters and returns int8 and xid8 as bigint, jsonb parsed", async () => {
-      {
-        const { rows } = await db.query<{ n: bigint; x: bigint; j: unknown; s: string }>(
-          "select $1::int8 as n, pg_current_xact_id() as x, $2::jsonb as j, $3::text as s",
-          ["9007199254740993", JSON.stringify({ a: [1, "b"] }), "hi"],
-        );
-        assert.deepEqual(rows[0]?.n, 9007199254740993n);
-        assert.equal(typeof rows[0]?.x, "bigint");
-        assert.deepEqual(rows[0]?.j, { a: [1, "b"] });
-        assert.equal(rows[0]?.s, "hi");
-      }
+      const { rows } = await db.query<{ n: bigint; x: bigint; j: unknown; s: string }>(
+        "select $1::int8 as n, pg_current_xact_id() as x, $2::jsonb as j, $3::text as s",
+        ["9007199254740993", JSON.stringify({ a: [1, "b"] }), "hi"],
+      );
+      assert.deepEqual(rows[0]?.n, 9007199254740993n);
+      assert.equal(typeof rows[0]?.x, "bigint");
+      assert.deepEqual(rows[0]?.j, { a: [1, "b"] });
+      assert.equal(rows[0]?.s, "hi");
     });
 
     test("transaction commits on success and rolls back on a throw", async () => {
-      {
-        await db.exec("create table t (v int primary key); create table u (v int)");
-        await db.transaction(async (tx) => {
-          await tx.query("insert into t values (1)");
-          await tx.query("insert into u values (1)");
-        });
-        await assert.rejects(
-          db.transaction(async (tx) => {
-            await tx.query("insert into u values (2)");
-            await tx.query("insert into t values (1)"); // duplicate key
-          }),
-          /duplicate key/,
+      await db.exec("create table t (v int primary key); create table u (v int)");
+      await db.transaction(async (tx) => {
+        await tx.query("insert into t values (1)");
+        await tx.query("insert into u values (1)");
+      });
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("insert into u values (2)");
+          await tx.query("insert into t values (1)"); // duplicate key
+        }),
+        /duplicate key/,
+      );
+      const { rows } = await db.query<{ v: number }>("select v from u order by v");
+      assert.deepEqual(rows.map((r) => r.v), [1]);
+      // The database is usable after a rolled-back transaction.
+      await db.transaction(async (tx) => void (await tx.query("insert into u values (3)")));
+      assert.equal((await db.query("select * from u")).rows.length, 2);
+    });
+
+    test("a transaction's queries share one connection and one transaction", async () => {
+      const seen = await db.transaction(async (tx) => {
+        const first = await tx.query<{ x: bigint }>("select pg_current_xact_id() as x, set_config('sluice.probe', 'in-tx', true)");
+        const second = await tx.query<{ x: bigint; probe: string }>(
+          "select pg_current_xact_id() as x, current_setting('sluice.probe') as probe",
         );
-        const { rows } = await db.query<{ v: number }>("select v from u order by v");
-        assert.deepEqual(rows.map((r) => r.v), [1]);
-        // The database is usable after a rolled-back transaction.
-        await db.transaction(async (tx) => void (await tx.query("insert into u values (3)")));
-        assert.equal((await db.query("select * from u")).rows.length, 2);
-      }
+        return { first: first.rows[0]!.x, second: second.rows[0]! };
+      });
+      assert.equal(seen.second.x, seen.first);
+      assert.equal(seen.second.probe, "in-tx");
     });
 
     test("migrate applies each id once, in order, even when called concurrently by several modules", async () => {
-      {
-        const first = [
-          { id: "a/001", sql: "create table a (v int); insert into a values (1)" },
-          { id: "a/002", sql: "insert into a values (2)" },
-        ];
-        const second = [{ id: "b/001", sql: "create table b (v int)" }];
-        const [appliedA, appliedB] = await Promise.all([migrate(db, first), migrate(db, second)]);
-        assert.deepEqual(appliedA, ["a/001", "a/002"]);
-        assert.deepEqual(appliedB, ["b/001"]);
-        assert.deepEqual(await migrate(db, first), []);
-        assert.deepEqual(await migrate(db, [...first, { id: "a/003", sql: "insert into a values (3)" }]), ["a/003"]);
-        const { rows } = await db.query<{ v: number }>("select v from a order by v");
-        assert.deepEqual(rows.map((r) => r.v), [1, 2, 3]);
-      }
+      const first = [
+        { id: "a/001", sql: "create table a (v int); insert into a values (1)" },
+        { id: "a/002", sql: "insert into a values (2)" },
+      ];
+      const second = [{ id: "b/001", sql: "create table b (v int)" }];
+      const [appliedA, appliedB] = await Promise.all([migrate(db, first), migrate(db, second)]);
+      assert.deepEqual(appliedA, ["a/001", "a/002"]);
+      assert.deepEqual(appliedB, ["b/001"]);
+      assert.deepEqual(await migrate(db, first), []);
+      assert.deepEqual(await migrate(db, [...first, { id: "a/003", sql: "insert into a values (3)" }]), ["a/003"]);
+      const { rows } = await db.query<{ v: number }>("select v from a order by v");
+      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3]);
     });
 
     test("a failing migration leaves nothing behind and is not recorded", async () => {
-      {
-        await assert.rejects(migrate(db, [{ id: "c/001", sql: "create table c (v int); select nope" }]));
-        assert.deepEqual(await migrate(db, [{ id: "c/001", sql: "create table c (v int)" }]), ["c/001"]);
-      }
+      await assert.rejects(migrate(db, [{ id: "c/001", sql: "create table c (v int); select nope" }]));
+      assert.deepEqual(await migrate(db, [{ id: "c/001", sql: "create table c (v int)" }]), ["c/001"]);
     });
   });
 }
