@@ -2,9 +2,9 @@ import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { create, isMessage } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { CreateOrderResponseSchema, DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { CreateOrderResponseSchema, DispatchCommandService, type CreateOrderResponse } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
-import { DispatchQueryService, ProjectListSchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { DispatchQueryService, ProjectListSchema, type ProjectList } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { ErrorCode as ErrorCodeEnum, RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { CloseCode } from "@sluice/protocol";
 import { WebSocket } from "ws";
@@ -180,3 +180,15 @@ describe("SluiceClient against a scripted server", () => {
     await waitFor(() => client.state === "connected", "connected again");
   });
 });
+
+// Compile-time only: the types of calls flow from the generated descriptors.
+export function typedFromTheContract(client: SluiceClient): void {
+  const byDescriptor: Promise<ProjectList> = client.call(DispatchQueryService.method.listProjects, {});
+  const byProxy: Promise<CreateOrderResponse> = client
+    .service(DispatchCommandService)
+    .createOrder({ projectId, consignee: "Ana", address: "Main St 1", weightKg: 1 });
+  // @ts-expect-error: weightKg is a number in the contract
+  void client.service(DispatchCommandService).createOrder({ projectId, weightKg: "heavy" });
+  void byDescriptor;
+  void byProxy;
+}

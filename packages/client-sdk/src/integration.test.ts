@@ -138,6 +138,12 @@ describe("client-sdk against the embedded server", () => {
     assert.equal(stranger.status.error?.code, CloseCode.UNAUTHENTICATED.code);
   });
 
+  test("the JSON subprotocol speaks the same calls", async () => {
+    const client = open("ana@acme.test", { encoding: "json" });
+    const board = await client.service(DispatchQueryService).getOrderBoard({ projectId });
+    assert.equal(board.projectId, projectId);
+  });
+
   test("Redux: a call action resolves with the JSON of the response", async () => {
     const client = open("ana@acme.test");
     const store = configureStore({ reducer: () => null, middleware: (getDefault) => getDefault().concat(createSluiceMiddleware(client)) });
