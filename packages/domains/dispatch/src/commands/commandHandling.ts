@@ -10,6 +10,12 @@ export interface Decision<R extends Message> {
    * (the command changes nothing), the versions of the streams it loaded.
    */
   reply(versions: ReadonlyMap<string, bigint>): R;
+  /**
+   * Streams read for a rule but not written, that must still be at the loaded version when the
+   * events are appended (an empty append checks the version): an order edited while its route
+   * is being dispatched must conflict, not slip onto a route that has left.
+   */
+  readonly guards?: readonly string[];
 }
 
 export function metadataOf(context: CallContext): EventMetadata {
@@ -53,6 +59,12 @@ export function handleDispatchCommand<R extends Message>(
       const reached = new Map<string, bigint>();
       for (const { streamId, events } of appends.values()) reached.set(streamId, (loaded.get(streamId) ?? 0n) + BigInt(events.length));
       const result = decision.reply(reached.size > 0 ? reached : loaded);
+      if (appends.size > 0) {
+        for (const streamId of decision.guards ?? []) {
+          if (!loaded.has(streamId)) throw new Error(`${streamId} is guarded without being loaded`);
+          if (!appends.has(streamId)) appends.set(streamId, { streamId, events: [] });
+        }
+      }
       return { appends: [...appends.values()] satisfies CommandAppend[], result };
     },
   );

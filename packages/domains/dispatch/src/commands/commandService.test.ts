@@ -115,6 +115,33 @@ describe("dispatch command service on PGlite", () => {
     assert.equal((await stops(north)) + (await stops(south)), 1);
   });
 
+  test("an order edited while its route is dispatched conflicts instead of changing on the road", async () => {
+    const org = randomUUID();
+    const projectId = await project(org);
+    const orderId = await order(org, projectId);
+    const routeId = await route(org, projectId);
+    await assign(org, routeId, orderId);
+    // The real store, with someone else dispatching the route right after the edit has read it.
+    let interleaved = false;
+    const racing: EventStore = {
+      ...store,
+      async readStream(organizationId, streamId, options) {
+        const stream = await store.readStream(organizationId, streamId, options);
+        if (streamId === `route-${routeId}` && !interleaved) {
+          interleaved = true;
+          await commands.dispatchRoute(create(DispatchRouteRequestSchema, { routeId }), callContext(org));
+        }
+        return stream;
+      },
+    };
+    await rejectsWithCode(
+      createCommandService(racing).editOrder(create(EditOrderRequestSchema, { orderId, address: "Elsewhere" }), callContext(org)),
+      ErrorCode.CONFLICT,
+    );
+    assert.ok(interleaved);
+    assert.equal((await store.readStream(org, `order-${orderId}`)).version, 2n);
+  });
+
   test("another organization's ids read as NOT_FOUND", async () => {
     const org = randomUUID();
     const other = randomUUID();

@@ -43,6 +43,11 @@ async function routeOfOrder(load: LoadStream, order: OrderState): Promise<RouteS
   return (await load(routeAggregate, routeStreamId(order.routeId))).state;
 }
 
+/** The order's route, when it has one, must not change under the decision: its status allowed it. */
+function routeGuard(order: OrderState): string[] {
+  return order.status !== "none" && order.routeId !== undefined ? [routeStreamId(order.routeId)] : [];
+}
+
 /**
  * Dispatch's command side: each method loads the aggregates its rules need, decides, and appends
  * through `handleDispatchCommand`. New ids are minted here, never taken from a client.
@@ -76,7 +81,8 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         const streamId = orderStreamId(request.orderId);
         const order = await load(orderAggregate, streamId);
         assertExpectedVersion(streamId, request.expectedVersion, order.version);
-        return acceptedDecision(editOrder(request, order.state, await routeOfOrder(load, order.state)));
+        const events = editOrder(request, order.state, await routeOfOrder(load, order.state));
+        return { ...acceptedDecision(events), guards: routeGuard(order.state) };
       }),
 
     cancelOrder: (request, context) =>
@@ -84,7 +90,8 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         const streamId = orderStreamId(request.orderId);
         const order = await load(orderAggregate, streamId);
         assertExpectedVersion(streamId, request.expectedVersion, order.version);
-        return acceptedDecision(cancelOrder(request, order.state, await routeOfOrder(load, order.state)));
+        const events = cancelOrder(request, order.state, await routeOfOrder(load, order.state));
+        return { ...acceptedDecision(events), guards: routeGuard(order.state) };
       }),
 
     createRoute: (request, context) =>
