@@ -93,7 +93,13 @@ export class SluiceClient {
     this.#onError = options.onError ?? ((error) => console.error("sluice client:", error));
     if (options.autoConnect === false) this.#status = { state: "disconnected" };
     else void this.#connect();
+    // Browsers say when the network is back: no reason to sit out the rest of a backoff.
+    if (typeof globalThis.addEventListener === "function") globalThis.addEventListener("online", this.#onOnline);
   }
+
+  readonly #onOnline = (): void => {
+    if (this.#status.state === "disconnected" && this.#status.retryInMs !== undefined && !this.#socket) this.reconnect();
+  };
 
   get state(): ConnectionState {
     return this.#status.state;
@@ -130,6 +136,7 @@ export class SluiceClient {
   close(): Promise<void> {
     if (!this.#ended) {
       this.#ended = true;
+      if (typeof globalThis.removeEventListener === "function") globalThis.removeEventListener("online", this.#onOnline);
       clearTimeout(this.#reconnectTimer);
       this.#stopTimers();
       const socket = this.#socket;
