@@ -18,7 +18,10 @@ import type {
 export interface EventStoreOptions {
   /** Resolves event and result types for the JSON mapping; the contracts' registry by default. */
   readonly registry?: Registry;
-  /** How long `waitForAppend` waits at most, so appends by other processes are seen too. */
+  /**
+   * How long `waitForAppend` waits at most, so appends by other processes are seen too. By default
+   * 500 ms on a PostgreSQL server; 5 s on PGlite, which no other process can append to.
+   */
   readonly pollIntervalMs?: number;
 }
 
@@ -67,7 +70,7 @@ function databaseError(error: unknown): { code?: string; detail?: string } {
 export async function createEventStore(db: Database, options: EventStoreOptions = {}): Promise<EventStore> {
   await migrate(db, eventStoreMigrations);
   const registry = options.registry ?? contractsRegistry;
-  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? (db.kind === "pglite" ? 5_000 : 500);
   const appendWaiters = new Set<() => void>();
 
   function schemaOf(typeName: string) {

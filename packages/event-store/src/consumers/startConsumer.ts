@@ -64,8 +64,13 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      stopping.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopping.signal.addEventListener("abort", done, { once: true });
     });
 
   async function currentHorizon(): Promise<bigint> {
@@ -106,7 +111,8 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       try {
         const drained = await step();
         attempt = 0;
-        if (drained) await store.waitForAppend(AbortSignal.any([wake.signal, stopping.signal]));
+        // stop() aborts `wake` too, so one signal ends the wait for either reason.
+        if (drained) await store.waitForAppend(wake.signal);
       } catch (error) {
         attempt += 1;
         const delay = Math.min(retryDelay.initial * 2 ** (attempt - 1), retryDelay.max);
@@ -138,6 +144,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
   return {
     async stop() {
       stopping.abort();
+      wake.abort();
       await running;
     },
 
