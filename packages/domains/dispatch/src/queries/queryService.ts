@@ -31,12 +31,13 @@ interface RouteRow {
   version: bigint;
 }
 
-const routeSummarySql = `
+/** Route summaries with their load and stop count, for the routes `where` selects (of organization $1). */
+const routeSummarySql = (where: string) => `
   select r.route_id, r.project_id, r.name, r.vehicle_capacity_kg, r.status, r.version,
          coalesce(sum(s.weight_kg), 0)::double precision as load_kg, count(s.order_id)::int as stop_count
   from dispatch_routes r
   left join dispatch_route_stops s on s.organization_id = r.organization_id and s.route_id = r.route_id
-  where r.organization_id = $1 and %WHERE%
+  where r.organization_id = $1 and ${where}
   group by r.organization_id, r.route_id
   order by r.created_at, r.route_id`;
 
@@ -85,7 +86,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
 
     async listRoutes({ projectId }, { session }) {
       await assertProjectExists(session.organizationId, projectId);
-      const result = await db.query<RouteRow>(routeSummarySql.replace("%WHERE%", "r.project_id = $2"), [
+      const result = await db.query<RouteRow>(routeSummarySql("r.project_id = $2"), [
         session.organizationId,
         projectId,
       ]);
@@ -94,7 +95,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
 
     async getRouteSheet({ routeId }, { session }) {
       const org = session.organizationId;
-      const route = await db.query<RouteRow>(routeSummarySql.replace("%WHERE%", "r.route_id = $2"), [org, routeId]);
+      const route = await db.query<RouteRow>(routeSummarySql("r.route_id = $2"), [org, routeId]);
       const row = route.rows[0];
       if (!row) throw RpcError.notFound(`route ${routeId}`);
       const stops = await db.query<{
