@@ -11,6 +11,13 @@ const EnvSchema = z.object({
   /** PGlite's data directory. */
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: LogLevel.default("info"),
+  /**
+   * How long a sign-in lasts. Until refresh tokens arrive (identity issue), the socket is closed
+   * when the token expires and the user signs in again; an hour keeps that rare.
+   */
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /** PEM of the access-token signing key; without it the embedded shape keeps its own in DATA_DIR. */
+  SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -19,6 +26,8 @@ export interface ServerConfig {
   /** PGlite's data directory; undefined keeps the database in memory (tests). */
   readonly dataDir: string | undefined;
   readonly logLevel: z.infer<typeof LogLevel>;
+  readonly accessTokenTtlSeconds?: number | undefined;
+  readonly jwtPrivateKeyPem?: string | undefined;
   /** The built SPA; served with a fallback to index.html when the folder exists. */
   readonly webDist?: string | undefined;
   /** Seed the demo organizations, users and a project on first start. Default true. */
@@ -39,6 +48,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
     throw new ConfigError(`invalid environment:\n${problems}`);
   }
-  const { PORT, HOST, DATA_DIR, LOG_LEVEL } = parsed.data;
-  return { port: PORT, host: HOST, dataDir: DATA_DIR, logLevel: LOG_LEVEL };
+  const { PORT, HOST, DATA_DIR, LOG_LEVEL, ACCESS_TOKEN_TTL_SECONDS, SLUICE_JWT_PRIVATE_KEY } = parsed.data;
+  return {
+    port: PORT,
+    host: HOST,
+    dataDir: DATA_DIR,
+    logLevel: LOG_LEVEL,
+    accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    jwtPrivateKeyPem: SLUICE_JWT_PRIVATE_KEY,
+  };
 }

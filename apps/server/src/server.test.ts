@@ -40,14 +40,17 @@ describe("the wire protocol on /ws", () => {
     await healthy.close();
   });
 
-  test("refuses an upgrade without a session with HTTP 401", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(`${server.url.replace("http", "ws")}/ws`, "sluice.v1.proto");
-      socket.on("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
-      socket.on("open", () => reject(new Error("upgraded without a session")));
-      socket.on("error", () => {});
-    });
-    assert.equal(status, 401);
+  test("closes a socket without a session with UNAUTHENTICATED before any frame", async () => {
+    for (const headers of [{}, { authorization: "Bearer not-a-token" }]) {
+      const outcome = await new Promise<{ code: number; frames: number }>((resolve) => {
+        let frames = 0;
+        const socket = new WebSocket(`${server.url.replace("http", "ws")}/ws`, "sluice.v1.proto", { headers });
+        socket.on("message", () => frames++);
+        socket.on("close", (code) => resolve({ code, frames }));
+        socket.on("error", () => {});
+      });
+      assert.deepEqual(outcome, { code: CloseCode.UNAUTHENTICATED.code, frames: 0 });
+    }
   });
 
   test("sends Connected first, naming the user and organization from the session", async () => {

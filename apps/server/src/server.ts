@@ -55,7 +55,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     cleanups.push(() => db.close());
     const store = await createEventStore(db);
 
-    const identity = await createIdentity({ db, dataDir: config.dataDir, hashCost: config.hashCost });
+    const identity = await createIdentity({
+      db,
+      dataDir: config.dataDir,
+      hashCost: config.hashCost,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      privateKeyPem: config.jwtPrivateKeyPem,
+    });
     const dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
 

@@ -4,7 +4,7 @@ import { anyPack, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
 import { MethodKind, methodName, methodPolicy } from "@sluice/contracts";
 import { ClientFrameSchema, type ClientFrame, type Reply, type ServerFrame } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { CloseCode, DEFAULT_PING_INTERVAL_MS, closeReasonFor, jsonFrameCodec, protobufCodec, type FrameCodec } from "@sluice/protocol";
-import { ErrorCode, RpcError } from "@sluice/rpc";
+import { ErrorCode, RpcError } from "@sluice/rpc/error";
 import { DEFAULT_BACKOFF, backoffDelay, checkBackoff, type BackoffOptions } from "./backoff";
 import { ChannelSubscription } from "./channel-subscription";
 import { randomId } from "./random-id";

@@ -20,4 +20,4 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./types";
-export { ErrorCode, RpcError } from "@sluice/rpc";
+export { ErrorCode, RpcError } from "@sluice/rpc/error";

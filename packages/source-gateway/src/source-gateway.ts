@@ -127,14 +127,14 @@ export class SourceGateway {
       .map((p) => p.trim())
       .filter(Boolean);
     if (offered.length > 0 && !offered.some((p) => codecFor(p))) return refuse(socket, 400, "Bad Request");
-    let session: Session;
-    try {
-      session = await this.#options.authenticate(request.headers);
-    } catch {
-      return refuse(socket, 401, "Unauthorized");
-    }
-    if (session.expiresAt <= Date.now()) return refuse(socket, 401, "Unauthorized");
+    const session = await this.#options.authenticate(request.headers).catch(() => undefined);
     if (socket.destroyed) return;
+    if (!session || session.expiresAt <= Date.now()) {
+      // A browser cannot read the status of a refused upgrade (it only sees 1006), so the socket
+      // is opened only to be closed with UNAUTHENTICATED: it never holds a session, calls nothing.
+      const { code, reason } = CloseCode.UNAUTHENTICATED;
+      return this.#wss.handleUpgrade(request, socket, head, (ws) => ws.close(code, reason));
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, session));
   }
 

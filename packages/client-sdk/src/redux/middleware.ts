@@ -2,7 +2,7 @@ import type { Middleware } from "@reduxjs/toolkit";
 import { fromJson, toJson, type DescMessage, type DescMethodUnary, type JsonValue, type MessageJsonType, type MessageShape } from "@bufbuild/protobuf";
 import { registry } from "@sluice/contracts";
 import { EventMetadataSchema, PresenceMemberSchema, type PresenceMember } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
-import { ErrorCode, RpcError } from "@sluice/rpc";
+import { ErrorCode, RpcError } from "@sluice/rpc/error";
 import type { SluiceClient } from "../client";
 import type { ConnectionStatus, Subscription } from "../types";
 import {

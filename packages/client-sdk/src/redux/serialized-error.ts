@@ -1,7 +1,7 @@
 import { toJson, type JsonValue } from "@bufbuild/protobuf";
 import { AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
 import { registry } from "@sluice/contracts";
-import { ErrorCode, RpcError } from "@sluice/rpc";
+import { ErrorCode, RpcError } from "@sluice/rpc/error";
 
 /** An RpcError as plain data, fit for a Redux store: details in the Protobuf JSON mapping of Any. */
 export interface SerializedRpcError {
