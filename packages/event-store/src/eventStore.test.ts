@@ -194,6 +194,8 @@ for (const backend of await testBackends()) {
       assert.equal(await store.commandResult(newId(), commandId), undefined);
       const other = newId();
       await store.append({ ...request, organizationId: other, appends: [{ ...request.appends[0]!, streamId: newId() }] });
+      // Without a command id there is nothing to be idempotent on: refused before touching the database.
+      await assert.rejects(store.append({ ...request, metadata: { ...request.metadata, commandId: "" } }), /commandId/);
     });
 
     test("concurrent retries of one command: exactly one appends", async () => {

@@ -115,6 +115,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
 
     async append(request: AppendRequest): Promise<AppendResult> {
       const { organizationId, metadata, appends, result } = request;
+      // Every command's result is kept under its id: an empty id would make unrelated commands retries of each other.
+      if (!metadata.commandId) throw new Error("an append needs metadata.commandId");
       const streams = appends.map((append) => ({
         streamId: append.streamId,
         streamType: append.streamType,
@@ -171,6 +173,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     },
 
     async readAll({ after, limit }) {
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`readAll limit must be a positive integer, got ${limit}`);
       const { rows } = await db.query<EventRow>(
         `select ${eventColumns("events")} from events
          where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)

@@ -127,6 +127,20 @@ for (const backend of await testBackends()) {
       }
     });
 
+    test("two instances of one consumer share the work: every event is applied once", async () => {
+      const name = `shared_${newId().slice(0, 8)}`;
+      const org = newId();
+      await startProjection(db, store, eventCounter(name)).then((c) => c.stop()); // creates the table
+      const instances = await Promise.all([1, 2].map(() => startProjection(db, store, eventCounter(name), { batchSize: 2 })));
+      try {
+        await Promise.all([append(org, newId(), 5), append(org, newId(), 4)]);
+        await Promise.all(instances.map((instance) => instance.caughtUp()));
+        assert.equal(await counted(name, org), 9n);
+      } finally {
+        await Promise.all(instances.map((instance) => instance.stop()));
+      }
+    });
+
     test("caughtUp rejects once the consumer is stopped", async () => {
       const consumer = startConsumer(db, store, { name: `stopped-${newId()}`, handle: async () => {} });
       await consumer.stop();

@@ -43,6 +43,7 @@ interface Waiter {
 export function startConsumer(db: Database, store: EventStore, options: ConsumerOptions): Consumer {
   const { name, handle } = options;
   const batchSize = options.batchSize ?? 100;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`consumer ${name}: batchSize must be a positive integer`);
   const retryDelay = options.retryDelayMs ?? { initial: 100, max: 5_000 };
   const onError =
     options.onError ??
