@@ -24,18 +24,20 @@ import {
 } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { OrderStatus, RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
-import { migrate, openDatabase, type Database } from "@sluice/database";
+import { migrate, type Database } from "@sluice/database";
+import { testBackends } from "@sluice/database/testing";
 import { createEventStore, startOfLog, startProjection, type Consumer, type EventStore, type RecordedEvent } from "@sluice/event-store";
 import { createDispatchModule, seedDemoDispatch, type DispatchModule } from "./index";
 import { callContext, rejectsWithCode } from "./testSupport";
 
-describe("the dispatch module on PGlite: commands in, read models, channels and the demo seed out", () => {
+for (const backend of await testBackends()) {
+describe(`the dispatch module on ${backend.name}: commands in, read models, channels and the demo seed out`, { skip: backend.skip }, () => {
   let db: Database;
   let store: EventStore;
   let dispatch: DispatchModule;
   const projections: Consumer[] = [];
   before(async () => {
-    db = await openDatabase({ kind: "pglite" });
+    db = await backend.open();
     store = await createEventStore(db);
     dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
@@ -207,3 +209,4 @@ describe("the dispatch module on PGlite: commands in, read models, channels and 
     assert.equal(project.version, 1n);
   });
 });
+}

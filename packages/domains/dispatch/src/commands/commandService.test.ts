@@ -13,7 +13,8 @@ import {
   EditOrderRequestSchema,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
-import { openDatabase, type Database } from "@sluice/database";
+import type { Database } from "@sluice/database";
+import { testBackends } from "@sluice/database/testing";
 import { createEventStore, type EventStore } from "@sluice/event-store";
 import type { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import type { ServiceImpl } from "@sluice/rpc";
@@ -21,12 +22,13 @@ import { rules } from "../rules";
 import { callContext, rejectsWithCode } from "../testSupport";
 import { createCommandService } from "./commandService";
 
-describe("dispatch command service on PGlite", () => {
+for (const backend of await testBackends()) {
+describe(`dispatch command service on ${backend.name}`, { skip: backend.skip }, () => {
   let db: Database;
   let store: EventStore;
   let commands: ServiceImpl<typeof DispatchCommandService>;
   before(async () => {
-    db = await openDatabase({ kind: "pglite" });
+    db = await backend.open();
     store = await createEventStore(db);
     commands = createCommandService(store);
   });
@@ -221,3 +223,4 @@ describe("dispatch command service on PGlite", () => {
     await rejectsWithCode(assign(org, routeId, orderId), ErrorCode.FAILED_PRECONDITION, rules.orderCancelled);
   });
 });
+}
