@@ -21,6 +21,7 @@ export {
   type CommandAppend,
   type CommandContext,
   type CommandOutcome,
+  type HandleCommandOptions,
   type LoadStream,
 } from "./commandHandling/handleCommand";
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";

@@ -77,6 +77,31 @@ for (const backend of await testBackends()) {
       assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "fast" }, version: 2n });
     });
 
+    test("with conflictRetries, a command that lost the race decides again on the new state", async () => {
+      const org = newId();
+      const orderId = newId();
+      await createOrder(org, orderId);
+      let release!: () => void;
+      const pause = new Promise<void>((resolve) => (release = resolve));
+      const versionsSeen: bigint[] = [];
+      const slow = handleCommand(
+        store,
+        { organizationId: org, metadata: metadata() },
+        async (load) => {
+          const { version } = await load(order, orderId);
+          versionsSeen.push(version);
+          await pause;
+          return { appends: [{ streamId: orderId, events: [orderEdited(orderId, "slow")] }], result: accepted(orderId, version + 1n) };
+        },
+        { conflictRetries: 1 },
+      );
+      await rename(org, orderId, "fast");
+      release();
+      assert.deepEqual(await slow, accepted(orderId, 3n));
+      assert.deepEqual(versionsSeen, [1n, 2n]);
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "slow" }, version: 3n });
+    });
+
     test("a command id handled already returns the stored result without deciding again", async () => {
       const org = newId();
       const orderId = newId();

@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "../errors";
 import type { EventMetadata, EventStore, ExpectedVersion, StreamAppend } from "../types";
 import { aggregateStream, type AggregateState } from "./aggregateStream";
@@ -31,6 +32,14 @@ export interface CommandOutcome<R extends Message> {
   readonly result: R;
 }
 
+export interface HandleCommandOptions {
+  /**
+   * How many times to run `body` again, on freshly loaded state, when a stream it appends to was
+   * changed meanwhile. 0 (the default) hands the CONFLICT to the caller.
+   */
+  readonly conflictRetries?: number;
+}
+
 /**
  * Runs a command the event-sourced way: load what it needs, decide, append with the versions it
  * saw, in one transaction with the command's result. A command id handled already in the
@@ -38,6 +47,22 @@ export interface CommandOutcome<R extends Message> {
  * retry wins the race. A stream changed by someone else meanwhile throws RpcError CONFLICT.
  */
 export async function handleCommand<R extends Message>(
+  store: EventStore,
+  context: CommandContext,
+  body: (load: LoadStream) => Promise<CommandOutcome<R>>,
+  options: HandleCommandOptions = {},
+): Promise<R> {
+  for (let retriesLeft = options.conflictRetries ?? 0; ; retriesLeft -= 1) {
+    try {
+      return await attempt(store, context, body);
+    } catch (error) {
+      if (retriesLeft > 0 && error instanceof RpcError && error.code === ErrorCode.CONFLICT) continue;
+      throw error;
+    }
+  }
+}
+
+async function attempt<R extends Message>(
   store: EventStore,
   context: CommandContext,
   body: (load: LoadStream) => Promise<CommandOutcome<R>>,
