@@ -38,7 +38,9 @@ export function createChannelsOf(store: EventStore): ChannelsOf {
 
 async function routeOfOrderBefore(store: EventStore, recorded: RecordedEvent): Promise<string | undefined> {
   const stream = await store.readStream(recorded.organizationId, recorded.streamId);
-  const before = stream.events.filter((event) => event.streamVersion < recorded.streamVersion).map((event) => event.data);
+  const before = stream.events
+    .filter((event) => event.streamVersion < recorded.streamVersion)
+    .map((event) => event.data);
   const order = before.reduce(orderAggregate.evolve, orderAggregate.initialState());
   return order.status === "none" ? undefined : order.routeId;
 }

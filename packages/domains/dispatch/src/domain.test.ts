@@ -67,7 +67,8 @@ const route = (...events: DispatchEvent[]): RouteState => fold(evolveRoute, init
 /** Route 1 (capacity 1000) planning with O1 (300 kg) and O2 (200 kg) on it. */
 const route1 = () => route(routeCreated(R1, 1000), stopAdded(R1, O1, 0, 300), stopAdded(R1, O2, 1, 200));
 const o1OnRoute1 = () => order(orderCreated(O1, 300), assigned(O1, R1));
-const dispatched = (state: RouteState) => evolveRoute(state, create(RouteDispatchedSchema, { routeId: R1, projectId: P }));
+const dispatched = (state: RouteState) =>
+  evolveRoute(state, create(RouteDispatchedSchema, { routeId: R1, projectId: P }));
 
 describe("project", () => {
   test("is created once", () => {
@@ -75,7 +76,10 @@ describe("project", () => {
     assert.deepEqual(typesOf(events), ["ProjectCreated"]);
     const state = fold(evolveProject, initialProjectState(), events);
     assert.deepEqual(state, { status: "active", projectId: P, name: "Depot" });
-    assertRuleBroken(() => createProject(create(CreateProjectRequestSchema, { name: "Again" }), P, state), rules.alreadyExists);
+    assertRuleBroken(
+      () => createProject(create(CreateProjectRequestSchema, { name: "Again" }), P, state),
+      rules.alreadyExists,
+    );
   });
 });
 
@@ -83,7 +87,12 @@ describe("order", () => {
   const project = evolveProject(initialProjectState(), create(ProjectCreatedSchema, { projectId: P, name: "Depot" }));
 
   test("is created in an existing project only", () => {
-    const request = create(CreateOrderRequestSchema, { projectId: P, consignee: "ACME", address: "Kade 1", weightKg: 120 });
+    const request = create(CreateOrderRequestSchema, {
+      projectId: P,
+      consignee: "ACME",
+      address: "Kade 1",
+      weightKg: 120,
+    });
     const events = createOrder(request, O1, project);
     assert.equal(events[0]?.weightKg, 120);
     assert.equal(events[0]?.projectId, P);
@@ -92,7 +101,11 @@ describe("order", () => {
   });
 
   test("edit keeps unset fields and emits the whole order", () => {
-    const events = editOrder(create(EditOrderRequestSchema, { orderId: O1, address: "Dam 2" }), order(orderCreated(O1, 300)), undefined);
+    const events = editOrder(
+      create(EditOrderRequestSchema, { orderId: O1, address: "Dam 2" }),
+      order(orderCreated(O1, 300)),
+      undefined,
+    );
     assert.deepEqual(typesOf(events), ["OrderEdited"]);
     const edited = order(orderCreated(O1, 300), ...events);
     assert.ok(edited.status === "open");
@@ -110,13 +123,25 @@ describe("order", () => {
     const window = (start: number) =>
       create(TimeWindowSchema, { start: timestampFromMs(start), end: timestampFromMs(start + 3_600_000) });
     const base = order(create(OrderCreatedSchema, { ...orderCreated(O1, 1), timeWindow: window(0) }));
-    assert.deepEqual(editOrder(create(EditOrderRequestSchema, { orderId: O1, timeWindow: window(0) }), base, undefined), []);
-    assert.equal(editOrder(create(EditOrderRequestSchema, { orderId: O1, timeWindow: window(1) }), base, undefined).length, 1);
+    assert.deepEqual(
+      editOrder(create(EditOrderRequestSchema, { orderId: O1, timeWindow: window(0) }), base, undefined),
+      [],
+    );
+    assert.equal(
+      editOrder(create(EditOrderRequestSchema, { orderId: O1, timeWindow: window(1) }), base, undefined).length,
+      1,
+    );
   });
 
   test("unknown order is NOT_FOUND", () => {
-    assertThrowsCode(() => editOrder(create(EditOrderRequestSchema, { orderId: O1 }), initialOrderState(), undefined), ErrorCode.NOT_FOUND);
-    assertThrowsCode(() => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), initialOrderState(), undefined), ErrorCode.NOT_FOUND);
+    assertThrowsCode(
+      () => editOrder(create(EditOrderRequestSchema, { orderId: O1 }), initialOrderState(), undefined),
+      ErrorCode.NOT_FOUND,
+    );
+    assertThrowsCode(
+      () => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), initialOrderState(), undefined),
+      ErrorCode.NOT_FOUND,
+    );
   });
 
   test("heavier order on a route changes the stop's weight within capacity", () => {
@@ -142,25 +167,52 @@ describe("order", () => {
       () => editOrder(create(EditOrderRequestSchema, { orderId: O1, address: "Elsewhere" }), o1OnRoute1(), onTheRoad),
       rules.orderOnDispatchedRoute,
     );
-    assertRuleBroken(() => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), o1OnRoute1(), onTheRoad), rules.orderOnDispatchedRoute);
+    assertRuleBroken(
+      () => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), o1OnRoute1(), onTheRoad),
+      rules.orderOnDispatchedRoute,
+    );
   });
 
   test("a cancelled order leaves its route", () => {
-    const events = cancelOrder(create(CancelOrderRequestSchema, { orderId: O1, reason: "customer" }), o1OnRoute1(), route1());
+    const events = cancelOrder(
+      create(CancelOrderRequestSchema, { orderId: O1, reason: "customer" }),
+      o1OnRoute1(),
+      route1(),
+    );
     assert.deepEqual(typesOf(events), ["OrderCancelled", "StopRemoved"]);
-    assert.deepEqual(events.map((event) => streamOf(event).streamId), [`order-${O1}`, `route-${R1}`]);
+    assert.deepEqual(
+      events.map((event) => streamOf(event).streamId),
+      [`order-${O1}`, `route-${R1}`],
+    );
     const after = fold(evolveRoute, route1(), events);
     assert.ok(after.status === "planning");
-    assert.deepEqual(after.stops.map((stop) => stop.orderId), [O2]);
+    assert.deepEqual(
+      after.stops.map((stop) => stop.orderId),
+      [O2],
+    );
   });
 
   test("a cancelled order cannot be edited, cancelled again or assigned", () => {
-    const cancelled = fold(evolveOrder, o1OnRoute1(), cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), o1OnRoute1(), route1()));
+    const cancelled = fold(
+      evolveOrder,
+      o1OnRoute1(),
+      cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), o1OnRoute1(), route1()),
+    );
     assert.equal(cancelled.status, "cancelled");
-    assertRuleBroken(() => editOrder(create(EditOrderRequestSchema, { orderId: O1, weightKg: 1 }), cancelled, undefined), rules.orderCancelled);
-    assertRuleBroken(() => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), cancelled, undefined), rules.orderCancelled);
     assertRuleBroken(
-      () => assignOrder(create(AssignOrderRequestSchema, { routeId: R2, orderId: O1 }), { route: route(routeCreated(R2, 1000)), order: cancelled }),
+      () => editOrder(create(EditOrderRequestSchema, { orderId: O1, weightKg: 1 }), cancelled, undefined),
+      rules.orderCancelled,
+    );
+    assertRuleBroken(
+      () => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1 }), cancelled, undefined),
+      rules.orderCancelled,
+    );
+    assertRuleBroken(
+      () =>
+        assignOrder(create(AssignOrderRequestSchema, { routeId: R2, orderId: O1 }), {
+          route: route(routeCreated(R2, 1000)),
+          order: cancelled,
+        }),
       rules.orderCancelled,
     );
   });
@@ -183,7 +235,10 @@ describe("route", () => {
     assert.deepEqual(typesOf(events), ["StopAdded", "OrderAssigned"]);
     const after = fold(evolveRoute, route1(), events);
     assert.ok(after.status === "planning");
-    assert.deepEqual(after.stops.map((stop) => stop.orderId), [O1, O3, O2]);
+    assert.deepEqual(
+      after.stops.map((stop) => stop.orderId),
+      [O1, O3, O2],
+    );
     const appended = assignOrder(create(AssignOrderRequestSchema, { routeId: R1, orderId: O3, position: 99 }), {
       route: route1(),
       order: order(orderCreated(O3, 100)),
@@ -194,9 +249,16 @@ describe("route", () => {
 
   test("assigning an order on another planning route moves it", () => {
     const request = create(AssignOrderRequestSchema, { routeId: R2, orderId: O1 });
-    const events = assignOrder(request, { route: route(routeCreated(R2, 500)), order: o1OnRoute1(), previousRoute: route1() });
+    const events = assignOrder(request, {
+      route: route(routeCreated(R2, 500)),
+      order: o1OnRoute1(),
+      previousRoute: route1(),
+    });
     assert.deepEqual(typesOf(events), ["StopRemoved", "StopAdded", "OrderAssigned"]);
-    assert.deepEqual(events.map((event) => streamOf(event).streamId), [`route-${R1}`, `route-${R2}`, `order-${O1}`]);
+    assert.deepEqual(
+      events.map((event) => streamOf(event).streamId),
+      [`route-${R1}`, `route-${R2}`, `order-${O1}`],
+    );
     const moved = fold(evolveOrder, o1OnRoute1(), events);
     assert.ok(moved.status === "on_route");
     assert.equal(moved.routeId, R2);
@@ -205,14 +267,23 @@ describe("route", () => {
   test("an order on a dispatched route does not move", () => {
     const request = create(AssignOrderRequestSchema, { routeId: R2, orderId: O1 });
     assertRuleBroken(
-      () => assignOrder(request, { route: route(routeCreated(R2, 500)), order: o1OnRoute1(), previousRoute: dispatched(route1()) }),
+      () =>
+        assignOrder(request, {
+          route: route(routeCreated(R2, 500)),
+          order: o1OnRoute1(),
+          previousRoute: dispatched(route1()),
+        }),
       rules.orderOnDispatchedRoute,
     );
   });
 
   test("an order already on this route is not added twice", () => {
     assertRuleBroken(
-      () => assignOrder(create(AssignOrderRequestSchema, { routeId: R1, orderId: O1 }), { route: route1(), order: o1OnRoute1() }),
+      () =>
+        assignOrder(create(AssignOrderRequestSchema, { routeId: R1, orderId: O1 }), {
+          route: route1(),
+          order: o1OnRoute1(),
+        }),
       rules.orderAlreadyOnRoute,
     );
   });
@@ -220,55 +291,96 @@ describe("route", () => {
   test("the load stays within capacity", () => {
     const request = create(AssignOrderRequestSchema, { routeId: R1, orderId: O3 });
     assert.equal(assignOrder(request, { route: route1(), order: order(orderCreated(O3, 500)) }).length, 2);
-    assertRuleBroken(() => assignOrder(request, { route: route1(), order: order(orderCreated(O3, 500.5)) }), rules.routeOverCapacity);
+    assertRuleBroken(
+      () => assignOrder(request, { route: route1(), order: order(orderCreated(O3, 500.5)) }),
+      rules.routeOverCapacity,
+    );
   });
 
   test("orders and routes belong to the same project", () => {
     const request = create(AssignOrderRequestSchema, { routeId: R1, orderId: O3 });
-    assertRuleBroken(() => assignOrder(request, { route: route1(), order: order(orderCreated(O3, 1, P2)) }), rules.projectMismatch);
+    assertRuleBroken(
+      () => assignOrder(request, { route: route1(), order: order(orderCreated(O3, 1, P2)) }),
+      rules.projectMismatch,
+    );
   });
 
   test("unknown route or order is NOT_FOUND", () => {
     const request = create(AssignOrderRequestSchema, { routeId: R1, orderId: O3 });
-    assertThrowsCode(() => assignOrder(request, { route: initialRouteState(), order: order(orderCreated(O3, 1)) }), ErrorCode.NOT_FOUND);
+    assertThrowsCode(
+      () => assignOrder(request, { route: initialRouteState(), order: order(orderCreated(O3, 1)) }),
+      ErrorCode.NOT_FOUND,
+    );
     assertThrowsCode(() => assignOrder(request, { route: route1(), order: initialOrderState() }), ErrorCode.NOT_FOUND);
-    assertThrowsCode(() => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), initialRouteState()), ErrorCode.NOT_FOUND);
+    assertThrowsCode(
+      () => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), initialRouteState()),
+      ErrorCode.NOT_FOUND,
+    );
   });
 
   test("a dispatched or completed route takes no new stops, removals or reorders", () => {
     const onTheRoad = dispatched(route1());
-    const completed = fold(evolveRoute, onTheRoad, completeRoute(create(CompleteRouteRequestSchema, { routeId: R1 }), onTheRoad));
+    const completed = fold(
+      evolveRoute,
+      onTheRoad,
+      completeRoute(create(CompleteRouteRequestSchema, { routeId: R1 }), onTheRoad),
+    );
     for (const state of [onTheRoad, completed]) {
       assertRuleBroken(
-        () => assignOrder(create(AssignOrderRequestSchema, { routeId: R1, orderId: O3 }), { route: state, order: order(orderCreated(O3, 1)) }),
+        () =>
+          assignOrder(create(AssignOrderRequestSchema, { routeId: R1, orderId: O3 }), {
+            route: state,
+            order: order(orderCreated(O3, 1)),
+          }),
         rules.routeNotPlanning,
       );
       assertRuleBroken(
-        () => unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O1 }), { route: state, order: o1OnRoute1() }),
+        () =>
+          unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O1 }), {
+            route: state,
+            order: o1OnRoute1(),
+          }),
         rules.routeNotPlanning,
       );
-      assertRuleBroken(() => reorderStops(create(ReorderStopsRequestSchema, { routeId: R1, orderIds: [O2, O1] }), state), rules.routeNotPlanning);
-      assertRuleBroken(() => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), state), rules.routeNotPlanning);
+      assertRuleBroken(
+        () => reorderStops(create(ReorderStopsRequestSchema, { routeId: R1, orderIds: [O2, O1] }), state),
+        rules.routeNotPlanning,
+      );
+      assertRuleBroken(
+        () => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), state),
+        rules.routeNotPlanning,
+      );
     }
   });
 
   test("unassign removes the stop and frees the order", () => {
-    const events = unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O1 }), { route: route1(), order: o1OnRoute1() });
+    const events = unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O1 }), {
+      route: route1(),
+      order: o1OnRoute1(),
+    });
     assert.deepEqual(typesOf(events), ["StopRemoved", "OrderUnassigned"]);
     assert.equal(fold(evolveOrder, o1OnRoute1(), events).status, "open");
     assertRuleBroken(
-      () => unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O3 }), { route: route1(), order: order(orderCreated(O3, 1)) }),
+      () =>
+        unassignOrder(create(UnassignOrderRequestSchema, { routeId: R1, orderId: O3 }), {
+          route: route1(),
+          order: order(orderCreated(O3, 1)),
+        }),
       rules.orderNotOnRoute,
     );
   });
 
   test("reorder must list exactly the route's stops", () => {
-    const reorder = (orderIds: string[]) => reorderStops(create(ReorderStopsRequestSchema, { routeId: R1, orderIds }), route1());
+    const reorder = (orderIds: string[]) =>
+      reorderStops(create(ReorderStopsRequestSchema, { routeId: R1, orderIds }), route1());
     const events = reorder([O2, O1]);
     assert.deepEqual(typesOf(events), ["StopsReordered"]);
     const after = fold(evolveRoute, route1(), events);
     assert.ok(after.status === "planning");
-    assert.deepEqual(after.stops, [{ orderId: O2, weightKg: 200 }, { orderId: O1, weightKg: 300 }]);
+    assert.deepEqual(after.stops, [
+      { orderId: O2, weightKg: 200 },
+      { orderId: O1, weightKg: 300 },
+    ]);
     assert.deepEqual(reorder([O1, O2]), []);
     assertRuleBroken(() => reorder([O1]), rules.routeReorderMismatch);
     assertRuleBroken(() => reorder([O1, O2, O3]), rules.routeReorderMismatch);
@@ -277,18 +389,36 @@ describe("route", () => {
   });
 
   test("a route with no stops cannot be dispatched", () => {
-    assertRuleBroken(() => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), route(routeCreated(R1, 10))), rules.routeEmpty);
-    assert.deepEqual(typesOf(dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), route1())), ["RouteDispatched"]);
+    assertRuleBroken(
+      () => dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), route(routeCreated(R1, 10))),
+      rules.routeEmpty,
+    );
+    assert.deepEqual(typesOf(dispatchRoute(create(DispatchRouteRequestSchema, { routeId: R1 }), route1())), [
+      "RouteDispatched",
+    ]);
   });
 
   test("only a dispatched route completes, delivering its orders", () => {
-    assertRuleBroken(() => completeRoute(create(CompleteRouteRequestSchema, { routeId: R1 }), route1()), rules.routeNotDispatched);
+    assertRuleBroken(
+      () => completeRoute(create(CompleteRouteRequestSchema, { routeId: R1 }), route1()),
+      rules.routeNotDispatched,
+    );
     const events = completeRoute(create(CompleteRouteRequestSchema, { routeId: R1 }), dispatched(route1()));
     assert.deepEqual(typesOf(events), ["RouteCompleted", "OrderDelivered", "OrderDelivered"]);
-    assert.deepEqual(events.map((event) => streamOf(event).streamId), [`route-${R1}`, `order-${O1}`, `order-${O2}`]);
-    const delivered = fold(evolveOrder, o1OnRoute1(), events.filter((event) => streamOf(event).streamId === `order-${O1}`));
+    assert.deepEqual(
+      events.map((event) => streamOf(event).streamId),
+      [`route-${R1}`, `order-${O1}`, `order-${O2}`],
+    );
+    const delivered = fold(
+      evolveOrder,
+      o1OnRoute1(),
+      events.filter((event) => streamOf(event).streamId === `order-${O1}`),
+    );
     assert.equal(delivered.status, "delivered");
-    assertRuleBroken(() => editOrder(create(EditOrderRequestSchema, { orderId: O1, weightKg: 1 }), delivered, undefined), rules.orderDelivered);
+    assertRuleBroken(
+      () => editOrder(create(EditOrderRequestSchema, { orderId: O1, weightKg: 1 }), delivered, undefined),
+      rules.orderDelivered,
+    );
   });
 });
 

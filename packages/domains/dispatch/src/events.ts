@@ -20,13 +20,7 @@ import { orderStreamId, projectStreamId, routeStreamId, streamTypes } from "./st
 export type ProjectEvent = ProjectCreated;
 export type OrderEvent = OrderCreated | OrderEdited | OrderCancelled | OrderAssigned | OrderUnassigned | OrderDelivered;
 export type RouteEvent =
-  | RouteCreated
-  | StopAdded
-  | StopRemoved
-  | StopsReordered
-  | StopWeightChanged
-  | RouteDispatched
-  | RouteCompleted;
+  RouteCreated | StopAdded | StopRemoved | StopsReordered | StopWeightChanged | RouteDispatched | RouteCompleted;
 
 /** Every fact Dispatch stores, discriminated by its Protobuf type name. */
 export type DispatchEvent = ProjectEvent | OrderEvent | RouteEvent;

@@ -55,7 +55,10 @@ export async function seedDemoDispatch(options: {
     signal: new AbortController().signal,
   });
 
-  const { projectId } = await commands.createProject(create(CreateProjectRequestSchema, { name: "Rotterdam depot" }), context("project"));
+  const { projectId } = await commands.createProject(
+    create(CreateProjectRequestSchema, { name: "Rotterdam depot" }),
+    context("project"),
+  );
   if (!projectId) throw new Error("the demo project was not created");
   const tomorrow = Math.ceil(Date.now() / (24 * hour)) * 24 * hour;
   const orderIds: string[] = [];
@@ -77,7 +80,10 @@ export async function seedDemoDispatch(options: {
     { name: "North", vehicleCapacityKg: 1000 },
     { name: "South", vehicleCapacityKg: 1500 },
   ].entries()) {
-    const created = await commands.createRoute(create(CreateRouteRequestSchema, { projectId, ...route }), context(`route-${index}`));
+    const created = await commands.createRoute(
+      create(CreateRouteRequestSchema, { projectId, ...route }),
+      context(`route-${index}`),
+    );
     if (!created.routeId) throw new Error("a demo route was not created");
     routeIds.push(created.routeId);
   }

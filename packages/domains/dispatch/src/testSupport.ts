@@ -7,7 +7,11 @@ import { Role } from "@sluice/contracts";
 import { RpcError, type CallContext } from "@sluice/rpc";
 import type { DispatchEvent } from "./events";
 
-export function fold<S>(evolve: (state: S, event: DispatchEvent) => S, initial: S, events: readonly DispatchEvent[]): S {
+export function fold<S>(
+  evolve: (state: S, event: DispatchEvent) => S,
+  initial: S,
+  events: readonly DispatchEvent[],
+): S {
   return events.reduce(evolve, initial);
 }
 
@@ -42,10 +46,14 @@ export function assertThrowsCode(run: () => unknown, code: ErrorCode): void {
   });
 }
 
-export const typesOf = (events: readonly DispatchEvent[]): string[] => events.map((event) => event.$typeName.slice("dispatch.v1.".length));
+export const typesOf = (events: readonly DispatchEvent[]): string[] =>
+  events.map((event) => event.$typeName.slice("dispatch.v1.".length));
 
 /** A call context as the gateway builds it for a dispatcher of `organizationId`. */
-export function callContext(organizationId: string, options: { commandId?: string; userId?: string } = {}): CallContext {
+export function callContext(
+  organizationId: string,
+  options: { commandId?: string; userId?: string } = {},
+): CallContext {
   return {
     session: {
       sessionId: randomUUID(),

@@ -1,5 +1,11 @@
 import type { Message } from "@bufbuild/protobuf";
-import { handleCommand, type CommandAppend, type EventMetadata, type EventStore, type LoadStream } from "@sluice/event-store";
+import {
+  handleCommand,
+  type CommandAppend,
+  type EventMetadata,
+  type EventStore,
+  type LoadStream,
+} from "@sluice/event-store";
 import type { CallContext } from "@sluice/rpc";
 import { streamOf, type DispatchEvent } from "../events";
 
@@ -57,7 +63,8 @@ export function handleDispatchCommand<R extends Message>(
         appends.set(streamId, append);
       }
       const reached = new Map<string, bigint>();
-      for (const { streamId, events } of appends.values()) reached.set(streamId, (loaded.get(streamId) ?? 0n) + BigInt(events.length));
+      for (const { streamId, events } of appends.values())
+        reached.set(streamId, (loaded.get(streamId) ?? 0n) + BigInt(events.length));
       const result = decision.reply(reached.size > 0 ? reached : loaded);
       if (appends.size > 0) {
         for (const streamId of decision.guards ?? []) {

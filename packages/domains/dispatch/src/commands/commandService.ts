@@ -72,7 +72,10 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         return {
           events: createOrder(request, orderId, project.state),
           reply: (versions) =>
-            create(CreateOrderResponseSchema, { orderId, accepted: accepted(onlyStream(versions, orderStreamId(orderId))) }),
+            create(CreateOrderResponseSchema, {
+              orderId,
+              accepted: accepted(onlyStream(versions, orderStreamId(orderId))),
+            }),
         };
       }),
 
@@ -102,7 +105,10 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         return {
           events: createRoute(request, routeId, project.state),
           reply: (versions) =>
-            create(CreateRouteResponseSchema, { routeId, accepted: accepted(onlyStream(versions, routeStreamId(routeId))) }),
+            create(CreateRouteResponseSchema, {
+              routeId,
+              accepted: accepted(onlyStream(versions, routeStreamId(routeId))),
+            }),
         };
       }),
 
@@ -112,7 +118,8 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         const route = await load(routeAggregate, streamId);
         assertExpectedVersion(streamId, request.expectedVersion, route.version);
         const order = await load(orderAggregate, orderStreamId(request.orderId));
-        const onOtherRoute = order.state.status !== "none" && order.state.routeId !== undefined && order.state.routeId !== request.routeId;
+        const onOtherRoute =
+          order.state.status !== "none" && order.state.routeId !== undefined && order.state.routeId !== request.routeId;
         const previousRoute = onOtherRoute ? await routeOfOrder(load, order.state) : undefined;
         return acceptedDecision(assignOrder(request, { route: route.state, order: order.state, previousRoute }));
       }),
@@ -146,7 +153,8 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
       handleDispatchCommand(store, context, async (load) => {
         const route = await load(routeAggregate, routeStreamId(request.routeId));
         // Every order delivered is appended to, so every one is loaded: its version guards the append.
-        for (const stop of existingRoute(route.state, request.routeId).stops) await load(orderAggregate, orderStreamId(stop.orderId));
+        for (const stop of existingRoute(route.state, request.routeId).stops)
+          await load(orderAggregate, orderStreamId(stop.orderId));
         return acceptedDecision(completeRoute(request, route.state));
       }),
   };

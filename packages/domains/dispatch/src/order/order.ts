@@ -1,5 +1,9 @@
 import { create, equals } from "@bufbuild/protobuf";
-import type { CancelOrderRequest, CreateOrderRequest, EditOrderRequest } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import type {
+  CancelOrderRequest,
+  CreateOrderRequest,
+  EditOrderRequest,
+} from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import {
   OrderCancelledSchema,
   OrderCreatedSchema,
@@ -30,7 +34,10 @@ export interface OrderDetails {
  */
 export type OrderState =
   | { readonly status: "none" }
-  | (OrderDetails & { readonly status: "open" | "on_route" | "delivered" | "cancelled"; readonly routeId: string | undefined });
+  | (OrderDetails & {
+      readonly status: "open" | "on_route" | "delivered" | "cancelled";
+      readonly routeId: string | undefined;
+    });
 
 export type ExistingOrder = Exclude<OrderState, { status: "none" }>;
 
@@ -58,7 +65,9 @@ export function evolveOrder(state: OrderState, event: DispatchEvent): OrderState
   }
 }
 
-function detailsOf(event: Omit<OrderDetails, "timeWindow"> & { readonly timeWindow?: TimeWindow | undefined }): OrderDetails {
+function detailsOf(
+  event: Omit<OrderDetails, "timeWindow"> & { readonly timeWindow?: TimeWindow | undefined },
+): OrderDetails {
   const { orderId, projectId, consignee, address, weightKg, timeWindow } = event;
   return { orderId, projectId, consignee, address, weightKg, timeWindow };
 }
@@ -79,7 +88,7 @@ export function assertOrderChangeable(order: ExistingOrder): void {
   }
 }
 
-/** The route an order is on, when the order's route must be known; its status decides what the order may do. */
+/** An order on a route that has left the depot is the driver's now: it no longer changes. */
 function assertRouteStillPlanning(order: ExistingOrder, route: RouteState | undefined, doing: string): void {
   if (order.routeId === undefined) return;
   if (route === undefined || route.status === "none" || route.routeId !== order.routeId) {
@@ -109,7 +118,11 @@ export function createOrder(request: CreateOrderRequest, orderId: string, projec
 }
 
 /** Fields left unset keep their value; an order on a route that weighs more must still fit the vehicle. */
-export function editOrder(request: EditOrderRequest, orderState: OrderState, route: RouteState | undefined): DispatchEvent[] {
+export function editOrder(
+  request: EditOrderRequest,
+  orderState: OrderState,
+  route: RouteState | undefined,
+): DispatchEvent[] {
   const order = existingOrder(orderState, request.orderId);
   assertOrderChangeable(order);
   assertRouteStillPlanning(order, route, "edited");
@@ -152,7 +165,11 @@ export function editOrder(request: EditOrderRequest, orderState: OrderState, rou
 }
 
 /** A cancelled order leaves its route, so the route's stops and load stay true. */
-export function cancelOrder(request: CancelOrderRequest, orderState: OrderState, route: RouteState | undefined): DispatchEvent[] {
+export function cancelOrder(
+  request: CancelOrderRequest,
+  orderState: OrderState,
+  route: RouteState | undefined,
+): DispatchEvent[] {
   const order = existingOrder(orderState, request.orderId);
   assertOrderChangeable(order);
   assertRouteStillPlanning(order, route, "cancelled");
@@ -160,7 +177,9 @@ export function cancelOrder(request: CancelOrderRequest, orderState: OrderState,
     create(OrderCancelledSchema, { orderId: order.orderId, projectId: order.projectId, reason: request.reason }),
   ];
   if (order.routeId !== undefined && route?.status === "planning") {
-    events.push(create(StopRemovedSchema, { routeId: route.routeId, projectId: route.projectId, orderId: order.orderId }));
+    events.push(
+      create(StopRemovedSchema, { routeId: route.routeId, projectId: route.projectId, orderId: order.orderId }),
+    );
   }
   return events;
 }

@@ -5,8 +5,7 @@ import type { DispatchEvent } from "../events";
 import { rules, ruleBroken } from "../rules";
 
 export type ProjectState =
-  | { readonly status: "none" }
-  | { readonly status: "active"; readonly projectId: string; readonly name: string };
+  { readonly status: "none" } | { readonly status: "active"; readonly projectId: string; readonly name: string };
 
 export const initialProjectState = (): ProjectState => ({ status: "none" });
 
@@ -19,7 +18,11 @@ export function evolveProject(state: ProjectState, event: DispatchEvent): Projec
   }
 }
 
-export function createProject(request: CreateProjectRequest, projectId: string, project: ProjectState): ProjectCreated[] {
+export function createProject(
+  request: CreateProjectRequest,
+  projectId: string,
+  project: ProjectState,
+): ProjectCreated[] {
   if (project.status !== "none") throw ruleBroken(rules.alreadyExists, `Project ${projectId} already exists.`);
   return [create(ProjectCreatedSchema, { projectId, name: request.name })];
 }

@@ -1,7 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Database } from "@sluice/database";
-import type { DispatchQueryService, OrderViewSchema, RouteSummarySchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import type {
+  DispatchQueryService,
+  OrderViewSchema,
+  RouteSummarySchema,
+} from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { OrderStatus, type RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { RpcError, type ServiceImpl } from "@sluice/rpc";
 import { timeWindowOf, toDate } from "../readModels/sql";
@@ -49,13 +53,22 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
   const usersTable = usersTableProbe(db);
 
   async function assertProjectExists(org: string, projectId: string): Promise<void> {
-    const found = await db.query(`select 1 from dispatch_projects where organization_id = $1 and project_id = $2`, [org, projectId]);
+    const found = await db.query(`select 1 from dispatch_projects where organization_id = $1 and project_id = $2`, [
+      org,
+      projectId,
+    ]);
     if (found.rows.length === 0) throw RpcError.notFound(`project ${projectId}`);
   }
 
   return {
     async listProjects(_request, { session }) {
-      const result = await db.query<{ project_id: string; name: string; version: bigint; open_orders: number; routes: number }>(
+      const result = await db.query<{
+        project_id: string;
+        name: string;
+        version: bigint;
+        open_orders: number;
+        routes: number;
+      }>(
         `select p.project_id, p.name, p.version,
            (select count(*)::int from dispatch_orders o
              where o.organization_id = p.organization_id and o.project_id = p.project_id and o.status = $2) as open_orders,
@@ -127,7 +140,9 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     async listActivity({ projectId, limit, before }, { session }) {
       await assertProjectExists(session.organizationId, projectId);
       const userName = (await usersTable()) ? "u.display_name" : "null";
-      const join = (await usersTable()) ? "left join users u on u.id = a.user_id and u.organization_id = a.organization_id" : "";
+      const join = (await usersTable())
+        ? "left join users u on u.id = a.user_id and u.organization_id = a.organization_id"
+        : "";
       const result = await db.query<{
         global_position: bigint;
         project_id: string;

@@ -54,8 +54,16 @@ export const activityFeed: ReadModel = {
       await tx.query(
         `insert into dispatch_activity (organization_id, global_position, project_id, stream_id, event_type, summary, user_id, occurred_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) on conflict do nothing`,
-        [org, record.globalPosition, event.projectId, record.streamId, record.type, summary, record.metadata.userId,
-          record.occurredAt.toISOString()],
+        [
+          org,
+          record.globalPosition,
+          event.projectId,
+          record.streamId,
+          record.type,
+          summary,
+          record.metadata.userId,
+          record.occurredAt.toISOString(),
+        ],
       );
     }
   },
@@ -85,7 +93,10 @@ async function lookUpLabel(tx: Queryable, org: string, id: string): Promise<stri
  * The sentence for an event, or undefined for the route-side twin of an order event (a stop added
  * with an assignment, removed with a cancellation): the feed tells what people did, once.
  */
-export async function summarize(event: DispatchEvent, label: (id: string) => Promise<string>): Promise<string | undefined> {
+export async function summarize(
+  event: DispatchEvent,
+  label: (id: string) => Promise<string>,
+): Promise<string | undefined> {
   switch (event.$typeName) {
     case "dispatch.v1.ProjectCreated":
       return `created project ${event.name}`;

@@ -42,8 +42,19 @@ export const orderBoard: ReadModel = {
                time_window_start, time_window_end, status, route_id, version, created_at)
              values ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, null, $10, $11::timestamptz)
              on conflict do nothing`,
-            [org, event.orderId, event.projectId, event.consignee, event.address, event.weightKg, start, end,
-              OrderStatus.OPEN, version, record.occurredAt.toISOString()],
+            [
+              org,
+              event.orderId,
+              event.projectId,
+              event.consignee,
+              event.address,
+              event.weightKg,
+              start,
+              end,
+              OrderStatus.OPEN,
+              version,
+              record.occurredAt.toISOString(),
+            ],
           );
           break;
         }
@@ -81,7 +92,14 @@ export const orderBoard: ReadModel = {
   },
 };
 
-function setStatus(tx: Queryable, org: string, orderId: string, status: OrderStatus, routeId: string | null, version: bigint) {
+function setStatus(
+  tx: Queryable,
+  org: string,
+  orderId: string,
+  status: OrderStatus,
+  routeId: string | null,
+  version: bigint,
+) {
   return tx.query(
     `update dispatch_orders set status = $3, route_id = $4, version = $5 where organization_id = $1 and order_id = $2`,
     [org, orderId, status, routeId, version],

@@ -44,8 +44,16 @@ export const routeSheets: ReadModel = {
           await tx.query(
             `insert into dispatch_routes (organization_id, route_id, project_id, name, vehicle_capacity_kg, status, version, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) on conflict do nothing`,
-            [org, event.routeId, event.projectId, event.name, event.vehicleCapacityKg, RouteStatus.PLANNING, version,
-              record.occurredAt.toISOString()],
+            [
+              org,
+              event.routeId,
+              event.projectId,
+              event.name,
+              event.vehicleCapacityKg,
+              RouteStatus.PLANNING,
+              version,
+              record.occurredAt.toISOString(),
+            ],
           );
           continue;
         case "dispatch.v1.StopAdded":
@@ -109,5 +117,9 @@ export const routeSheets: ReadModel = {
 };
 
 function setRouteStatus(tx: Queryable, org: string, routeId: string, status: RouteStatus) {
-  return tx.query(`update dispatch_routes set status = $3 where organization_id = $1 and route_id = $2`, [org, routeId, status]);
+  return tx.query(`update dispatch_routes set status = $3 where organization_id = $1 and route_id = $2`, [
+    org,
+    routeId,
+    status,
+  ]);
 }

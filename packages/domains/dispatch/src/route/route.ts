@@ -66,7 +66,9 @@ export function evolveRoute(state: RouteState, event: DispatchEvent): RouteState
     case "dispatch.v1.StopWeightChanged":
       return {
         ...state,
-        stops: state.stops.map((stop) => (stop.orderId === event.orderId ? { ...stop, weightKg: event.weightKg } : stop)),
+        stops: state.stops.map((stop) =>
+          stop.orderId === event.orderId ? { ...stop, weightKg: event.weightKg } : stop,
+        ),
       };
     case "dispatch.v1.RouteDispatched":
       return { ...state, status: "dispatched" };
@@ -123,7 +125,10 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
   assertOrderChangeable(order);
   assertPlanning(route);
   if (order.projectId !== route.projectId) {
-    throw ruleBroken(rules.projectMismatch, `The order for ${order.consignee} belongs to another project than route ${route.name}.`);
+    throw ruleBroken(
+      rules.projectMismatch,
+      `The order for ${order.consignee} belongs to another project than route ${route.name}.`,
+    );
   }
   if (order.routeId === route.routeId) {
     throw ruleBroken(
@@ -143,7 +148,9 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
         `The order for ${order.consignee} is on route ${previous.name}, which has left the depot: it cannot move.`,
       );
     }
-    events.push(create(StopRemovedSchema, { routeId: previous.routeId, projectId: previous.projectId, orderId: order.orderId }));
+    events.push(
+      create(StopRemovedSchema, { routeId: previous.routeId, projectId: previous.projectId, orderId: order.orderId }),
+    );
   }
   const load = loadOf(route) + order.weightKg;
   if (exceedsCapacity(load, route.vehicleCapacityKg)) {
@@ -166,7 +173,10 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
   return events;
 }
 
-export function unassignOrder(request: UnassignOrderRequest, states: { route: RouteState; order: OrderState }): DispatchEvent[] {
+export function unassignOrder(
+  request: UnassignOrderRequest,
+  states: { route: RouteState; order: OrderState },
+): DispatchEvent[] {
   const route = existingRoute(states.route, request.routeId);
   const order = existingOrder(states.order, request.orderId);
   assertPlanning(route);
@@ -196,7 +206,9 @@ export function reorderStops(request: ReorderStopsRequest, routeState: RouteStat
     );
   }
   if (request.orderIds.every((orderId, index) => route.stops[index]?.orderId === orderId)) return [];
-  return [create(StopsReorderedSchema, { routeId: route.routeId, projectId: route.projectId, orderIds: request.orderIds })];
+  return [
+    create(StopsReorderedSchema, { routeId: route.routeId, projectId: route.projectId, orderIds: request.orderIds }),
+  ];
 }
 
 export function dispatchRoute(request: DispatchRouteRequest, routeState: RouteState): DispatchEvent[] {
@@ -210,7 +222,10 @@ export function dispatchRoute(request: DispatchRouteRequest, routeState: RouteSt
 export function completeRoute(request: CompleteRouteRequest, routeState: RouteState): DispatchEvent[] {
   const route = existingRoute(routeState, request.routeId);
   if (route.status !== "dispatched") {
-    throw ruleBroken(rules.routeNotDispatched, `Route ${route.name} is ${route.status}: only a dispatched route can be completed.`);
+    throw ruleBroken(
+      rules.routeNotDispatched,
+      `Route ${route.name} is ${route.status}: only a dispatched route can be completed.`,
+    );
   }
   return [
     create(RouteCompletedSchema, { routeId: route.routeId, projectId: route.projectId }),
