@@ -34,7 +34,7 @@ export async function openPostgres(config: { url: string; schema?: string | unde
     ...(config.schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(config.schema)}` }),
   });
   // An idle connection that the server drops must not crash the process; the pool replaces it.
-  pool.on("error", () => {});
+  pool.on("error", (error) => console.error("postgres: an idle connection failed", error.message));
   const queryable = (target: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       const result = await target.query(sql, params as unknown[]);
