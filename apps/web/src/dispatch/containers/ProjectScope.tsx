@@ -1,6 +1,5 @@
 import { useEffect, type ReactNode } from "react";
 import { Outlet, useNavigate, useParams } from "react-router";
-import { EmptyState } from "@sluice/design-system";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
 import { useChannel } from "../../app/useChannel";
 import { loadProjects } from "../state/loaders";
@@ -13,12 +12,16 @@ import { rememberProject } from "./rememberedProject";
 export function ProjectScope() {
   const { projectId = "" } = useParams();
   const dispatch = useAppDispatch();
-  const loaded = useAppSelector((state) => state.projects.loaded);
+  const known = useAppSelector((state) => selectProject(state, projectId) !== undefined);
   useChannel(projectChannel(projectId));
+  // New projects are announced on the organization's channel; the header needs this one's name.
+  useChannel("org");
   useEffect(() => rememberProject(projectId), [projectId]);
   useEffect(() => {
-    if (!loaded) void loadProjects(dispatch);
-  }, [dispatch, loaded]);
+    if (!known) void loadProjects(dispatch);
+    // Once per project: a missing name is asked for again only when the project changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dispatch, projectId]);
   return <Outlet />;
 }
 
@@ -40,18 +43,11 @@ export function ProjectPage({ module, title, subtitle, actions, children }: Proj
   const navigate = useNavigate();
   const project = useAppSelector((state) => selectProject(state, projectId));
   const loaded = useAppSelector((state) => state.projects.loaded);
-  if (loaded && !project) {
-    return (
-      <div className="sl-page">
-        <EmptyState icon="folder" title="Project not found" description="It may belong to another organization, or the link is wrong." />
-      </div>
-    );
-  }
   return (
     <div className="sl-page">
       <DispatchHeader
         projectId={projectId}
-        projectName={project?.name ?? "…"}
+        projectName={project?.name ?? (loaded ? "Unknown project" : "…")}
         current={module}
         title={title}
         subtitle={subtitle}

@@ -1,0 +1,149 @@
+// Two dispatchers, two browsers, one route: each sees the other's changes and presence live,
+// against the real server (embedded shape, in-memory database) and the built web app.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { lowHashCost } from "@sluice/identity";
+import { startServer, type RunningServer } from "@sluice/server";
+import { buildWeb, webDist } from "../src/build";
+
+const resultsDir = fileURLToPath(new URL("../test-results", import.meta.url));
+
+describe("collaboration on a route sheet", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let ana: Page;
+  let ben: Page;
+
+  before(async () => {
+    if (!existsSync(`${webDist}/index.html`)) await buildWeb();
+    [server, browser] = await Promise.all([
+      startServer({ port: 0, host: "127.0.0.1", dataDir: undefined, logLevel: "silent", webDist, hashCost: lowHashCost }),
+      chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      }),
+    ]);
+    [ana, ben] = await Promise.all([signIn("ana@acme.test"), signIn("ben@acme.test")]);
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function signIn(email: string): Promise<Page> {
+    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 860 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto("/");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("dispatch");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: /^Welcome/ }).waitFor();
+    await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
+    return page;
+  }
+
+  /** Runs a step; when it fails, both browsers are photographed into test-results/. */
+  async function step(name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = name.replace(/\W+/g, "-");
+      await Promise.all([
+        ana?.screenshot({ path: `${resultsDir}/${file}-ana.png`, fullPage: true }).catch(() => undefined),
+        ben?.screenshot({ path: `${resultsDir}/${file}-ben.png`, fullPage: true }).catch(() => undefined),
+      ]);
+      throw error;
+    }
+  }
+
+  const stop = (page: Page, position: number, consignee: string) => page.getByRole("listitem", { name: `Stop ${position}: ${consignee}` });
+  const viewer = (page: Page, name: string) => page.getByRole("list", { name: "Also viewing" }).getByRole("listitem", { name });
+
+  async function createOrder(page: Page, consignee: string, weightKg: number): Promise<void> {
+    await page.getByRole("button", { name: "New order" }).first().click();
+    const form = page.getByRole("form", { name: "Create order" });
+    await form.getByLabel("Consignee").fill(consignee);
+    await form.getByLabel("Address").fill(`${consignee} street 1, Rotterdam`);
+    await form.getByLabel("Weight (kg)").fill(String(weightKg));
+    await form.getByRole("button", { name: "Create order" }).click();
+    await page.getByTestId("order-row").filter({ hasText: consignee }).waitFor();
+  }
+
+  async function addToRoute(page: Page, consignee: string, position: string): Promise<void> {
+    const form = page.getByRole("form", { name: "Add an order to the route" });
+    const option = form.getByLabel("Order").locator("option", { hasText: consignee });
+    await form.getByLabel("Order").selectOption(await option.getAttribute("value") ?? "");
+    await form.getByLabel("Position").selectOption({ label: position });
+    await form.getByRole("button", { name: "Add to route" }).click();
+  }
+
+  test("both see each other's stops, order and presence without reloading", async () => {
+    let routeUrl = "";
+    await step("ana plans a project with two orders and a route", async () => {
+      await ana.getByRole("link", { name: /^Orders board/ }).first().click();
+      await ana.getByLabel("Project name").fill("Collaboration test");
+      await ana.getByRole("button", { name: "Create project" }).click();
+      await ana.getByRole("heading", { name: "Orders board" }).waitFor();
+      await createOrder(ana, "Alpha Bakery", 200);
+      await createOrder(ana, "Bravo Metals", 300);
+      await ana.getByRole("navigation", { name: "Dispatch modules" }).getByRole("link", { name: "Routes" }).click();
+      await ana.getByRole("button", { name: "New route" }).first().click();
+      const form = ana.getByRole("form", { name: "Create route" });
+      await form.getByLabel("Route name").fill("West");
+      await form.getByLabel("Vehicle capacity (kg)").fill("1000");
+      await form.getByRole("button", { name: "Create route" }).click();
+      await ana.getByRole("heading", { name: "West", level: 1 }).waitFor();
+      routeUrl = new URL(ana.url()).pathname;
+    });
+
+    await step("ben opens the same route and each sees the other", async () => {
+      await ben.goto(routeUrl);
+      await ben.getByRole("heading", { name: "West", level: 1 }).waitFor();
+      await viewer(ben, "Ana Alvarez").waitFor();
+      await viewer(ana, "Ben Brandt").waitFor();
+    });
+
+    await step("ana adds orders; ben sees each stop and the load", async () => {
+      await addToRoute(ana, "Alpha Bakery", "At the end");
+      await stop(ana, 1, "Alpha Bakery").waitFor();
+      await stop(ben, 1, "Alpha Bakery").waitFor();
+      await addToRoute(ana, "Bravo Metals", "Before stop 1 (Alpha Bakery)");
+      await stop(ana, 1, "Bravo Metals").waitFor();
+      await stop(ben, 1, "Bravo Metals").waitFor();
+      await stop(ben, 2, "Alpha Bakery").waitFor();
+      await ben.locator('[role="meter"][aria-label="Vehicle load"][aria-valuenow="500"]').waitFor();
+    });
+
+    await step("ana reorders; ben sees the new order", async () => {
+      await ana.getByRole("button", { name: "Move Alpha Bakery up" }).click();
+      await stop(ana, 1, "Alpha Bakery").waitFor();
+      await stop(ben, 1, "Alpha Bakery").waitFor();
+      await stop(ben, 2, "Bravo Metals").waitFor();
+    });
+
+    await step("ben reorders and takes a stop off; ana sees both", async () => {
+      await ben.getByRole("button", { name: "Move Bravo Metals up" }).click();
+      await stop(ben, 1, "Bravo Metals").waitFor();
+      await stop(ana, 1, "Bravo Metals").waitFor();
+      await stop(ana, 2, "Alpha Bakery").waitFor();
+      await ben.getByRole("button", { name: "Take Alpha Bakery off the route" }).click();
+      await stop(ana, 2, "Alpha Bakery").waitFor({ state: "detached" });
+      await ana.locator('[role="meter"][aria-label="Vehicle load"][aria-valuenow="300"]').waitFor();
+      assert.deepEqual(await ana.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label"))), ["Stop 1: Bravo Metals"]);
+    });
+
+    await step("ben leaves; ana's presence list empties", async () => {
+      await ben.goto("/");
+      await viewer(ana, "Ben Brandt").waitFor({ state: "detached" });
+    });
+  });
+});
