@@ -57,10 +57,6 @@ export function isOrderEvent(event: DispatchEvent): event is OrderEvent {
   return orderEventTypes.has(event.$typeName);
 }
 
-export function isRouteEvent(event: DispatchEvent): event is RouteEvent {
-  return routeEventTypes.has(event.$typeName);
-}
-
 /**
  * The stream an event belongs to, read off the event itself: decisions return plain lists of
  * events, and this routes each to its aggregate, so a decision touching three streams stays one list.
