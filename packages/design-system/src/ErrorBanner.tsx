@@ -19,8 +19,8 @@ export function ErrorBanner({ title, message, code, tone = "error", action }: Er
       <div className="sl-banner__main">
         <div className="sl-banner__title">{title}</div>
         {message ? <div className="sl-banner__message">{message}</div> : null}
+        {code ? <code className="sl-code sl-banner__code">{code}</code> : null}
       </div>
-      {code ? <code className="sl-code">{code}</code> : null}
       {action}
     </div>
   );

@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 import { IconButton } from "./Button";
 import { Icon } from "./Icon";
 
@@ -18,20 +18,34 @@ export interface ToastMessage {
 export interface ToastStackProps {
   toasts: readonly ToastMessage[];
   onDismiss: (id: string) => void;
+  /** Dismisses each toast after this long; errors stay twice as long. Unset: they stay until closed. */
+  autoDismissMs?: number;
 }
 
 /** Short-lived messages in the corner above the taskbar. Errors are announced at once, others politely. */
-export function ToastStack({ toasts, onDismiss }: ToastStackProps) {
+export function ToastStack({ toasts, onDismiss, autoDismissMs }: ToastStackProps) {
   return (
     <div className="sl-toasts" aria-label="Notifications">
       {toasts.map((toast) => (
-        <Toast key={toast.id} toast={toast} onDismiss={() => onDismiss(toast.id)} />
+        <Toast
+          key={toast.id}
+          toast={toast}
+          onDismiss={() => onDismiss(toast.id)}
+          autoDismissMs={autoDismissMs && (toast.tone === "error" ? autoDismissMs * 2 : autoDismissMs)}
+        />
       ))}
     </div>
   );
 }
 
-export function Toast({ toast, onDismiss }: { toast: ToastMessage; onDismiss: () => void }) {
+export function Toast({ toast, onDismiss, autoDismissMs }: { toast: ToastMessage; onDismiss: () => void; autoDismissMs?: number | undefined }) {
+  useEffect(() => {
+    if (!autoDismissMs) return;
+    const timer = setTimeout(onDismiss, autoDismissMs);
+    return () => clearTimeout(timer);
+    // The toast's identity, not the callback's, decides its lifetime.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [toast.id, autoDismissMs]);
   return (
     <div className={`sl-toast sl-toast--${toast.tone}`} role={toast.tone === "error" ? "alert" : "status"} data-testid="toast">
       <Icon name={toast.tone === "error" || toast.tone === "warning" ? "alert" : "check"} />

@@ -45,7 +45,7 @@ export function ShellContainer() {
           }}
         />
       }
-      toasts={<ToastStack toasts={toasts} onDismiss={(id) => dispatch(toastDismissed(id))} />}
+      toasts={<ToastStack toasts={toasts} autoDismissMs={6000} onDismiss={(id) => dispatch(toastDismissed(id))} />}
     >
       <Suspense fallback={<EmptyState icon="grid" title="Loading…" />}>
         <Outlet />

@@ -23,8 +23,9 @@ export function ActivityView({ entries, loading, now }: ActivityViewProps) {
               <div className="sl-list-row__main">
                 <div>{entry.summary}</div>
                 <div className="sl-list-row__meta">
-                  <time dateTime={entry.occurredAt}>{formatAgo(entry.occurredAt, now)}</time>
-                  {entry.userName ? ` · ${entry.userName}` : null}
+                  <time dateTime={entry.occurredAt} title={entry.occurredAt ? new Date(entry.occurredAt).toLocaleString() : undefined}>
+                    {formatAgo(entry.occurredAt, now)}
+                  </time>
                 </div>
               </div>
             </li>

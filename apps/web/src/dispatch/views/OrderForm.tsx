@@ -63,8 +63,8 @@ export function OrderForm({ initial, submitLabel, busy, onSubmit, onCancel }: Or
     <form className="sl-form" onSubmit={submit} noValidate aria-label={submitLabel}>
       <TextField label="Consignee" value={consignee} onValueChange={setConsignee} error={errors.consignee} required autoComplete="organization" />
       <TextField label="Address" value={address} onValueChange={setAddress} error={errors.address} required autoComplete="street-address" />
+      <NumberField label="Weight" unit="kg" value={weight} onValueChange={setWeight} error={errors.weight} required min={0} step="any" />
       <div className="sl-form__row">
-        <NumberField label="Weight" unit="kg" value={weight} onValueChange={setWeight} error={errors.weight} required min={0} step="any" />
         <DateTimeField label="Window opens" value={start} onValueChange={setStart} error={errors.start} required />
         <DateTimeField label="Window closes" value={end} onValueChange={setEnd} error={errors.end} required />
       </div>
