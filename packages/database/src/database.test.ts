@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Database } from "./database";
 import { migrate, openDatabase } from "./index";
+import { createInMemory } from "./pglite";
 import { testBackends } from "./testing";
 
 for (const backend of await testBackends()) {
@@ -94,6 +95,26 @@ test("a PGlite data dir keeps its data across close and reopen", async () => {
     } finally {
       await second.close();
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("an in-memory PGlite starts from a damaged template by running initdb, and repairs the template", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-template-"));
+  const templatePath = join(dir, "template.tar.gz");
+  try {
+    await writeFile(templatePath, "not a dump");
+    const pglite = await createInMemory(templatePath);
+    try {
+      assert.deepEqual((await pglite.query("select 1 as one")).rows, [{ one: 1 }]);
+    } finally {
+      await pglite.close();
+    }
+    const repaired = await readFile(templatePath);
+    assert.deepEqual([...repaired.subarray(0, 2)], [0x1f, 0x8b], "a gzip dump replaced the damaged file");
+    const fromTemplate = await createInMemory(templatePath);
+    await fromTemplate.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
