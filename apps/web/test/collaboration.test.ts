@@ -141,9 +141,28 @@ describe("collaboration on a route sheet", () => {
       assert.deepEqual(await ana.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label"))), ["Stop 1: Bravo Metals"]);
     });
 
-    await step("ben leaves; ana's presence list empties", async () => {
-      await ben.goto("/");
+    const ordersUrl = routeUrl.replace(/routes\/[^/]+$/, "orders");
+    await step("ben leaves for the orders board; ana's presence list empties", async () => {
+      await ben.goto(ordersUrl);
+      await ben.getByTestId("order-row").filter({ hasText: "Bravo Metals" }).waitFor();
       await viewer(ana, "Ben Brandt").waitFor({ state: "detached" });
+    });
+
+    await step("ana saves an edit of an order ben changed meanwhile: CONFLICT, shown as such", async () => {
+      await ana.getByRole("navigation", { name: "Dispatch modules" }).getByRole("link", { name: "Orders" }).click();
+      await ana.getByRole("button", { name: "Edit order for Bravo Metals" }).click();
+      const anaForm = ana.getByRole("form", { name: "Save changes" });
+      await anaForm.getByLabel("Address").fill("Bravo street 2, Rotterdam");
+
+      await ben.getByRole("button", { name: "Edit order for Bravo Metals" }).click();
+      const benForm = ben.getByRole("form", { name: "Save changes" });
+      await benForm.getByLabel("Weight (kg)").fill("310");
+      await benForm.getByRole("button", { name: "Save changes" }).click();
+      await ana.getByTestId("order-row").filter({ hasText: "Bravo Metals" }).getByText("310 kg").waitFor();
+
+      await anaForm.getByRole("button", { name: "Save changes" }).click();
+      const toast = ana.getByTestId("toast").filter({ hasText: "Someone changed this first" });
+      await toast.getByText("CONFLICT").waitFor();
     });
   });
 });
