@@ -222,6 +222,20 @@ for (const backend of await testBackends()) {
       assert.equal((await store.readStream(mine, streamId)).version, 2n);
     });
 
+    test("a stream keeps its type: an append naming another type is refused", async () => {
+      const org = newId();
+      const streamId = newId();
+      await appendTo(org, streamId, "no_stream");
+      const asRoute = store.append({
+        organizationId: org,
+        metadata: metadata(),
+        appends: [{ streamId, streamType: "dispatch.route", expectedVersion: "any", events: [orderEdited(streamId, "x")] }],
+        result: accepted(),
+      });
+      await assert.rejects(asRoute, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS && /not a dispatch.route/.test(e.message));
+      assert.equal((await store.readStream(org, streamId)).version, 1n);
+    });
+
     test("readAll returns the log in append order, in batches, each event once", async () => {
       const org = newId();
       const head = await readEverything(store);

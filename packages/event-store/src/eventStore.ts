@@ -153,6 +153,10 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
           throw RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual));
         }
         if (code === "SL403") throw new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`);
+        if (code === "SLTYP" && detail) {
+          const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
+          throw new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`);
+        }
         throw error;
       }
       if (!row) throw new Error("append_events returned no row");

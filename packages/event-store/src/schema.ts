@@ -130,4 +130,96 @@ export const eventStoreMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    // A stream is of one type for good: refuses an append that names another.
+    id: "event-store/002-append-checks-stream-type",
+    sql: /* sql */ `
+      -- One call, one round trip, one transaction, for every stream of a command. Raises
+      -- SLDUP when the command id was handled already, SL409 when a stream is not at its expected
+      -- version, SL403 when the stream id belongs to another organization, SLTYP when the stream is
+      -- of another type; each rolls back everything.
+      create or replace function append_events(
+        p_organization_id text,
+        p_command_id text,
+        p_result_type text,
+        p_result jsonb,
+        p_metadata jsonb,
+        p_streams jsonb, -- [{streamId, streamType, expected: "any" | "no_stream" | "stream_exists" | "<n>", eventCount}]
+        p_events jsonb   -- [{streamId, type, data}] in the order they happened
+      ) returns jsonb
+      language plpgsql as $$
+      declare
+        s record;
+        current_version bigint;
+        owner text;
+        recorded_type text;
+        at_expected boolean;
+        bases jsonb := '{}';
+        versions jsonb := '{}';
+        last_position bigint;
+      begin
+        insert into command_results (organization_id, command_id, result_type, result)
+        values (p_organization_id, p_command_id, p_result_type, p_result)
+        on conflict do nothing;
+        if not found then
+          raise exception using errcode = 'SLDUP', message = 'command already handled', detail = p_command_id;
+        end if;
+
+        -- In stream id order, so that two commands over the same streams lock them in the same order.
+        for s in
+          select * from jsonb_to_recordset(p_streams)
+            as x("streamId" text, "streamType" text, expected text, "eventCount" bigint)
+          order by "streamId"
+        loop
+          insert into event_streams (stream_id, organization_id, stream_type)
+          values (s."streamId", p_organization_id, s."streamType")
+          on conflict do nothing;
+          select version, organization_id, stream_type into current_version, owner, recorded_type
+          from event_streams where stream_id = s."streamId" for update;
+          if owner <> p_organization_id then
+            raise exception using errcode = 'SL403', message = 'stream id taken', detail = s."streamId";
+          end if;
+          -- An id of one kind of aggregate used for another: its events would fold into nonsense.
+          if recorded_type <> s."streamType" then
+            raise exception using errcode = 'SLTYP', message = 'stream of another type',
+              detail = jsonb_build_object('streamId', s."streamId", 'recorded', recorded_type, 'requested', s."streamType")::text;
+          end if;
+          at_expected := case s.expected
+            when 'any' then true
+            when 'no_stream' then current_version = 0
+            when 'stream_exists' then current_version > 0
+            else current_version = s.expected::bigint
+          end;
+          if not at_expected then
+            raise exception using errcode = 'SL409', message = 'version conflict',
+              detail = jsonb_build_object('streamId', s."streamId", 'expected', s.expected, 'actual', current_version::text)::text;
+          end if;
+          bases := bases || jsonb_build_object(s."streamId", current_version::text);
+          versions := versions || jsonb_build_object(s."streamId", (current_version + s."eventCount")::text);
+          update event_streams set version = current_version + s."eventCount" where stream_id = s."streamId";
+        end loop;
+
+        with inserted as (
+          insert into events (organization_id, stream_id, stream_type, stream_version, type, data, metadata)
+          select p_organization_id,
+                 e.event->>'streamId',
+                 st."streamType",
+                 (bases->>(e.event->>'streamId'))::bigint
+                   + row_number() over (partition by e.event->>'streamId' order by e.ordinal),
+                 e.event->>'type',
+                 e.event->'data',
+                 p_metadata
+          from jsonb_array_elements(p_events) with ordinality as e(event, ordinal)
+          join jsonb_to_recordset(p_streams) as st("streamId" text, "streamType" text)
+            on st."streamId" = e.event->>'streamId'
+          order by e.ordinal
+          returning global_position
+        )
+        select max(global_position) into last_position from inserted;
+
+        return jsonb_build_object('versions', versions, 'lastGlobalPosition', coalesce(last_position, 0)::text);
+      end;
+      $$;
+    `,
+  },
 ];
