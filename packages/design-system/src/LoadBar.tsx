@@ -3,7 +3,10 @@ import { classNames } from "./Button";
 export interface LoadBarProps {
   loadKg: number;
   capacityKg: number;
+  /** Names the meter; shown above it unless `hideLabel`. */
   label?: string;
+  /** Keeps only the figures visible, e.g. in a table whose column already says "Load". */
+  hideLabel?: boolean;
 }
 
 export type LoadTone = "ok" | "warning" | "over";
@@ -18,14 +21,14 @@ export function loadTone(loadKg: number, capacityKg: number): LoadTone {
 const kg = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
 /** A vehicle's load against its capacity: a meter, green, amber when tight, red when over. */
-export function LoadBar({ loadKg, capacityKg, label = "Load" }: LoadBarProps) {
+export function LoadBar({ loadKg, capacityKg, label = "Load", hideLabel = false }: LoadBarProps) {
   const tone = loadTone(loadKg, capacityKg);
   const percent = capacityKg > 0 ? Math.round((loadKg / capacityKg) * 100) : 0;
   const text = `${kg.format(loadKg)} of ${kg.format(capacityKg)} kg`;
   return (
     <div className={classNames("sl-load", tone !== "ok" && `sl-load--${tone}`)}>
       <div className="sl-load__label">
-        <span>{label}</span>
+        {hideLabel ? <span /> : <span>{label}</span>}
         <span>
           {text} · {percent}%
         </span>

@@ -71,7 +71,7 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
               ),
             },
             { key: "stops", header: "Stops", numeric: true, render: (route) => route.stopCount ?? 0 },
-            { key: "load", header: "Load", render: (route) => <LoadBar loadKg={num(route.loadKg)} capacityKg={num(route.vehicleCapacityKg)} label={`Load of ${route.name}`} /> },
+            { key: "load", header: "Load", render: (route) => <LoadBar loadKg={num(route.loadKg)} capacityKg={num(route.vehicleCapacityKg)} label={`Load of ${route.name}`} hideLabel /> },
             { key: "status", header: "Status", render: (route) => <StatusPill kind="route" status={route.status} /> },
           ]}
           empty={
