@@ -1,5 +1,7 @@
 import { createListenerMiddleware } from "@reduxjs/toolkit";
-import { callRejected, sluicePublication, sluiceSubscribed } from "@sluice/client-sdk/redux";
+import { callRejected, sluiceConnection, sluicePublication, sluiceSubscribed } from "@sluice/client-sdk/redux";
+import { CloseCode } from "@sluice/protocol";
+import { signedOut } from "../session/sessionSlice";
 import { toastShown } from "../notifications/toastsSlice";
 import { loadActivity, loadOrderBoard, loadProjects, loadRouteSheet, loadRoutes, type CallDispatch } from "../dispatch/state/loaders";
 import { projectChannel, routeChannel } from "../dispatch/state/publication";
@@ -88,5 +90,16 @@ startListening({
       RATE_LIMITED: "Slow down a little",
     };
     api.dispatch(toastShown({ tone: "error", title: titles[error.codeName] ?? "Something went wrong", message: error.message, code: error.codeName }));
+  },
+});
+
+startListening({
+  actionCreator: sluiceConnection,
+  effect: ({ payload }, api) => {
+    // The server ended the session (expired or revoked): the socket will not come back by itself,
+    // so send people to sign in again rather than leave them looking at "Offline".
+    if (payload.state !== "closed" || payload.error?.code !== CloseCode.UNAUTHENTICATED.code) return;
+    if (api.getState().session.status !== "signedIn") return;
+    api.dispatch(signedOut({ kind: "ended", code: "UNAUTHENTICATED", message: "Your session ended. Please sign in again." }));
   },
 });

@@ -21,7 +21,7 @@ export function RequireSession() {
         dispatch(signedIn(user));
         client.reconnect();
       },
-      () => dispatch(signedOut({ code: "UNAVAILABLE", message: "The server could not be reached." })),
+      () => dispatch(signedOut({ kind: "unreachable", code: "UNAVAILABLE", message: "The server could not be reached." })),
     );
   }, [dispatch, client, status]);
 

@@ -31,8 +31,8 @@ export function SignInContainer() {
             dispatch(
               signedOut(
                 failure instanceof AuthError
-                  ? { code: failure.code, message: failure.message }
-                  : { code: "UNAVAILABLE", message: "The server could not be reached." },
+                  ? { kind: "refused", code: failure.code, message: failure.message }
+                  : { kind: "unreachable", code: "UNAVAILABLE", message: "The server could not be reached." },
               ),
             ),
         );

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { Button, ErrorBanner, TextField } from "@sluice/design-system";
+import type { SessionProblem } from "./sessionSlice";
 
 export interface SignInViewProps {
   busy: boolean;
-  error: { code: string; message: string } | null;
+  error: SessionProblem | null;
   onSubmit: (email: string, password: string) => void;
 }
 
@@ -28,7 +29,7 @@ export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
           Plan with your team, live.
         </p>
         <form className="sl-form" onSubmit={submit} aria-label="Sign in">
-          {error ? <ErrorBanner title={error.code === "UNAUTHENTICATED" ? "Email or password is wrong" : "Could not sign in"} message={error.message} code={error.code} /> : null}
+          {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
           <TextField label="Email" type="email" value={email} onValueChange={setEmail} autoComplete="username" required autoFocus />
           <TextField label="Password" type="password" value={password} onValueChange={setPassword} autoComplete="current-password" required />
           <Button type="submit" variant="primary" busy={busy} disabled={!email || !password}>
@@ -41,4 +42,14 @@ export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
       </div>
     </div>
   );
+}
+
+const titles: Record<SessionProblem["kind"], string> = {
+  refused: "Could not sign in",
+  ended: "Signed out",
+  unreachable: "The server could not be reached",
+};
+
+function errorTitle(error: SessionProblem): string {
+  return error.kind === "refused" && error.code === "UNAUTHENTICATED" ? "Email or password is wrong" : titles[error.kind];
 }

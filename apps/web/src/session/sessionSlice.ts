@@ -1,11 +1,19 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 import type { UserProfile } from "@sluice/identity";
 
+/** Why nobody is signed in, when it is worth saying: a refused sign-in, an ended session, no server. */
+export interface SessionProblem {
+  kind: "refused" | "ended" | "unreachable";
+  /** The server's error code, e.g. UNAUTHENTICATED. */
+  code: string;
+  message: string;
+}
+
 /** Who is signed in. "unknown" until /auth/me answered at start. */
 export interface SessionState {
   status: "unknown" | "signedOut" | "signingIn" | "signedIn";
   user: UserProfile | null;
-  error: { code: string; message: string } | null;
+  error: SessionProblem | null;
 }
 
 const initialState: SessionState = { status: "unknown", user: null, error: null };
@@ -23,7 +31,7 @@ export const sessionSlice = createSlice({
       state.user = payload;
       state.error = null;
     },
-    signedOut(state, { payload }: PayloadAction<{ code: string; message: string } | null>) {
+    signedOut(state, { payload }: PayloadAction<SessionProblem | null>) {
       state.status = "signedOut";
       state.user = null;
       state.error = payload;
