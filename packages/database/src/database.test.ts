@@ -60,6 +60,17 @@ for (const backend of await testBackends()) {
       assert.equal(seen.second.probe, "in-tx");
     });
 
+    test("a query on the database itself inside its transaction fails at once instead of hanging", async () => {
+      await assert.rejects(db.transaction(() => db.query("select 1")), /use the transaction's `tx`/);
+      await assert.rejects(db.transaction(() => db.transaction(async () => {})), /use the transaction's `tx`/);
+      // Work that a transaction starts but that runs after it has ended may use the database.
+      let afterwards!: Promise<{ rows: unknown[] }>;
+      await db.transaction(async () => {
+        afterwards = new Promise((resolve) => setImmediate(resolve)).then(() => db.query("select 1 as one"));
+      });
+      assert.deepEqual((await afterwards).rows, [{ one: 1 }]);
+    });
+
     test("migrate applies each id once, in order, even when called concurrently by several modules", async () => {
       const first = [
         { id: "a/001", sql: "create table a (v int); insert into a values (1)" },

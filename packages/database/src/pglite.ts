@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
+import { createTransactionScope } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
 const toBigInt = (value: string): bigint => BigInt(value);
@@ -24,10 +25,22 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await target.exec(sql);
     },
   });
+  const scope = createTransactionScope();
+  const outside = queryable(pglite);
   return {
     kind: "pglite",
-    ...queryable(pglite),
-    transaction: (fn) => pglite.transaction((tx) => fn(queryable(tx))),
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      scope.assertOutside();
+      return outside.query<R>(sql, params);
+    },
+    async exec(sql: string) {
+      scope.assertOutside();
+      return outside.exec(sql);
+    },
+    async transaction(fn) {
+      scope.assertOutside();
+      return pglite.transaction((tx) => scope.run(() => fn(queryable(tx))));
+    },
     close: () => pglite.close(),
   };
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { createTransactionScope } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
 const toBigInt = (value: string): bigint => BigInt(value);
@@ -45,15 +46,25 @@ export async function openPostgres(config: { url: string; schema?: string | unde
       await target.query(sql);
     },
   });
+  const scope = createTransactionScope();
+  const outside = queryable(pool);
   return {
     kind: "postgres",
-    ...queryable(pool),
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      scope.assertOutside();
+      return outside.query<R>(sql, params);
+    },
+    async exec(sql: string) {
+      scope.assertOutside();
+      return outside.exec(sql);
+    },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      scope.assertOutside();
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
         await client.query("begin");
-        const result = await fn(queryable(client));
+        const result = await scope.run(() => fn(queryable(client)));
         await client.query("commit");
         return result;
       } catch (error) {
