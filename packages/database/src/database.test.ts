@@ -28,6 +28,15 @@ for (const backend of await testBackends()) {
       assert.equal(rows[0]?.s, "hi");
     });
 
+    test("bigint, object and Date parameters bind the same way on both backends", async () => {
+      const { rows } = await db.query("select $1::int8 as n, $2::jsonb as j, $3::timestamptz as t", [
+        9007199254740993n,
+        { a: 1 },
+        new Date(0),
+      ]);
+      assert.deepEqual(rows, [{ n: 9007199254740993n, j: { a: 1 }, t: new Date(0) }]);
+    });
+
     test("transaction commits on success and rolls back on a throw", async () => {
       await db.exec("create table t (v int primary key); create table u (v int)");
       await db.transaction(async (tx) => {
