@@ -141,6 +141,31 @@ for (const backend of await testBackends()) {
       }
     });
 
+    test("appends made elsewhere (another store, as another process would) are seen by polling", async () => {
+      const org = newId();
+      const polling = await createEventStore(db, { pollIntervalMs: 20 });
+      const elsewhere = await createEventStore(db);
+      let arrived!: (event: RecordedEvent) => void;
+      const arrival = new Promise<RecordedEvent>((resolve) => (arrived = resolve));
+      const consumer = startConsumer(db, polling, {
+        name: `poll-${newId()}`,
+        handle: async (events) => events.filter((e) => e.organizationId === org).forEach(arrived),
+      });
+      try {
+        await consumer.caughtUp();
+        // No caughtUp from here: only the poll can wake the consumer, this store never learns of the append.
+        await elsewhere.append({
+          organizationId: org,
+          metadata: metadata(),
+          appends: [{ streamId: newId(), streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(org)] }],
+          result: accepted(),
+        });
+        assert.equal((await arrival).organizationId, org);
+      } finally {
+        await consumer.stop();
+      }
+    });
+
     test("caughtUp rejects once the consumer is stopped", async () => {
       const consumer = startConsumer(db, store, { name: `stopped-${newId()}`, handle: async () => {} });
       await consumer.stop();
