@@ -21,10 +21,26 @@ describe("collaboration on a route sheet", () => {
   before(async () => {
     if (!existsSync(`${webDist}/index.html`)) await buildWeb();
     [server, browser] = await Promise.all([
-      startServer({ port: 0, host: "127.0.0.1", dataDir: undefined, logLevel: "silent", webDist, hashCost: lowHashCost }),
+      startServer({
+        port: 0,
+        host: "127.0.0.1",
+        dataDir: undefined,
+        logLevel: "silent",
+        webDist,
+        hashCost: lowHashCost,
+      }),
       chromium.launch({
         executablePath: "/usr/bin/chromium",
-        args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        args: [
+          "--headless=new",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
       }),
     ]);
     [ana, ben] = await Promise.all([signIn("ana@acme.test"), signIn("ben@acme.test")]);
@@ -65,8 +81,10 @@ describe("collaboration on a route sheet", () => {
     }
   }
 
-  const stop = (page: Page, position: number, consignee: string) => page.getByRole("listitem", { name: `Stop ${position}: ${consignee}` });
-  const viewer = (page: Page, name: string) => page.getByRole("list", { name: "Also viewing" }).getByRole("listitem", { name });
+  const stop = (page: Page, position: number, consignee: string) =>
+    page.getByRole("listitem", { name: `Stop ${position}: ${consignee}` });
+  const viewer = (page: Page, name: string) =>
+    page.getByRole("list", { name: "Also viewing" }).getByRole("listitem", { name });
 
   async function createOrder(page: Page, consignee: string, weightKg: number): Promise<void> {
     await page.getByRole("button", { name: "New order" }).first().click();
@@ -81,7 +99,7 @@ describe("collaboration on a route sheet", () => {
   async function addToRoute(page: Page, consignee: string, position: string): Promise<void> {
     const form = page.getByRole("form", { name: "Add an order to the route" });
     const option = form.getByLabel("Order").locator("option", { hasText: consignee });
-    await form.getByLabel("Order").selectOption(await option.getAttribute("value") ?? "");
+    await form.getByLabel("Order").selectOption((await option.getAttribute("value")) ?? "");
     await form.getByLabel("Position").selectOption({ label: position });
     await form.getByRole("button", { name: "Add to route" }).click();
   }
@@ -89,7 +107,10 @@ describe("collaboration on a route sheet", () => {
   test("both see each other's stops, order and presence without reloading", async () => {
     let routeUrl = "";
     await step("ana plans a project with two orders and a route", async () => {
-      await ana.getByRole("link", { name: /^Orders board/ }).first().click();
+      await ana
+        .getByRole("link", { name: /^Orders board/ })
+        .first()
+        .click();
       await ana.getByLabel("Project name").fill("Collaboration test");
       await ana.getByRole("button", { name: "Create project" }).click();
       await ana.getByRole("heading", { name: "Orders board" }).waitFor();
@@ -138,7 +159,10 @@ describe("collaboration on a route sheet", () => {
       await ben.getByRole("button", { name: "Take Alpha Bakery off the route" }).click();
       await stop(ana, 2, "Alpha Bakery").waitFor({ state: "detached" });
       await ana.locator('[role="meter"][aria-label="Vehicle load"][aria-valuenow="300"]').waitFor();
-      assert.deepEqual(await ana.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label"))), ["Stop 1: Bravo Metals"]);
+      assert.deepEqual(
+        await ana.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label"))),
+        ["Stop 1: Bravo Metals"],
+      );
     });
 
     const ordersUrl = routeUrl.replace(/routes\/[^/]+$/, "orders");

@@ -42,7 +42,11 @@ export function AppLauncher({ apps, onNavigate }: AppLauncherProps) {
           <ul className="sl-launcher__tiles">
             {app.modules.map((module) => (
               <li key={module.id}>
-                <a className="sl-launcher__tile" href={module.href} onClick={(event) => followLink(event, module.href, onNavigate)}>
+                <a
+                  className="sl-launcher__tile"
+                  href={module.href}
+                  onClick={(event) => followLink(event, module.href, onNavigate)}
+                >
                   <span className="sl-launcher__tile-icon" aria-hidden="true">
                     <Icon name={module.icon} />
                   </span>

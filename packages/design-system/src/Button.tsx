@@ -14,7 +14,17 @@ export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   children: ReactNode;
 }
 
-export function Button({ variant = "secondary", size = "md", icon, busy = false, className, children, disabled, type, ...rest }: ButtonProps) {
+export function Button({
+  variant = "secondary",
+  size = "md",
+  icon,
+  busy = false,
+  className,
+  children,
+  disabled,
+  type,
+  ...rest
+}: ButtonProps) {
   return (
     <button
       {...rest}
@@ -44,7 +54,13 @@ export function IconButton({ icon, label, variant = "ghost", size = "md", classN
       type={type ?? "button"}
       aria-label={label}
       title={label}
-      className={classNames("sl-button", "sl-icon-button", `sl-button--${variant}`, size === "sm" && "sl-button--sm", className)}
+      className={classNames(
+        "sl-button",
+        "sl-icon-button",
+        `sl-button--${variant}`,
+        size === "sm" && "sl-button--sm",
+        className,
+      )}
     >
       <Icon name={icon} />
     </button>

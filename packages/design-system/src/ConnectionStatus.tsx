@@ -16,7 +16,13 @@ const labels: Record<ConnectionState, string> = {
 /** The socket's state, always in sight: a coloured dot and a word, announced when it changes. */
 export function ConnectionStatus({ state, detail }: ConnectionStatusProps) {
   return (
-    <span className={`sl-connection sl-connection--${state}`} role="status" aria-live="polite" data-testid="connection-status" data-state={state}>
+    <span
+      className={`sl-connection sl-connection--${state}`}
+      role="status"
+      aria-live="polite"
+      data-testid="connection-status"
+      data-state={state}
+    >
       <span className="sl-connection__dot" aria-hidden="true" />
       <span>
         {labels[state]}

@@ -1,7 +1,10 @@
 import type { InputHTMLAttributes } from "react";
 import { FormField } from "./FormField";
 
-export interface DateTimeFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, "onChange" | "value" | "id" | "type"> {
+export interface DateTimeFieldProps extends Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  "onChange" | "value" | "id" | "type"
+> {
   label: string;
   /** An instant as RFC 3339 (the JSON mapping of google.protobuf.Timestamp), or "" for none. */
   value: string;

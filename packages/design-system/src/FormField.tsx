@@ -37,7 +37,11 @@ export function FormField({ label, hint, error, required, hideLabel, children }:
         required: required || undefined,
       })}
       {message ? (
-        <span id={messageId} className={error ? "sl-field__error" : "sl-field__hint"} role={error ? "alert" : undefined}>
+        <span
+          id={messageId}
+          className={error ? "sl-field__error" : "sl-field__hint"}
+          role={error ? "alert" : undefined}
+        >
           {message}
         </span>
       ) : null}

@@ -29,7 +29,11 @@ export function ListRow({ title, meta, leading, trailing, href, onNavigate, test
   return (
     <li data-testid={testId}>
       {href ? (
-        <a className="sl-list-row" href={href} onClick={(event: MouseEvent<HTMLAnchorElement>) => followLink(event, href, onNavigate)}>
+        <a
+          className="sl-list-row"
+          href={href}
+          onClick={(event: MouseEvent<HTMLAnchorElement>) => followLink(event, href, onNavigate)}
+        >
           {content}
         </a>
       ) : (

@@ -1,7 +1,10 @@
 import type { InputHTMLAttributes } from "react";
 import { FormField } from "./FormField";
 
-export interface NumberFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, "onChange" | "value" | "id" | "type"> {
+export interface NumberFieldProps extends Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  "onChange" | "value" | "id" | "type"
+> {
   label: string;
   /** The text as typed, so half-typed numbers ("12.") survive re-renders; parse with `parseNumber`. */
   value: string;

@@ -30,7 +30,11 @@ export function PresenceStack({ people, label = "Also viewing", max = 5 }: Prese
         ))}
         {hidden > 0 ? (
           <li aria-label={`${hidden} more`}>
-            <span className="sl-avatar sl-avatar--sm" style={{ background: "var(--sl-color-text-muted)" }} aria-hidden="true">
+            <span
+              className="sl-avatar sl-avatar--sm"
+              style={{ background: "var(--sl-color-text-muted)" }}
+              aria-hidden="true"
+            >
               +{hidden}
             </span>
           </li>

@@ -19,11 +19,28 @@ export interface SelectProps extends Omit<SelectHTMLAttributes<HTMLSelectElement
   hideLabel?: boolean;
 }
 
-export function Select({ label, value, onValueChange, options, placeholder, hint, error, required, hideLabel, ...rest }: SelectProps) {
+export function Select({
+  label,
+  value,
+  onValueChange,
+  options,
+  placeholder,
+  hint,
+  error,
+  required,
+  hideLabel,
+  ...rest
+}: SelectProps) {
   return (
     <FormField label={label} hint={hint} error={error} required={required} hideLabel={hideLabel}>
       {(control) => (
-        <select {...rest} {...control} className="sl-input" value={value} onChange={(event) => onValueChange(event.target.value)}>
+        <select
+          {...rest}
+          {...control}
+          className="sl-input"
+          value={value}
+          onChange={(event) => onValueChange(event.target.value)}
+        >
           {placeholder !== undefined ? <option value="">{placeholder}</option> : null}
           {options.map((option) => (
             <option key={option.value} value={option.value} disabled={option.disabled}>

@@ -37,12 +37,15 @@ const routeStatuses: Record<RouteStatusJson, { label: string; tone: Tone }> = {
   ROUTE_STATUS_COMPLETED: { label: "Completed", tone: "success" },
 };
 
-export type StatusPillProps = { kind: "order"; status: OrderStatusJson | undefined } | { kind: "route"; status: RouteStatusJson | undefined };
+export type StatusPillProps =
+  { kind: "order"; status: OrderStatusJson | undefined } | { kind: "route"; status: RouteStatusJson | undefined };
 
 /** An order's or a route's status as a coloured pill with its name. */
 export function StatusPill(props: StatusPillProps) {
   const { label, tone } =
-    props.kind === "order" ? orderStatuses[props.status ?? "ORDER_STATUS_UNSPECIFIED"] : routeStatuses[props.status ?? "ROUTE_STATUS_UNSPECIFIED"];
+    props.kind === "order"
+      ? orderStatuses[props.status ?? "ORDER_STATUS_UNSPECIFIED"]
+      : routeStatuses[props.status ?? "ROUTE_STATUS_UNSPECIFIED"];
   return (
     <Badge tone={tone} dot>
       {label}

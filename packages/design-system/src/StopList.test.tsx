@@ -24,7 +24,9 @@ describe("StopList", () => {
   ];
 
   test("names every stop by position and gives each an accessible move button, the ends disabled", () => {
-    const html = renderToStaticMarkup(<StopList label="Stops of North" stops={stops} onMove={() => {}} onRemove={() => {}} />);
+    const html = renderToStaticMarkup(
+      <StopList label="Stops of North" stops={stops} onMove={() => {}} onRemove={() => {}} />,
+    );
     assert.match(html, /<ol[^>]*aria-label="Stops of North"/);
     assert.match(html, /aria-label="Stop 1: Acme"/);
     assert.match(html, /aria-label="Stop 2: Globex"/);

@@ -96,7 +96,13 @@ export function StopList({ stops, label, onMove, onRemove, disabled = false }: S
             {stop.weightKg !== undefined ? <span className="sl-stop__weight">{stop.weightKg} kg</span> : null}
             {!disabled ? (
               <div className="sl-stop__actions">
-                <IconButton icon="up" size="sm" label={`Move ${stop.title} up`} disabled={index === 0} onClick={() => move(stop.id, index - 1)} />
+                <IconButton
+                  icon="up"
+                  size="sm"
+                  label={`Move ${stop.title} up`}
+                  disabled={index === 0}
+                  onClick={() => move(stop.id, index - 1)}
+                />
                 <IconButton
                   icon="down"
                   size="sm"
@@ -104,7 +110,14 @@ export function StopList({ stops, label, onMove, onRemove, disabled = false }: S
                   disabled={index === stops.length - 1}
                   onClick={() => move(stop.id, index + 1)}
                 />
-                {onRemove ? <IconButton icon="close" size="sm" label={`Take ${stop.title} off the route`} onClick={() => onRemove(stop.id)} /> : null}
+                {onRemove ? (
+                  <IconButton
+                    icon="close"
+                    size="sm"
+                    label={`Take ${stop.title} off the route`}
+                    onClick={() => onRemove(stop.id)}
+                  />
+                ) : null}
               </div>
             ) : null}
           </li>

@@ -28,7 +28,12 @@ export function Taskbar({ launcherHref, tasks, status, user, onSignOut, onNaviga
   return (
     <footer className="sl-taskbar">
       <div className="sl-taskbar__start">
-        <a className="sl-taskbar__task" href={launcherHref} onClick={(event) => followLink(event, launcherHref, onNavigate)} aria-label="App launcher">
+        <a
+          className="sl-taskbar__task"
+          href={launcherHref}
+          onClick={(event) => followLink(event, launcherHref, onNavigate)}
+          aria-label="App launcher"
+        >
           <Icon name="grid" />
           <span className="sl-taskbar__brand" style={{ marginLeft: 8 }}>
             Sluice

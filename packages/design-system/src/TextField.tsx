@@ -10,11 +10,28 @@ export interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElemen
   hideLabel?: boolean;
 }
 
-export function TextField({ label, value, onValueChange, hint, error, required, hideLabel, type = "text", ...rest }: TextFieldProps) {
+export function TextField({
+  label,
+  value,
+  onValueChange,
+  hint,
+  error,
+  required,
+  hideLabel,
+  type = "text",
+  ...rest
+}: TextFieldProps) {
   return (
     <FormField label={label} hint={hint} error={error} required={required} hideLabel={hideLabel}>
       {(control) => (
-        <input {...rest} {...control} type={type} className="sl-input" value={value} onChange={(event) => onValueChange(event.target.value)} />
+        <input
+          {...rest}
+          {...control}
+          type={type}
+          className="sl-input"
+          value={value}
+          onChange={(event) => onValueChange(event.target.value)}
+        />
       )}
     </FormField>
   );

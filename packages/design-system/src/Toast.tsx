@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useEffectEvent, type ReactNode } from "react";
 import { IconButton } from "./Button";
 import { Icon } from "./Icon";
 
@@ -38,16 +38,28 @@ export function ToastStack({ toasts, onDismiss, autoDismissMs }: ToastStackProps
   );
 }
 
-export function Toast({ toast, onDismiss, autoDismissMs }: { toast: ToastMessage; onDismiss: () => void; autoDismissMs?: number | undefined }) {
+export function Toast({
+  toast,
+  onDismiss,
+  autoDismissMs,
+}: {
+  toast: ToastMessage;
+  onDismiss: () => void;
+  autoDismissMs?: number | undefined;
+}) {
+  // Each toast is keyed by its id, so the timer lives as long as the toast; a new onDismiss does not restart it.
+  const dismiss = useEffectEvent(onDismiss);
   useEffect(() => {
     if (!autoDismissMs) return;
-    const timer = setTimeout(onDismiss, autoDismissMs);
+    const timer = setTimeout(dismiss, autoDismissMs);
     return () => clearTimeout(timer);
-    // The toast's identity, not the callback's, decides its lifetime.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [toast.id, autoDismissMs]);
+  }, [autoDismissMs]);
   return (
-    <div className={`sl-toast sl-toast--${toast.tone}`} role={toast.tone === "error" ? "alert" : "status"} data-testid="toast">
+    <div
+      className={`sl-toast sl-toast--${toast.tone}`}
+      role={toast.tone === "error" ? "alert" : "status"}
+      data-testid="toast"
+    >
       <Icon name={toast.tone === "error" || toast.tone === "warning" ? "alert" : "check"} />
       <div className="sl-toast__main">
         <div className="sl-toast__title">{toast.title}</div>

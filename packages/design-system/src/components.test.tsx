@@ -12,7 +12,9 @@ import { TextField } from "./TextField";
 
 describe("fields", () => {
   test("a text field's label names its input and an error is tied to it", () => {
-    const html = renderToStaticMarkup(<TextField label="Consignee" value="" onValueChange={() => {}} error="Required" required />);
+    const html = renderToStaticMarkup(
+      <TextField label="Consignee" value="" onValueChange={() => {}} error="Required" required />,
+    );
     const id = /<label for="([^"]+)"/.exec(html)?.[1];
     assert.ok(id, "label points at the input");
     assert.match(html, new RegExp(`<input[^>]*id="${id}"[^>]*aria-invalid="true"`));

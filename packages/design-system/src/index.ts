@@ -1,7 +1,15 @@
 // @sluice/design-system: elements and components that know nothing of the store. Props in, callbacks out.
 // Styles: import "@sluice/design-system/styles.css" once at the app's root.
 export { Icon, type IconName, type IconProps } from "./Icon";
-export { Button, IconButton, classNames, type ButtonProps, type IconButtonProps, type ButtonVariant, type ButtonSize } from "./Button";
+export {
+  Button,
+  IconButton,
+  classNames,
+  type ButtonProps,
+  type IconButtonProps,
+  type ButtonVariant,
+  type ButtonSize,
+} from "./Button";
 export { FormField, type FormFieldProps, type FieldControlProps } from "./FormField";
 export { TextField, type TextFieldProps } from "./TextField";
 export { NumberField, parseNumber, type NumberFieldProps } from "./NumberField";
@@ -9,7 +17,15 @@ export { DateTimeField, toDateTimeLocal, fromDateTimeLocal, type DateTimeFieldPr
 export { Select, type SelectProps, type SelectOption } from "./Select";
 export { Card, CardBody, type CardProps } from "./Card";
 export { Panel, type PanelProps } from "./Panel";
-export { Badge, StatusPill, orderStatusLabel, routeStatusLabel, type BadgeProps, type StatusPillProps, type Tone } from "./StatusPill";
+export {
+  Badge,
+  StatusPill,
+  orderStatusLabel,
+  routeStatusLabel,
+  type BadgeProps,
+  type StatusPillProps,
+  type Tone,
+} from "./StatusPill";
 export { DataTable, type DataTableProps, type Column } from "./DataTable";
 export { ListRow, type ListRowProps } from "./ListRow";
 export { EmptyState, type EmptyStateProps } from "./EmptyState";

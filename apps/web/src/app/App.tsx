@@ -26,7 +26,10 @@ export function App() {
         <Route element={<ShellContainer />}>
           <Route index element={<LauncherContainer />} />
           <Route path="/dispatch/*" element={<DispatchApp />} />
-          <Route path="*" element={<EmptyState icon="alert" title="Page not found" description="The launcher has every app." />} />
+          <Route
+            path="*"
+            element={<EmptyState icon="alert" title="Page not found" description="The launcher has every app." />}
+          />
         </Route>
       </Route>
     </Routes>

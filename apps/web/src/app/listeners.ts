@@ -3,7 +3,14 @@ import { callRejected, sluiceConnection, sluicePublication, sluiceSubscribed } f
 import { CloseCode } from "@sluice/protocol";
 import { signedOut } from "../session/sessionSlice";
 import { toastShown } from "../notifications/toastsSlice";
-import { loadActivity, loadOrderBoard, loadProjects, loadRouteSheet, loadRoutes, type CallDispatch } from "../dispatch/state/loaders";
+import {
+  loadActivity,
+  loadOrderBoard,
+  loadProjects,
+  loadRouteSheet,
+  loadRoutes,
+  type CallDispatch,
+} from "../dispatch/state/loaders";
 import { projectChannel, routeChannel } from "../dispatch/state/publication";
 import type { RootState } from "./store";
 
@@ -32,10 +39,14 @@ startListening({
     const dispatch = asCall(api.dispatch);
     if (payload.channel === "org") void loadProjects(dispatch);
     const { orderBoard, routes, routeSheet, activity } = state;
-    if (orderBoard.projectId && payload.channel === projectChannel(orderBoard.projectId)) void loadOrderBoard(dispatch, orderBoard.projectId);
-    if (routes.projectId && payload.channel === projectChannel(routes.projectId)) void loadRoutes(dispatch, routes.projectId);
-    if (activity.projectId && payload.channel === projectChannel(activity.projectId)) void loadActivity(dispatch, activity.projectId);
-    if (routeSheet.routeId && payload.channel === routeChannel(routeSheet.routeId)) void loadRouteSheet(dispatch, routeSheet.routeId);
+    if (orderBoard.projectId && payload.channel === projectChannel(orderBoard.projectId))
+      void loadOrderBoard(dispatch, orderBoard.projectId);
+    if (routes.projectId && payload.channel === projectChannel(routes.projectId))
+      void loadRoutes(dispatch, routes.projectId);
+    if (activity.projectId && payload.channel === projectChannel(activity.projectId))
+      void loadActivity(dispatch, activity.projectId);
+    if (routeSheet.routeId && payload.channel === routeChannel(routeSheet.routeId))
+      void loadRouteSheet(dispatch, routeSheet.routeId);
   },
 });
 
@@ -48,9 +59,12 @@ startListening({
     const state = api.getState();
     const previous = api.getOriginalState();
     const dispatch = asCall(api.dispatch);
-    if (state.orderBoard.stale && !previous.orderBoard.stale && state.orderBoard.projectId) void loadOrderBoard(dispatch, state.orderBoard.projectId);
-    if (state.routes.stale && !previous.routes.stale && state.routes.projectId) void loadRoutes(dispatch, state.routes.projectId);
-    if (state.routeSheet.stale && !previous.routeSheet.stale && state.routeSheet.routeId) void loadRouteSheet(dispatch, state.routeSheet.routeId);
+    if (state.orderBoard.stale && !previous.orderBoard.stale && state.orderBoard.projectId)
+      void loadOrderBoard(dispatch, state.orderBoard.projectId);
+    if (state.routes.stale && !previous.routes.stale && state.routes.projectId)
+      void loadRoutes(dispatch, state.routes.projectId);
+    if (state.routeSheet.stale && !previous.routeSheet.stale && state.routeSheet.routeId)
+      void loadRouteSheet(dispatch, state.routeSheet.routeId);
   },
 });
 
@@ -76,7 +90,14 @@ startListening({
   actionCreator: callRejected,
   effect: ({ payload: error }, api) => {
     if (error.codeName === "CONFLICT") {
-      api.dispatch(toastShown({ tone: "warning", title: "Someone changed this first", message: "Showing the latest version; please try again.", code: error.codeName }));
+      api.dispatch(
+        toastShown({
+          tone: "warning",
+          title: "Someone changed this first",
+          message: "Showing the latest version; please try again.",
+          code: error.codeName,
+        }),
+      );
       reloadOpenViews(api.getState(), asCall(api.dispatch));
       return;
     }
@@ -89,7 +110,14 @@ startListening({
       TIMEOUT: "The server took too long",
       RATE_LIMITED: "Slow down a little",
     };
-    api.dispatch(toastShown({ tone: "error", title: titles[error.codeName] ?? "Something went wrong", message: error.message, code: error.codeName }));
+    api.dispatch(
+      toastShown({
+        tone: "error",
+        title: titles[error.codeName] ?? "Something went wrong",
+        message: error.message,
+        code: error.codeName,
+      }),
+    );
   },
 });
 
@@ -100,6 +128,8 @@ startListening({
     // so send people to sign in again rather than leave them looking at "Offline".
     if (payload.state !== "closed" || payload.error?.code !== CloseCode.UNAUTHENTICATED.code) return;
     if (api.getState().session.status !== "signedIn") return;
-    api.dispatch(signedOut({ kind: "ended", code: "UNAUTHENTICATED", message: "Your session ended. Please sign in again." }));
+    api.dispatch(
+      signedOut({ kind: "ended", code: "UNAUTHENTICATED", message: "Your session ended. Please sign in again." }),
+    );
   },
 });

@@ -12,7 +12,13 @@ export function formatKg(value: number | string | undefined): string {
   return `${kgFormat.format(num(value))} kg`;
 }
 
-const dayTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const dayTime = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+});
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
 /** "Mon 2 Mar, 08:00 – 10:00" (the end's day only when it differs). */

@@ -38,8 +38,8 @@ export default function DesignSystemGallery() {
         <div>
           <h1 className="sl-page__title">Design system</h1>
           <div className="sl-page__subtitle">
-            Components of <code className="sl-code">@sluice/design-system</code>: props in, callbacks out, no store. Tokens live in{" "}
-            <code className="sl-code">tokens.css</code>.
+            Components of <code className="sl-code">@sluice/design-system</code>: props in, callbacks out, no store.
+            Tokens live in <code className="sl-code">tokens.css</code>.
           </div>
         </div>
         <a href="/">Back to the app</a>
@@ -66,7 +66,18 @@ function Section({ title, description, children }: { title: string; description:
 }
 
 function Tokens() {
-  const colors = ["primary", "success", "warning", "danger", "info", "text", "text-muted", "border", "surface-sunken", "taskbar"];
+  const colors = [
+    "primary",
+    "success",
+    "warning",
+    "danger",
+    "info",
+    "text",
+    "text-muted",
+    "border",
+    "surface-sunken",
+    "taskbar",
+  ];
   return (
     <Section title="Tokens" description="Colour, spacing, radius and elevation as CSS custom properties (--sl-*).">
       <div className="gallery__swatches">
@@ -79,7 +90,12 @@ function Tokens() {
       </div>
       <div className="sl-inline" style={{ gap: 16, alignItems: "flex-end" }}>
         {[1, 2, 3, 4, 5, 6, 7].map((step) => (
-          <div key={step} className="gallery__space" style={{ width: `var(--sl-space-${step})`, height: `var(--sl-space-${step})` }} title={`--sl-space-${step}`} />
+          <div
+            key={step}
+            className="gallery__space"
+            style={{ width: `var(--sl-space-${step})`, height: `var(--sl-space-${step})` }}
+            title={`--sl-space-${step}`}
+          />
         ))}
         {[1, 2, 3].map((level) => (
           <div key={level} className="gallery__elevation" style={{ boxShadow: `var(--sl-shadow-${level})` }}>
@@ -93,7 +109,10 @@ function Tokens() {
 
 function Buttons() {
   return (
-    <Section title="Button and IconButton" description="Primary for the one main action, secondary, ghost, danger; two sizes; busy and disabled.">
+    <Section
+      title="Button and IconButton"
+      description="Primary for the one main action, secondary, ghost, danger; two sizes; busy and disabled."
+    >
       <div className="sl-inline">
         <Button variant="primary" icon="plus">
           Primary
@@ -122,7 +141,10 @@ function Fields() {
   const [when, setWhen] = useState("2026-03-02T08:00:00.000Z");
   const [choice, setChoice] = useState("");
   return (
-    <Section title="Fields" description="TextField, NumberField, DateTimeField and Select on FormField: label, hint, error, required.">
+    <Section
+      title="Fields"
+      description="TextField, NumberField, DateTimeField and Select on FormField: label, hint, error, required."
+    >
       <div className="sl-form__row">
         <TextField label="Consignee" value={text} onValueChange={setText} hint="Who receives the goods." />
         <TextField label="Address" value="" onValueChange={() => {}} error="Where do they go?" required />
@@ -146,7 +168,10 @@ function Fields() {
 
 function StatusAndBadges() {
   return (
-    <Section title="Badge and StatusPill" description="Tones for counts and tags; pills for every order and route status of the contract.">
+    <Section
+      title="Badge and StatusPill"
+      description="Tones for counts and tags; pills for every order and route status of the contract."
+    >
       <div className="sl-inline">
         <Badge>Neutral</Badge>
         <Badge tone="info">Info</Badge>
@@ -156,7 +181,15 @@ function StatusAndBadges() {
         <Badge tone="danger">Danger</Badge>
       </div>
       <div className="sl-inline">
-        {(["ORDER_STATUS_OPEN", "ORDER_STATUS_PLANNED", "ORDER_STATUS_DISPATCHED", "ORDER_STATUS_DELIVERED", "ORDER_STATUS_CANCELLED"] as const).map((status) => (
+        {(
+          [
+            "ORDER_STATUS_OPEN",
+            "ORDER_STATUS_PLANNED",
+            "ORDER_STATUS_DISPATCHED",
+            "ORDER_STATUS_DELIVERED",
+            "ORDER_STATUS_CANCELLED",
+          ] as const
+        ).map((status) => (
           <StatusPill key={status} kind="order" status={status} />
         ))}
       </div>
@@ -169,7 +202,12 @@ function StatusAndBadges() {
   );
 }
 
-type SampleRow = { id: string; consignee: string; weight: number; status: "ORDER_STATUS_OPEN" | "ORDER_STATUS_PLANNED" };
+type SampleRow = {
+  id: string;
+  consignee: string;
+  weight: number;
+  status: "ORDER_STATUS_OPEN" | "ORDER_STATUS_PLANNED";
+};
 const sampleRows: SampleRow[] = [
   { id: "1", consignee: "Acme Retail", weight: 420, status: "ORDER_STATUS_OPEN" },
   { id: "2", consignee: "Globex Foods", weight: 180.5, status: "ORDER_STATUS_PLANNED" },
@@ -200,12 +238,30 @@ function Surfaces() {
       </Panel>
       <Card>
         <ul className="sl-list" aria-label="Sample list">
-          <ListRow title="Rotterdam depot" meta="3 routes" trailing={<Badge tone="info">12 open orders</Badge>} href="#" />
-          <ListRow leading={<Avatar name="Ana Alvarez" />} title="Ana Alvarez" meta="Dispatcher" trailing={<Badge>Online</Badge>} />
+          <ListRow
+            title="Rotterdam depot"
+            meta="3 routes"
+            trailing={<Badge tone="info">12 open orders</Badge>}
+            href="#"
+          />
+          <ListRow
+            leading={<Avatar name="Ana Alvarez" />}
+            title="Ana Alvarez"
+            meta="Dispatcher"
+            trailing={<Badge>Online</Badge>}
+          />
         </ul>
       </Card>
       <Card>
-        <EmptyState title="No orders yet" description="Create the first one to start planning." action={<Button variant="primary" icon="plus">New order</Button>} />
+        <EmptyState
+          title="No orders yet"
+          description="Create the first one to start planning."
+          action={
+            <Button variant="primary" icon="plus">
+              New order
+            </Button>
+          }
+        />
       </Card>
     </Section>
   );
@@ -214,7 +270,10 @@ function Surfaces() {
 function Feedback() {
   const [open, setOpen] = useState(false);
   return (
-    <Section title="Dialog, Toast, ErrorBanner" description="Modal questions, short-lived messages, and errors with their typed code.">
+    <Section
+      title="Dialog, Toast, ErrorBanner"
+      description="Modal questions, short-lived messages, and errors with their typed code."
+    >
       <div className="sl-inline">
         <Button onClick={() => setOpen(true)}>Open a dialog</Button>
       </div>
@@ -227,13 +286,43 @@ function Feedback() {
         </div>
       </Dialog>
       <div className="gallery__grid">
-        <Toast toast={{ id: "a", tone: "warning", title: "Someone changed this first", message: "Showing the latest version; please try again.", code: "CONFLICT" }} onDismiss={() => {}} />
-        <Toast toast={{ id: "b", tone: "error", title: "Not possible right now", message: "The route would exceed its capacity.", code: "FAILED_PRECONDITION" }} onDismiss={() => {}} />
+        <Toast
+          toast={{
+            id: "a",
+            tone: "warning",
+            title: "Someone changed this first",
+            message: "Showing the latest version; please try again.",
+            code: "CONFLICT",
+          }}
+          onDismiss={() => {}}
+        />
+        <Toast
+          toast={{
+            id: "b",
+            tone: "error",
+            title: "Not possible right now",
+            message: "The route would exceed its capacity.",
+            code: "FAILED_PRECONDITION",
+          }}
+          onDismiss={() => {}}
+        />
         <Toast toast={{ id: "c", tone: "success", title: "Route dispatched" }} onDismiss={() => {}} />
-        <Toast toast={{ id: "d", tone: "info", title: "Back online", message: "Everything you missed is in." }} onDismiss={() => {}} />
+        <Toast
+          toast={{ id: "d", tone: "info", title: "Back online", message: "Everything you missed is in." }}
+          onDismiss={() => {}}
+        />
       </div>
-      <ErrorBanner title="You may not do this" message="Viewers can read plans but not change them." code="PERMISSION_DENIED" />
-      <ErrorBanner tone="warning" title="Working offline" message="Your changes are sent when the connection is back." action={<Button size="sm">Retry now</Button>} />
+      <ErrorBanner
+        title="You may not do this"
+        message="Viewers can read plans but not change them."
+        code="PERMISSION_DENIED"
+      />
+      <ErrorBanner
+        tone="warning"
+        title="Working offline"
+        message="Your changes are sent when the connection is back."
+        action={<Button size="sm">Retry now</Button>}
+      />
     </Section>
   );
 }
@@ -267,7 +356,10 @@ function People() {
 
 function ShellParts() {
   return (
-    <Section title="AppLauncher, Taskbar (and Shell)" description="The frame of the app: apps and their modules, the bar with the connection status always in sight.">
+    <Section
+      title="AppLauncher, Taskbar (and Shell)"
+      description="The frame of the app: apps and their modules, the bar with the connection status always in sight."
+    >
       <AppLauncher apps={apps} onNavigate={() => {}} />
       <div className="gallery__taskbar">
         <Taskbar
@@ -294,13 +386,24 @@ function DispatchWidgets() {
   ]);
   const load = stops.reduce((sum, stop) => sum + (stop.weightKg ?? 0), 0);
   return (
-    <Section title="StopList and LoadBar" description="A route's stops, reorderable by buttons, Alt+Arrow keys or drag and drop; load against capacity.">
+    <Section
+      title="StopList and LoadBar"
+      description="A route's stops, reorderable by buttons, Alt+Arrow keys or drag and drop; load against capacity."
+    >
       <div className="gallery__grid">
         <Card>
           <StopList
             label="Sample stops"
             stops={stops}
-            onMove={(id, to) => setStops((current) => moveItem(current, current.findIndex((stop) => stop.id === id), to))}
+            onMove={(id, to) =>
+              setStops((current) =>
+                moveItem(
+                  current,
+                  current.findIndex((stop) => stop.id === id),
+                  to,
+                ),
+              )
+            }
             onRemove={(id) => setStops((current) => current.filter((stop) => stop.id !== id))}
           />
         </Card>

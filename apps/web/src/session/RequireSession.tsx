@@ -21,11 +21,13 @@ export function RequireSession() {
         dispatch(signedIn(user));
         client.reconnect();
       },
-      () => dispatch(signedOut({ kind: "unreachable", code: "UNAVAILABLE", message: "The server could not be reached." })),
+      () =>
+        dispatch(signedOut({ kind: "unreachable", code: "UNAVAILABLE", message: "The server could not be reached." })),
     );
   }, [dispatch, client, status]);
 
   if (status === "unknown") return <EmptyState icon="grid" title="Loading…" />;
-  if (status !== "signedIn") return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
+  if (status !== "signedIn")
+    return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
   return <Outlet />;
 }

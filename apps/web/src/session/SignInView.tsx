@@ -30,14 +30,30 @@ export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
         </p>
         <form className="sl-form" onSubmit={submit} aria-label="Sign in">
           {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
-          <TextField label="Email" type="email" value={email} onValueChange={setEmail} autoComplete="username" required autoFocus />
-          <TextField label="Password" type="password" value={password} onValueChange={setPassword} autoComplete="current-password" required />
+          <TextField
+            label="Email"
+            type="email"
+            value={email}
+            onValueChange={setEmail}
+            autoComplete="username"
+            required
+            autoFocus
+          />
+          <TextField
+            label="Password"
+            type="password"
+            value={password}
+            onValueChange={setPassword}
+            autoComplete="current-password"
+            required
+          />
           <Button type="submit" variant="primary" busy={busy} disabled={!email || !password}>
             Sign in
           </Button>
         </form>
         <p className="signin__hint">
-          Demo: <code className="sl-code">ana@acme.test</code> or <code className="sl-code">ben@acme.test</code>, password <code className="sl-code">dispatch</code>
+          Demo: <code className="sl-code">ana@acme.test</code> or <code className="sl-code">ben@acme.test</code>,
+          password <code className="sl-code">dispatch</code>
         </p>
       </div>
     </div>
@@ -51,5 +67,7 @@ const titles: Record<SessionProblem["kind"], string> = {
 };
 
 function errorTitle(error: SessionProblem): string {
-  return error.kind === "refused" && error.code === "UNAUTHENTICATED" ? "Email or password is wrong" : titles[error.kind];
+  return error.kind === "refused" && error.code === "UNAUTHENTICATED"
+    ? "Email or password is wrong"
+    : titles[error.kind];
 }

@@ -13,7 +13,11 @@ export class AuthError extends Error {
 }
 
 async function request<T>(path: string, init: RequestInit): Promise<T> {
-  const response = await fetch(path, { credentials: "same-origin", headers: { "content-type": "application/json" }, ...init });
+  const response = await fetch(path, {
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    ...init,
+  });
   if (response.status === 204) return undefined as T;
   const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
   if (!response.ok) throw new AuthError(body.code ?? "UNAVAILABLE", body.message ?? `HTTP ${response.status}`);

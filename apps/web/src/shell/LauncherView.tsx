@@ -12,7 +12,9 @@ export function LauncherView({ firstName, apps, onNavigate }: LauncherViewProps)
       <div className="sl-page__header">
         <div>
           <h1 className="sl-page__title">Welcome, {firstName}</h1>
-          <div className="sl-page__subtitle">Open an app to get to work. Everyone in your organization sees changes as they happen.</div>
+          <div className="sl-page__subtitle">
+            Open an app to get to work. Everyone in your organization sees changes as they happen.
+          </div>
         </div>
       </div>
       <AppLauncher apps={apps} onNavigate={onNavigate} />

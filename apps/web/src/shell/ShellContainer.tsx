@@ -26,9 +26,17 @@ export function ShellContainer() {
   const toasts = useAppSelector((state) => state.toasts);
 
   const tasks = apps.flatMap((app) =>
-    app.modules.map((module) => ({ id: `${app.id}.${module.id}`, label: module.name, href: module.href, current: isCurrent(pathname, module.id) })),
+    app.modules.map((module) => ({
+      id: `${app.id}.${module.id}`,
+      label: module.name,
+      href: module.href,
+      current: isCurrent(pathname, module.id),
+    })),
   );
-  const retry = connection.state === "disconnected" && connection.retryInMs ? `retrying in ${Math.ceil(connection.retryInMs / 1000)} s` : undefined;
+  const retry =
+    connection.state === "disconnected" && connection.retryInMs
+      ? `retrying in ${Math.ceil(connection.retryInMs / 1000)} s`
+      : undefined;
 
   return (
     <Shell

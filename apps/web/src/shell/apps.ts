@@ -11,9 +11,27 @@ export const apps: readonly LauncherApp[] = [
     description: "Plan orders and routes together, live.",
     icon: "truck",
     modules: [
-      { id: "orders", name: "Orders board", description: "Every order of a project: create, edit, cancel, see where each stands.", href: "/dispatch/orders", icon: "box" },
-      { id: "routes", name: "Routes", description: "Vehicles' trips: stops in delivery order, load against capacity.", href: "/dispatch/routes", icon: "route" },
-      { id: "activity", name: "Activity", description: "What happened in a project, and who did it.", href: "/dispatch/activity", icon: "activity" },
+      {
+        id: "orders",
+        name: "Orders board",
+        description: "Every order of a project: create, edit, cancel, see where each stands.",
+        href: "/dispatch/orders",
+        icon: "box",
+      },
+      {
+        id: "routes",
+        name: "Routes",
+        description: "Vehicles' trips: stops in delivery order, load against capacity.",
+        href: "/dispatch/routes",
+        icon: "route",
+      },
+      {
+        id: "activity",
+        name: "Activity",
+        description: "What happened in a project, and who did it.",
+        href: "/dispatch/activity",
+        icon: "activity",
+      },
     ],
   },
 ];

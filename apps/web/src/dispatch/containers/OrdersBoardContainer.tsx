@@ -13,7 +13,9 @@ export function OrdersBoardContainer() {
   const navigate = useNavigate();
   const orders = useAppSelector(selectOrders);
   const routes = useAppSelector(selectRoutes);
-  const loading = useAppSelector((state) => state.orderBoard.loading && Object.keys(state.orderBoard.orders).length === 0);
+  const loading = useAppSelector(
+    (state) => state.orderBoard.loading && Object.keys(state.orderBoard.orders).length === 0,
+  );
   useEffect(() => {
     void loadOrderBoard(dispatch, projectId);
     void loadRoutes(dispatch, projectId);
@@ -28,8 +30,12 @@ export function OrdersBoardContainer() {
         routeHref={(routeId) => `/dispatch/p/${projectId}/routes/${routeId}`}
         onNavigate={(href) => navigate(href)}
         onCreate={(draft) => dispatch(commands.createOrder({ projectId, ...draft }))}
-        onEdit={(order, draft) => dispatch(commands.editOrder({ orderId: order.orderId, ...draft, expectedVersion: order.version }))}
-        onCancel={(order, reason) => dispatch(commands.cancelOrder({ orderId: order.orderId, reason, expectedVersion: order.version }))}
+        onEdit={(order, draft) =>
+          dispatch(commands.editOrder({ orderId: order.orderId, ...draft, expectedVersion: order.version }))
+        }
+        onCancel={(order, reason) =>
+          dispatch(commands.cancelOrder({ orderId: order.orderId, reason, expectedVersion: order.version }))
+        }
       />
     </ProjectPage>
   );

@@ -30,11 +30,14 @@ export function ProjectPickerContainer() {
       onCreate={(name) => {
         setCreating(true);
         dispatch(commands.createProject({ name }))
-          .then((created) => {
-            if (!created.projectId) return;
-            rememberProject(created.projectId);
-            navigate(hrefFor(created.projectId));
-          }, () => undefined)
+          .then(
+            (created) => {
+              if (!created.projectId) return;
+              rememberProject(created.projectId);
+              navigate(hrefFor(created.projectId));
+            },
+            () => undefined,
+          )
           .finally(() => setCreating(false));
       }}
     />

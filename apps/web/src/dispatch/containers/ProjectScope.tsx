@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useEffectEvent, type ReactNode } from "react";
 import { Outlet, useNavigate, useParams } from "react-router";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
 import { useChannel } from "../../app/useChannel";
@@ -17,11 +17,11 @@ export function ProjectScope() {
   // New projects are announced on the organization's channel; the header needs this one's name.
   useChannel("org");
   useEffect(() => rememberProject(projectId), [projectId]);
-  useEffect(() => {
+  // Once per project: the header needs its name, and the list may predate it.
+  const loadIfUnknown = useEffectEvent(() => {
     if (!known) void loadProjects(dispatch);
-    // Once per project: a missing name is asked for again only when the project changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [dispatch, projectId]);
+  });
+  useEffect(() => loadIfUnknown(), [projectId]);
   return <Outlet />;
 }
 

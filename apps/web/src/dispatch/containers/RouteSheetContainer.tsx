@@ -33,7 +33,11 @@ export function RouteSheetContainer() {
   const send = (action: SluiceCallAction<unknown, unknown>) => void dispatch(action).catch(() => undefined);
 
   return (
-    <ProjectPage module="routes" title={current?.route?.name ?? "Route"} subtitle={current ? `Capacity ${current.route?.vehicleCapacityKg ?? 0} kg` : undefined}>
+    <ProjectPage
+      module="routes"
+      title={current?.route?.name ?? "Route"}
+      subtitle={current ? `Capacity ${current.route?.vehicleCapacityKg ?? 0} kg` : undefined}
+    >
       {current ? (
         <RouteSheetView
           sheet={current}
@@ -50,7 +54,11 @@ export function RouteSheetContainer() {
           onComplete={() => send(commands.completeRoute({ routeId }))}
         />
       ) : notFound ? (
-        <EmptyState icon="route" title="Route not found" description="It may have been removed, or the link is wrong." />
+        <EmptyState
+          icon="route"
+          title="Route not found"
+          description="It may have been removed, or the link is wrong."
+        />
       ) : (
         <EmptyState icon="route" title="Loading route…" />
       )}

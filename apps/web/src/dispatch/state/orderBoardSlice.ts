@@ -48,7 +48,8 @@ function fold(state: OrderBoardState, publication: PublicationPayload): void {
   // Route events change the status of the orders on the route without touching their streams.
   if (type === "dispatch.v1.RouteDispatched" || type === "dispatch.v1.RouteCompleted") {
     const { routeId } = publication.event as RouteDispatchedJson | RouteCompletedJson;
-    const status: OrderStatusJson = type === "dispatch.v1.RouteDispatched" ? "ORDER_STATUS_DISPATCHED" : "ORDER_STATUS_DELIVERED";
+    const status: OrderStatusJson =
+      type === "dispatch.v1.RouteDispatched" ? "ORDER_STATUS_DISPATCHED" : "ORDER_STATUS_DELIVERED";
     for (const order of Object.values(state.orders)) {
       if (order.routeId === routeId && order.status !== "ORDER_STATUS_CANCELLED") order.status = status;
     }
@@ -68,7 +69,12 @@ function fold(state: OrderBoardState, publication: PublicationPayload): void {
   switch (type) {
     case "dispatch.v1.OrderEdited": {
       const edited = publication.event as OrderEditedJson;
-      Object.assign(order, { consignee: edited.consignee, address: edited.address, weightKg: edited.weightKg, timeWindow: edited.timeWindow });
+      Object.assign(order, {
+        consignee: edited.consignee,
+        address: edited.address,
+        weightKg: edited.weightKg,
+        timeWindow: edited.timeWindow,
+      });
       return;
     }
     case "dispatch.v1.OrderCancelled":
@@ -126,7 +132,8 @@ export const orderBoardSlice = createSlice({
     builder
       .addCase(sluiceSubscribed, (state, { payload }) => {
         // Not recovered: the listener reloads; what arrives meanwhile waits for that answer.
-        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered) state.loading = true;
+        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered)
+          state.loading = true;
       })
       .addCase(sluicePublication, (state, { payload }) => {
         if (!state.projectId || payload.channel !== projectChannel(state.projectId)) return;

@@ -11,7 +11,16 @@ const stream = (version: number) => ({ id: `route-${routeId}`, version });
 
 function sheet(version: number, stops: Array<[string, number]>): RouteSheetJson {
   return {
-    route: { routeId, projectId: "p1", name: "West", vehicleCapacityKg: 1000, loadKg: stops.reduce((sum, [, kg]) => sum + kg, 0), stopCount: stops.length, status: "ROUTE_STATUS_PLANNING", version: String(version) },
+    route: {
+      routeId,
+      projectId: "p1",
+      name: "West",
+      vehicleCapacityKg: 1000,
+      loadKg: stops.reduce((sum, [, kg]) => sum + kg, 0),
+      stopCount: stops.length,
+      status: "ROUTE_STATUS_PLANNING",
+      version: String(version),
+    },
     stops: stops.map(([orderId, weightKg]) => ({ orderId, weightKg, consignee: orderId })),
   };
 }
@@ -25,7 +34,10 @@ const order = (state: RouteSheetState) => state.sheet?.stops?.map((stop) => stop
 describe("route sheet slice", () => {
   test("folds the next publications: a stop added at a position, reordered, removed, with the load kept", () => {
     let state = loaded(2, [["a", 100]]);
-    state = reduce(state, publication(channel, "StopAdded", { routeId, orderId: "b", position: 0, weightKg: 250 }, stream(3)));
+    state = reduce(
+      state,
+      publication(channel, "StopAdded", { routeId, orderId: "b", position: 0, weightKg: 250 }, stream(3)),
+    );
     assert.deepEqual(order(state), ["b", "a"]);
     assert.equal(state.sheet?.route?.loadKg, 350);
     state = reduce(state, publication(channel, "StopsReordered", { routeId, orderIds: ["a", "b"] }, stream(4)));
@@ -38,7 +50,10 @@ describe("route sheet slice", () => {
   });
 
   test("drops publications the view already includes, the same event from a second channel too", () => {
-    let state = loaded(3, [["a", 100], ["b", 50]]);
+    let state = loaded(3, [
+      ["a", 100],
+      ["b", 50],
+    ]);
     state = reduce(state, publication(channel, "StopsReordered", { routeId, orderIds: ["b", "a"] }, stream(3)));
     assert.deepEqual(order(state), ["a", "b"]);
     const added = { routeId, orderId: "c", position: 2, weightKg: 10 };
@@ -58,7 +73,10 @@ describe("route sheet slice", () => {
     let state = loaded(2, [["a", 100]]);
     state = reduce(state, notRecovered(channel));
     assert.equal(state.loading, true);
-    state = reduce(state, publication(channel, "StopAdded", { routeId, orderId: "b", position: 1, weightKg: 5 }, stream(3)));
+    state = reduce(
+      state,
+      publication(channel, "StopAdded", { routeId, orderId: "b", position: 1, weightKg: 5 }, stream(3)),
+    );
     assert.deepEqual(order(state), ["a"], "waits for the answer");
     state = reduce(state, routeSheetLoaded(sheet(2, [["a", 100]])));
     assert.deepEqual(order(state), ["a", "b"]);
@@ -68,7 +86,15 @@ describe("route sheet slice", () => {
 
   test("ignores other routes", () => {
     const state = loaded(1, []);
-    const other = reduce(state, publication("route:r2", "StopAdded", { routeId: "r2", orderId: "x", position: 0, weightKg: 1 }, { id: "route-r2", version: 2 }));
+    const other = reduce(
+      state,
+      publication(
+        "route:r2",
+        "StopAdded",
+        { routeId: "r2", orderId: "x", position: 0, weightKg: 1 },
+        { id: "route-r2", version: 2 },
+      ),
+    );
     assert.deepEqual(order(other), []);
   });
 });

@@ -1,7 +1,12 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 import { sluicePublication, sluiceSubscribed, type PublicationPayload } from "@sluice/client-sdk/redux";
 import type { RouteSheetJson, StopViewJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
-import type { StopAddedJson, StopRemovedJson, StopsReorderedJson, StopWeightChangedJson } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import type {
+  StopAddedJson,
+  StopRemovedJson,
+  StopsReorderedJson,
+  StopWeightChangedJson,
+} from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { num } from "../format";
 import { projectChannel, routeChannel, sequence, streamVersionOf } from "./publication";
 
@@ -15,7 +20,14 @@ export interface RouteSheetState {
   stale: boolean;
 }
 
-const initialState: RouteSheetState = { routeId: null, sheet: null, loading: false, notFound: false, pending: [], stale: false };
+const initialState: RouteSheetState = {
+  routeId: null,
+  sheet: null,
+  loading: false,
+  notFound: false,
+  pending: [],
+  stale: false,
+};
 
 function fold(state: RouteSheetState, publication: PublicationPayload): void {
   const sheet = state.sheet;
@@ -67,7 +79,9 @@ function fold(state: RouteSheetState, publication: PublicationPayload): void {
 }
 
 const ours = (state: RouteSheetState, channel: string) =>
-  state.routeId !== null && (channel === routeChannel(state.routeId) || (state.sheet?.route?.projectId !== undefined && channel === projectChannel(state.sheet.route.projectId)));
+  state.routeId !== null &&
+  (channel === routeChannel(state.routeId) ||
+    (state.sheet?.route?.projectId !== undefined && channel === projectChannel(state.sheet.route.projectId)));
 
 export const routeSheetSlice = createSlice({
   name: "routeSheet",
@@ -86,7 +100,8 @@ export const routeSheetSlice = createSlice({
     routeSheetLoaded(state, { payload }: PayloadAction<RouteSheetJson>) {
       if (payload.route?.routeId !== state.routeId) return;
       // An answer older than what publications already brought is dropped (projections lag).
-      if (!state.sheet || Number(state.sheet.route?.version ?? 0) <= Number(payload.route?.version ?? 0)) state.sheet = payload;
+      if (!state.sheet || Number(state.sheet.route?.version ?? 0) <= Number(payload.route?.version ?? 0))
+        state.sheet = payload;
       state.loading = false;
       const pending = state.pending;
       state.pending = [];
@@ -102,7 +117,8 @@ export const routeSheetSlice = createSlice({
   extraReducers: (builder) =>
     builder
       .addCase(sluiceSubscribed, (state, { payload }) => {
-        if (state.routeId && payload.channel === routeChannel(state.routeId) && !payload.recovered) state.loading = true;
+        if (state.routeId && payload.channel === routeChannel(state.routeId) && !payload.recovered)
+          state.loading = true;
       })
       .addCase(sluicePublication, (state, { payload }) => {
         if (!ours(state, payload.channel)) return;

@@ -42,7 +42,11 @@ function fold(state: RoutesState, publication: PublicationPayload): void {
   const position = sequence(route.version, publication);
   if (position === "included") return;
   // A removed stop's weight is not in its event, and the list keeps no stops: the query knows.
-  if (position === "gap" || publication.type === "dispatch.v1.StopRemoved" || publication.type === "dispatch.v1.StopWeightChanged") {
+  if (
+    position === "gap" ||
+    publication.type === "dispatch.v1.StopRemoved" ||
+    publication.type === "dispatch.v1.StopWeightChanged"
+  ) {
     state.stale = true;
     return;
   }
@@ -84,7 +88,10 @@ export const routesSlice = createSlice({
         const held = state.routes[id];
         if (!held || Number(held.version ?? 0) <= Number(route.version ?? 0)) state.routes[id] = route;
       }
-      state.order = [...routes.map((route) => route.routeId ?? ""), ...state.order.filter((id) => !routes.some((route) => route.routeId === id))];
+      state.order = [
+        ...routes.map((route) => route.routeId ?? ""),
+        ...state.order.filter((id) => !routes.some((route) => route.routeId === id)),
+      ];
       state.loading = false;
       const pending = state.pending;
       state.pending = [];
@@ -98,7 +105,8 @@ export const routesSlice = createSlice({
   extraReducers: (builder) =>
     builder
       .addCase(sluiceSubscribed, (state, { payload }) => {
-        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered) state.loading = true;
+        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered)
+          state.loading = true;
       })
       .addCase(sluicePublication, (state, { payload }) => {
         if (!state.projectId || payload.channel !== projectChannel(state.projectId)) return;

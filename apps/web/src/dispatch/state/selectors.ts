@@ -4,9 +4,12 @@ import type { PresentPerson } from "@sluice/design-system";
 import type { RootState } from "../../app/store";
 import { routeChannel } from "./publication";
 
-const byCreation = (a: OrderViewJson, b: OrderViewJson) => (a.createdAt ?? "").localeCompare(b.createdAt ?? "") || (a.orderId ?? "").localeCompare(b.orderId ?? "");
+const byCreation = (a: OrderViewJson, b: OrderViewJson) =>
+  (a.createdAt ?? "").localeCompare(b.createdAt ?? "") || (a.orderId ?? "").localeCompare(b.orderId ?? "");
 
-export const selectOrders = createSelector([(state: RootState) => state.orderBoard.orders], (orders) => Object.values(orders).sort(byCreation));
+export const selectOrders = createSelector([(state: RootState) => state.orderBoard.orders], (orders) =>
+  Object.values(orders).sort(byCreation),
+);
 
 export const selectRoutes = createSelector(
   [(state: RootState) => state.routes.routes, (state: RootState) => state.routes.order],
@@ -14,8 +17,13 @@ export const selectRoutes = createSelector(
 );
 
 /** Orders that can go on the given route: open ones, and ones planned on another route (they move). */
-export const selectCandidates = createSelector([selectOrders, (_state: RootState, routeId: string) => routeId], (orders, routeId) =>
-  orders.filter((order) => order.status === "ORDER_STATUS_OPEN" || (order.status === "ORDER_STATUS_PLANNED" && order.routeId !== routeId)),
+export const selectCandidates = createSelector(
+  [selectOrders, (_state: RootState, routeId: string) => routeId],
+  (orders, routeId) =>
+    orders.filter(
+      (order) =>
+        order.status === "ORDER_STATUS_OPEN" || (order.status === "ORDER_STATUS_PLANNED" && order.routeId !== routeId),
+    ),
 );
 
 /**
@@ -29,14 +37,19 @@ export const selectRouteSheet = createSelector(
       ...sheet,
       stops: (sheet.stops ?? []).map((stop) => {
         const order = orders[stop.orderId ?? ""];
-        return order ? { ...stop, consignee: order.consignee, address: order.address, timeWindow: order.timeWindow } : stop;
+        return order
+          ? { ...stop, consignee: order.consignee, address: order.address, timeWindow: order.timeWindow }
+          : stop;
       }),
     },
 );
 
 /** Everyone on the route's channel except the signed-in user. */
 export const selectRouteViewers = createSelector(
-  [(state: RootState, routeId: string) => state.presence[routeChannel(routeId)], (state: RootState) => state.session.user?.id],
+  [
+    (state: RootState, routeId: string) => state.presence[routeChannel(routeId)],
+    (state: RootState) => state.session.user?.id,
+  ],
   (members, self): PresentPerson[] =>
     Object.values(members ?? {})
       .filter((member) => member.userId !== self)
@@ -44,4 +57,5 @@ export const selectRouteViewers = createSelector(
       .sort((a, b) => a.name.localeCompare(b.name)),
 );
 
-export const selectProject = (state: RootState, projectId: string) => state.projects.items.find((project) => project.projectId === projectId);
+export const selectProject = (state: RootState, projectId: string) =>
+  state.projects.items.find((project) => project.projectId === projectId);

@@ -14,7 +14,11 @@ export function ActivityView({ entries, loading, now }: ActivityViewProps) {
   return (
     <Panel title="Activity" subtitle={loading ? "Loading…" : "Newest first"} flush>
       {entries.length === 0 && !loading ? (
-        <EmptyState icon="activity" title="Nothing has happened yet" description="Orders and routes created and changed show up here as they happen." />
+        <EmptyState
+          icon="activity"
+          title="Nothing has happened yet"
+          description="Orders and routes created and changed show up here as they happen."
+        />
       ) : (
         <ul className="sl-list" aria-label="Activity">
           {entries.map((entry) => (
@@ -23,7 +27,10 @@ export function ActivityView({ entries, loading, now }: ActivityViewProps) {
               <div className="sl-list-row__main">
                 <div>{entry.summary}</div>
                 <div className="sl-list-row__meta">
-                  <time dateTime={entry.occurredAt} title={entry.occurredAt ? new Date(entry.occurredAt).toLocaleString() : undefined}>
+                  <time
+                    dateTime={entry.occurredAt}
+                    title={entry.occurredAt ? new Date(entry.occurredAt).toLocaleString() : undefined}
+                  >
                     {formatAgo(entry.occurredAt, now)}
                   </time>
                 </div>

@@ -20,11 +20,23 @@ const modules: ReadonlyArray<{ id: DispatchModule; label: string }> = [
 ];
 
 /** The top of every Dispatch page: which project, its modules as tabs, the page's title and actions. */
-export function DispatchHeader({ projectName, projectId, current, title, subtitle, actions, onNavigate }: DispatchHeaderProps) {
+export function DispatchHeader({
+  projectName,
+  projectId,
+  current,
+  title,
+  subtitle,
+  actions,
+  onNavigate,
+}: DispatchHeaderProps) {
   return (
     <div className="sl-stack" style={{ gap: 16 }}>
       <div className="dispatch-context">
-        <a href="/dispatch" className="dispatch-context__project" onClick={(event) => followLink(event, "/dispatch", onNavigate)}>
+        <a
+          href="/dispatch"
+          className="dispatch-context__project"
+          onClick={(event) => followLink(event, "/dispatch", onNavigate)}
+        >
           <span className="sl-muted">Project</span> <strong data-testid="current-project">{projectName}</strong>
           <span className="sl-muted"> · switch</span>
         </a>

@@ -43,7 +43,10 @@ function defaultWindow(): { start: string; end: string } {
 }
 
 export function OrderForm({ initial, submitLabel, busy, onSubmit, onCancel }: OrderFormProps) {
-  const window = initial?.timeWindow?.start && initial.timeWindow.end ? { start: initial.timeWindow.start, end: initial.timeWindow.end } : defaultWindow();
+  const window =
+    initial?.timeWindow?.start && initial.timeWindow.end
+      ? { start: initial.timeWindow.start, end: initial.timeWindow.end }
+      : defaultWindow();
   const [consignee, setConsignee] = useState(initial?.consignee ?? "");
   const [address, setAddress] = useState(initial?.address ?? "");
   const [weight, setWeight] = useState(initial?.weightKg !== undefined ? String(initial.weightKg) : "");
@@ -56,14 +59,42 @@ export function OrderForm({ initial, submitLabel, busy, onSubmit, onCancel }: Or
     const found = validate({ consignee, address, weight, start, end });
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    onSubmit({ consignee: consignee.trim(), address: address.trim(), weightKg: parseNumber(weight) ?? 0, timeWindow: { start, end } });
+    onSubmit({
+      consignee: consignee.trim(),
+      address: address.trim(),
+      weightKg: parseNumber(weight) ?? 0,
+      timeWindow: { start, end },
+    });
   };
 
   return (
     <form className="sl-form" onSubmit={submit} noValidate aria-label={submitLabel}>
-      <TextField label="Consignee" value={consignee} onValueChange={setConsignee} error={errors.consignee} required autoComplete="organization" />
-      <TextField label="Address" value={address} onValueChange={setAddress} error={errors.address} required autoComplete="street-address" />
-      <NumberField label="Weight" unit="kg" value={weight} onValueChange={setWeight} error={errors.weight} required min={0} step="any" />
+      <TextField
+        label="Consignee"
+        value={consignee}
+        onValueChange={setConsignee}
+        error={errors.consignee}
+        required
+        autoComplete="organization"
+      />
+      <TextField
+        label="Address"
+        value={address}
+        onValueChange={setAddress}
+        error={errors.address}
+        required
+        autoComplete="street-address"
+      />
+      <NumberField
+        label="Weight"
+        unit="kg"
+        value={weight}
+        onValueChange={setWeight}
+        error={errors.weight}
+        required
+        min={0}
+        step="any"
+      />
       <div className="sl-form__row">
         <DateTimeField label="Window opens" value={start} onValueChange={setStart} error={errors.start} required />
         <DateTimeField label="Window closes" value={end} onValueChange={setEnd} error={errors.end} required />

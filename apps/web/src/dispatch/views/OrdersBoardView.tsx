@@ -1,5 +1,16 @@
 import { useState } from "react";
-import { Button, DataTable, Dialog, EmptyState, IconButton, Panel, StatusPill, TextField, followLink, type Column } from "@sluice/design-system";
+import {
+  Button,
+  DataTable,
+  Dialog,
+  EmptyState,
+  IconButton,
+  Panel,
+  StatusPill,
+  TextField,
+  followLink,
+  type Column,
+} from "@sluice/design-system";
 import type { OrderViewJson, RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { formatKg, formatWindow, num } from "../format";
 import { OrderForm, type OrderDraft } from "./OrderForm";
@@ -16,12 +27,23 @@ export interface OrdersBoardViewProps {
   onCancel: (order: OrderViewJson, reason: string) => Promise<unknown>;
 }
 
-type Editing = { kind: "create" } | { kind: "edit"; order: OrderViewJson } | { kind: "cancel"; order: OrderViewJson } | null;
+type Editing =
+  { kind: "create" } | { kind: "edit"; order: OrderViewJson } | { kind: "cancel"; order: OrderViewJson } | null;
 
-const editable = (order: OrderViewJson) => order.status === "ORDER_STATUS_OPEN" || order.status === "ORDER_STATUS_PLANNED";
+const editable = (order: OrderViewJson) =>
+  order.status === "ORDER_STATUS_OPEN" || order.status === "ORDER_STATUS_PLANNED";
 
 /** Every order of the project: create, edit, cancel, and see where each one stands. */
-export function OrdersBoardView({ orders, routes, loading, routeHref, onNavigate, onCreate, onEdit, onCancel }: OrdersBoardViewProps) {
+export function OrdersBoardView({
+  orders,
+  routes,
+  loading,
+  routeHref,
+  onNavigate,
+  onCreate,
+  onEdit,
+  onCancel,
+}: OrdersBoardViewProps) {
   const [editing, setEditing] = useState<Editing>(null);
   const [busy, setBusy] = useState(false);
   const [reason, setReason] = useState("");
@@ -54,7 +76,10 @@ export function OrdersBoardView({ orders, routes, loading, routeHref, onNavigate
       header: "Route",
       render: (order) =>
         order.routeId ? (
-          <a href={routeHref(order.routeId)} onClick={(event) => followLink(event, routeHref(order.routeId ?? ""), onNavigate)}>
+          <a
+            href={routeHref(order.routeId)}
+            onClick={(event) => followLink(event, routeHref(order.routeId ?? ""), onNavigate)}
+          >
             {routeNames.get(order.routeId) ?? "Route"}
           </a>
         ) : (
@@ -67,7 +92,12 @@ export function OrdersBoardView({ orders, routes, loading, routeHref, onNavigate
       render: (order) =>
         editable(order) ? (
           <div className="sl-inline" style={{ gap: 2 }}>
-            <IconButton icon="edit" size="sm" label={`Edit order for ${order.consignee}`} onClick={() => setEditing({ kind: "edit", order })} />
+            <IconButton
+              icon="edit"
+              size="sm"
+              label={`Edit order for ${order.consignee}`}
+              onClick={() => setEditing({ kind: "edit", order })}
+            />
             <IconButton
               icon="trash"
               size="sm"
@@ -89,7 +119,11 @@ export function OrdersBoardView({ orders, routes, loading, routeHref, onNavigate
     <>
       <Panel
         title="Orders"
-        subtitle={loading ? "Loading…" : `${orders.length} orders · ${totalOpen} waiting for a route · ${formatKg(totalWeight)} to move`}
+        subtitle={
+          loading
+            ? "Loading…"
+            : `${orders.length} orders · ${totalOpen} waiting for a route · ${formatKg(totalWeight)} to move`
+        }
         actions={
           <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
             New order
@@ -141,9 +175,16 @@ export function OrdersBoardView({ orders, routes, loading, routeHref, onNavigate
             }}
           >
             <p style={{ margin: 0 }}>
-              Cancel the order for <strong>{editing.order.consignee}</strong>? It comes off its route, and this cannot be undone.
+              Cancel the order for <strong>{editing.order.consignee}</strong>? It comes off its route, and this cannot
+              be undone.
             </p>
-            <TextField label="Reason" hint="Optional; shown in the activity feed." value={reason} onValueChange={setReason} maxLength={500} />
+            <TextField
+              label="Reason"
+              hint="Optional; shown in the activity feed."
+              value={reason}
+              onValueChange={setReason}
+              maxLength={500}
+            />
             <div className="sl-form__actions">
               <Button variant="ghost" onClick={close}>
                 Keep order

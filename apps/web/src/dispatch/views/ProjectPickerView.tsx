@@ -13,7 +13,14 @@ export interface ProjectPickerViewProps {
 }
 
 /** Choose the project to work in, or start a new one. */
-export function ProjectPickerView({ projects, loading, creating, hrefFor, onNavigate, onCreate }: ProjectPickerViewProps) {
+export function ProjectPickerView({
+  projects,
+  loading,
+  creating,
+  hrefFor,
+  onNavigate,
+  onCreate,
+}: ProjectPickerViewProps) {
   const [name, setName] = useState("");
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -42,7 +49,9 @@ export function ProjectPickerView({ projects, loading, creating, hrefFor, onNavi
                 onNavigate={onNavigate}
                 title={project.name}
                 meta={`${project.routes ?? 0} routes`}
-                trailing={<Badge tone={project.openOrders ? "info" : "neutral"}>{project.openOrders ?? 0} open orders</Badge>}
+                trailing={
+                  <Badge tone={project.openOrders ? "info" : "neutral"}>{project.openOrders ?? 0} open orders</Badge>
+                }
               />
             ))}
           </ul>
@@ -51,7 +60,13 @@ export function ProjectPickerView({ projects, loading, creating, hrefFor, onNavi
       <Panel title="New project">
         <form className="sl-inline" style={{ alignItems: "flex-end" }} onSubmit={submit}>
           <div style={{ flex: 1 }}>
-            <TextField label="Project name" value={name} onValueChange={setName} placeholder="e.g. Rotterdam depot" maxLength={120} />
+            <TextField
+              label="Project name"
+              value={name}
+              onValueChange={setName}
+              placeholder="e.g. Rotterdam depot"
+              maxLength={120}
+            />
           </div>
           <Button type="submit" variant="primary" icon="plus" busy={creating} disabled={!name.trim()}>
             Create project

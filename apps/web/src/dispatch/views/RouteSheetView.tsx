@@ -1,5 +1,15 @@
 import { useState, type FormEvent } from "react";
-import { Button, EmptyState, LoadBar, Panel, PresenceStack, Select, StatusPill, StopList, type PresentPerson } from "@sluice/design-system";
+import {
+  Button,
+  EmptyState,
+  LoadBar,
+  Panel,
+  PresenceStack,
+  Select,
+  StatusPill,
+  StopList,
+  type PresentPerson,
+} from "@sluice/design-system";
 import type { OrderViewJson, RouteSheetJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { formatKg, formatWindow, num } from "../format";
 
@@ -17,7 +27,16 @@ export interface RouteSheetViewProps {
 }
 
 /** One route: its stops in delivery order, its load against the vehicle, who else is planning it. */
-export function RouteSheetView({ sheet, candidates, viewers, onAssign, onMove, onRemove, onDispatch, onComplete }: RouteSheetViewProps) {
+export function RouteSheetView({
+  sheet,
+  candidates,
+  viewers,
+  onAssign,
+  onMove,
+  onRemove,
+  onDispatch,
+  onComplete,
+}: RouteSheetViewProps) {
   const route = sheet.route ?? {};
   const stops = sheet.stops ?? [];
   const planning = route.status === "ROUTE_STATUS_PLANNING";
@@ -65,7 +84,11 @@ export function RouteSheetView({ sheet, candidates, viewers, onAssign, onMove, o
           <LoadBar loadKg={num(route.loadKg)} capacityKg={num(route.vehicleCapacityKg)} label="Vehicle load" />
         </div>
         {stops.length === 0 ? (
-          <EmptyState icon="route" title="No stops yet" description={planning ? "Add orders to plan this route." : "This route has no stops."} />
+          <EmptyState
+            icon="route"
+            title="No stops yet"
+            description={planning ? "Add orders to plan this route." : "This route has no stops."}
+          />
         ) : (
           <StopList
             label={`Stops of ${route.name ?? "route"}`}
@@ -104,7 +127,10 @@ export function RouteSheetView({ sheet, candidates, viewers, onAssign, onMove, o
                 value={position}
                 onValueChange={setPosition}
                 options={[
-                  ...stops.map((stop, index) => ({ value: String(index), label: `Before stop ${index + 1} (${stop.consignee})` })),
+                  ...stops.map((stop, index) => ({
+                    value: String(index),
+                    label: `Before stop ${index + 1} (${stop.consignee})`,
+                  })),
                   { value: "end", label: "At the end" },
                 ]}
               />

@@ -1,5 +1,17 @@
 import { useState, type FormEvent } from "react";
-import { Button, DataTable, Dialog, EmptyState, LoadBar, NumberField, Panel, StatusPill, TextField, followLink, parseNumber } from "@sluice/design-system";
+import {
+  Button,
+  DataTable,
+  Dialog,
+  EmptyState,
+  LoadBar,
+  NumberField,
+  Panel,
+  StatusPill,
+  TextField,
+  followLink,
+  parseNumber,
+} from "@sluice/design-system";
 import type { RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { num } from "../format";
 
@@ -35,11 +47,14 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
     if (found.name || found.capacity) return;
     setBusy(true);
     onCreate({ name: name.trim(), vehicleCapacityKg: kg ?? 0 })
-      .then(() => {
-        setOpen(false);
-        setName("");
-        setCapacity("");
-      }, () => undefined)
+      .then(
+        () => {
+          setOpen(false);
+          setName("");
+          setCapacity("");
+        },
+        () => undefined,
+      )
       .finally(() => setBusy(false));
   };
 
@@ -65,13 +80,28 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
               key: "name",
               header: "Route",
               render: (route) => (
-                <a href={routeHref(route.routeId ?? "")} onClick={(event) => followLink(event, routeHref(route.routeId ?? ""), onNavigate)} style={{ fontWeight: 500 }}>
+                <a
+                  href={routeHref(route.routeId ?? "")}
+                  onClick={(event) => followLink(event, routeHref(route.routeId ?? ""), onNavigate)}
+                  style={{ fontWeight: 500 }}
+                >
                   {route.name}
                 </a>
               ),
             },
             { key: "stops", header: "Stops", numeric: true, render: (route) => route.stopCount ?? 0 },
-            { key: "load", header: "Load", render: (route) => <LoadBar loadKg={num(route.loadKg)} capacityKg={num(route.vehicleCapacityKg)} label={`Load of ${route.name}`} hideLabel /> },
+            {
+              key: "load",
+              header: "Load",
+              render: (route) => (
+                <LoadBar
+                  loadKg={num(route.loadKg)}
+                  capacityKg={num(route.vehicleCapacityKg)}
+                  label={`Load of ${route.name}`}
+                  hideLabel
+                />
+              ),
+            },
             { key: "status", header: "Status", render: (route) => <StatusPill kind="route" status={route.status} /> },
           ]}
           empty={
@@ -90,8 +120,25 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
       </Panel>
       <Dialog open={open} title="New route" onClose={() => setOpen(false)}>
         <form className="sl-form" onSubmit={submit} noValidate aria-label="Create route">
-          <TextField label="Route name" value={name} onValueChange={setName} error={errors.name} required maxLength={120} placeholder="e.g. North loop" />
-          <NumberField label="Vehicle capacity" unit="kg" value={capacity} onValueChange={setCapacity} error={errors.capacity} required min={0} step="any" />
+          <TextField
+            label="Route name"
+            value={name}
+            onValueChange={setName}
+            error={errors.name}
+            required
+            maxLength={120}
+            placeholder="e.g. North loop"
+          />
+          <NumberField
+            label="Vehicle capacity"
+            unit="kg"
+            value={capacity}
+            onValueChange={setCapacity}
+            error={errors.capacity}
+            required
+            min={0}
+            step="any"
+          />
           <div className="sl-form__actions">
             <Button variant="ghost" onClick={() => setOpen(false)}>
               Cancel
