@@ -139,3 +139,8 @@ test("an in-memory PGlite starts from a damaged template by running initdb, and 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("openDatabase refuses a configuration that cannot work before connecting", async () => {
+  await assert.rejects(openDatabase({ kind: "postgres", url: "localhost:5432" }), /database url must be/);
+  await assert.rejects(openDatabase({ kind: "mysql" } as never), /unknown database kind "mysql"/);
+});

@@ -6,11 +6,19 @@ import { openPostgres } from "./postgres";
 export type { Database, DatabaseConfig, Queryable, QueryResult } from "./database";
 export { migrate, type Migration } from "./migrate";
 
-export function openDatabase(config: DatabaseConfig): Promise<Database> {
+/** Opens the database the configuration names; a configuration that cannot work is refused here, once. */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.kind) {
     case "pglite":
       return openPglite(config.dataDir);
-    case "postgres":
+    case "postgres": {
+      const protocol = URL.canParse(config.url) ? new URL(config.url).protocol : undefined;
+      if (protocol !== "postgres:" && protocol !== "postgresql:") {
+        throw new Error("database url must be postgres://user:password@host:port/database");
+      }
       return openPostgres(config);
+    }
+    default:
+      throw new Error(`unknown database kind ${JSON.stringify((config as { kind?: unknown }).kind)}`);
   }
 }
