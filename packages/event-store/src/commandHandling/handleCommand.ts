@@ -45,6 +45,8 @@ export interface HandleCommandOptions {
  * saw, in one transaction with the command's result. A command id handled already in the
  * organization returns the stored result without running `body` again, also when a concurrent
  * retry wins the race. A stream changed by someone else meanwhile throws RpcError CONFLICT.
+ * Only success is stored: a command refused (a rule, a conflict) may be retried under the same id
+ * and succeed once the state allows it.
  */
 export async function handleCommand<R extends Message>(
   store: EventStore,
