@@ -23,6 +23,9 @@ const paths = {
 
 export type IconName = keyof typeof paths;
 
+/** Every icon there is, for pickers and the gallery. */
+export const iconNames = Object.keys(paths) as IconName[];
+
 export interface IconProps {
   name: IconName;
   /** A label makes the icon an image for assistive tech; without one it is decoration. */

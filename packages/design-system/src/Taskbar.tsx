@@ -32,12 +32,13 @@ export function Taskbar({ launcherHref, tasks, status, user, onSignOut, onNaviga
           className="sl-taskbar__task"
           href={launcherHref}
           onClick={(event) => followLink(event, launcherHref, onNavigate)}
-          aria-label="App launcher"
         >
           <Icon name="grid" />
           <span className="sl-taskbar__brand" style={{ marginLeft: 8 }}>
             Sluice
           </span>
+          {/* The visible word starts the accessible name, as speech users will say it. */}
+          <span className="sl-visually-hidden">app launcher</span>
         </a>
       </div>
       <nav aria-label="Modules" style={{ flex: 1, minWidth: 0 }}>

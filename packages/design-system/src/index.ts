@@ -1,6 +1,6 @@
 // @sluice/design-system: elements and components that know nothing of the store. Props in, callbacks out.
 // Styles: import "@sluice/design-system/styles.css" once at the app's root.
-export { Icon, type IconName, type IconProps } from "./Icon";
+export { Icon, iconNames, type IconName, type IconProps } from "./Icon";
 export {
   Button,
   IconButton,

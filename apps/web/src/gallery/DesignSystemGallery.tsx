@@ -12,7 +12,9 @@ import {
   Dialog,
   EmptyState,
   ErrorBanner,
+  Icon,
   IconButton,
+  iconNames,
   ListRow,
   LoadBar,
   NumberField,
@@ -45,6 +47,7 @@ export default function DesignSystemGallery() {
         <a href="/">Back to the app</a>
       </div>
       <Tokens />
+      <Icons />
       <Buttons />
       <Fields />
       <StatusAndBadges />
@@ -103,6 +106,21 @@ function Tokens() {
           </div>
         ))}
       </div>
+    </Section>
+  );
+}
+
+function Icons() {
+  return (
+    <Section title="Icon" description="Inline stroke icons; decorative unless given a label.">
+      <ul className="gallery__icons">
+        {iconNames.map((name) => (
+          <li key={name}>
+            <Icon name={name} />
+            <code>{name}</code>
+          </li>
+        ))}
+      </ul>
     </Section>
   );
 }
