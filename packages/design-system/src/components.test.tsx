@@ -7,6 +7,7 @@ import { fromDateTimeLocal, toDateTimeLocal } from "./DateTimeField";
 import { LoadBar, loadTone } from "./LoadBar";
 import { parseNumber } from "./NumberField";
 import { PresenceStack } from "./PresenceStack";
+import { SegmentedControl } from "./SegmentedControl";
 import { StatusPill } from "./StatusPill";
 import { TextField } from "./TextField";
 
@@ -79,5 +80,28 @@ describe("people and status", () => {
   test("status pills name the contract's statuses", () => {
     assert.match(renderToStaticMarkup(<StatusPill kind="order" status="ORDER_STATUS_PLANNED" />), /Planned/);
     assert.match(renderToStaticMarkup(<StatusPill kind="route" status={undefined} />), /Unknown/);
+  });
+});
+
+describe("choices", () => {
+  test("a segmented control is a named radio group with one checked, tabbable option", () => {
+    const html = renderToStaticMarkup(
+      <SegmentedControl
+        label="Filter by status"
+        value="open"
+        onChange={() => {}}
+        segments={[
+          { value: "all", label: "All", count: 3 },
+          { value: "open", label: "Open", count: 1 },
+        ]}
+      />,
+    );
+    assert.match(html, /role="radiogroup" aria-label="Filter by status"/);
+    const radios = html.match(/<button[^>]*role="radio"[^>]*>/g) ?? [];
+    assert.equal(radios.length, 2);
+    assert.match(radios[0] ?? "", /aria-checked="false"/);
+    assert.match(radios[0] ?? "", /tabindex="-1"/);
+    assert.match(radios[1] ?? "", /aria-checked="true"/);
+    assert.match(radios[1] ?? "", /tabindex="0"/);
   });
 });

@@ -39,5 +39,6 @@ export { AppLauncher, type AppLauncherProps, type LauncherApp, type LauncherModu
 export { Taskbar, type TaskbarProps, type TaskbarTask } from "./Taskbar";
 export { Shell, type ShellProps } from "./Shell";
 export { StopList, moveItem, type StopListProps, type StopItem } from "./StopList";
+export { SegmentedControl, type SegmentedControlProps, type Segment } from "./SegmentedControl";
 export { LoadBar, loadTone, type LoadBarProps, type LoadTone } from "./LoadBar";
 export { followLink } from "./link";

@@ -20,6 +20,7 @@ import {
   NumberField,
   Panel,
   PresenceStack,
+  SegmentedControl,
   Select,
   StatusPill,
   StopList,
@@ -50,6 +51,7 @@ export default function DesignSystemGallery() {
       <Icons />
       <Buttons />
       <Fields />
+      <Choices />
       <StatusAndBadges />
       <Surfaces />
       <Feedback />
@@ -180,6 +182,24 @@ function Fields() {
         />
         <TextField label="Disabled" value="Read only" onValueChange={() => {}} disabled />
       </div>
+    </Section>
+  );
+}
+
+function Choices() {
+  const [view, setView] = useState<"all" | "open" | "planned">("all");
+  return (
+    <Section title="SegmentedControl" description="One choice among a few, all in sight; arrow keys move the choice.">
+      <SegmentedControl
+        label="Filter by status"
+        value={view}
+        onChange={setView}
+        segments={[
+          { value: "all", label: "All", count: 12 },
+          { value: "open", label: "Open", count: 5 },
+          { value: "planned", label: "Planned", count: 7 },
+        ]}
+      />
     </Section>
   );
 }

@@ -6,12 +6,14 @@ import {
   EmptyState,
   IconButton,
   Panel,
+  SegmentedControl,
   StatusPill,
   TextField,
   followLink,
   type Column,
 } from "@sluice/design-system";
 import type { OrderViewJson, RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import type { OrderStatusJson } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { formatKg, formatWindow, num } from "../format";
 import { OrderForm, type OrderDraft } from "./OrderForm";
 
@@ -26,6 +28,17 @@ export interface OrdersBoardViewProps {
   onEdit: (order: OrderViewJson, draft: OrderDraft) => Promise<unknown>;
   onCancel: (order: OrderViewJson, reason: string) => Promise<unknown>;
 }
+
+type StatusFilter = "all" | "open" | "planned" | "dispatched" | "delivered" | "cancelled";
+
+const filters: ReadonlyArray<{ value: StatusFilter; label: string; status?: OrderStatusJson }> = [
+  { value: "all", label: "All" },
+  { value: "open", label: "Open", status: "ORDER_STATUS_OPEN" },
+  { value: "planned", label: "Planned", status: "ORDER_STATUS_PLANNED" },
+  { value: "dispatched", label: "Dispatched", status: "ORDER_STATUS_DISPATCHED" },
+  { value: "delivered", label: "Delivered", status: "ORDER_STATUS_DELIVERED" },
+  { value: "cancelled", label: "Cancelled", status: "ORDER_STATUS_CANCELLED" },
+];
 
 type Editing =
   { kind: "create" } | { kind: "edit"; order: OrderViewJson } | { kind: "cancel"; order: OrderViewJson } | null;
@@ -47,6 +60,9 @@ export function OrdersBoardView({
   const [editing, setEditing] = useState<Editing>(null);
   const [busy, setBusy] = useState(false);
   const [reason, setReason] = useState("");
+  const [filter, setFilter] = useState<StatusFilter>("all");
+  const statusOf = (value: StatusFilter) => filters.find((candidate) => candidate.value === value)?.status;
+  const shown = filter === "all" ? orders : orders.filter((order) => order.status === statusOf(filter));
   const routeNames = new Map(routes.map((route) => [route.routeId, route.name]));
   const close = () => setEditing(null);
 
@@ -131,22 +147,42 @@ export function OrdersBoardView({
         }
         flush
       >
+        {orders.length > 0 ? (
+          <div className="orders-filter">
+            <SegmentedControl
+              label="Filter by status"
+              value={filter}
+              onChange={setFilter}
+              segments={filters.map((candidate) => ({
+                value: candidate.value,
+                label: candidate.label,
+                count: candidate.status
+                  ? orders.filter((order) => order.status === candidate.status).length
+                  : orders.length,
+              }))}
+            />
+          </div>
+        ) : null}
         <DataTable
           caption="Orders"
           columns={columns}
-          rows={orders}
+          rows={shown}
           rowKey={(order) => order.orderId ?? ""}
           rowProps={(order) => ({ "data-testid": "order-row", "data-order-id": order.orderId })}
           empty={
-            <EmptyState
-              title="No orders yet"
-              description="Orders are what your routes deliver: a consignee, an address, a weight and a time window."
-              action={
-                <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
-                  New order
-                </Button>
-              }
-            />
+            orders.length > 0 ? (
+              <EmptyState title="No orders with this status" description="Choose another status above, or All." />
+            ) : (
+              <EmptyState
+                title="No orders yet"
+                description="Orders are what your routes deliver: a consignee, an address, a weight and a time window."
+                action={
+                  <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
+                    New order
+                  </Button>
+                }
+              />
+            )
           }
         />
       </Panel>

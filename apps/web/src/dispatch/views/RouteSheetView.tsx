@@ -103,6 +103,9 @@ export function RouteSheetView({
             onRemove={onRemove}
           />
         )}
+        {planning && stops.length > 1 ? (
+          <p className="route-sheet__hint">Drag stops to reorder, or focus one and press Alt+↑ / Alt+↓.</p>
+        ) : null}
       </Panel>
       {planning ? (
         <Panel title="Add an order">
