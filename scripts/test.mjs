@@ -31,7 +31,18 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", "--test-timeout=120000", ...files],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${join(root, "scripts/summary-reporter.mjs")}`,
+    "--test-reporter-destination=stdout",
+    "--test-concurrency=2",
+    "--test-timeout=120000",
+    ...files,
+  ],
   { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },
 );
 process.exit(result.status ?? 1);

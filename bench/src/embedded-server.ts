@@ -29,12 +29,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedServer(extraEnv: Record<string, string> = {}): Promise<EmbeddedServer> {
+export interface EmbeddedServerOptions {
+  readonly env?: Record<string, string>;
+  /** Extra Node flags for the server, e.g. `--cpu-prof` (SLUICE_BENCH_NODE_ARGS adds to them). */
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(process.env.SLUICE_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])];
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "apps/server/src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...extraEnv },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...options.env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
