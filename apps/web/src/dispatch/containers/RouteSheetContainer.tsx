@@ -5,6 +5,7 @@ import { EmptyState, moveItem } from "@sluice/design-system";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
 import { useChannel } from "../../app/useChannel";
 import { loadOrderBoard, loadRouteSheet } from "../state/loaders";
+import { formatKg } from "../format";
 import { routeChannel } from "../state/publication";
 import { selectCandidates, selectRouteSheet, selectRouteViewers } from "../state/selectors";
 import { RouteSheetView } from "../views/RouteSheetView";
@@ -36,7 +37,7 @@ export function RouteSheetContainer() {
     <ProjectPage
       module="routes"
       title={current?.route?.name ?? "Route"}
-      subtitle={current ? `Capacity ${current.route?.vehicleCapacityKg ?? 0} kg` : undefined}
+      subtitle={current ? `Vehicle capacity ${formatKg(current.route?.vehicleCapacityKg)}` : undefined}
     >
       {current ? (
         <RouteSheetView

@@ -54,7 +54,7 @@ export function RouteSheetView({
   return (
     <div className="route-sheet">
       <Panel
-        title={`Stops of ${route.name ?? "route"}`}
+        title="Stops"
         subtitle={
           <span className="sl-inline">
             <StatusPill kind="route" status={route.status} />
