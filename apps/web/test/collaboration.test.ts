@@ -104,8 +104,10 @@ describe("collaboration on a route sheet", () => {
     await form.getByRole("button", { name: "Add to route" }).click();
   }
 
+  // The tests run in order and build on each other: one project, one route, two people.
+  let routeUrl = "";
+
   test("both see each other's stops, order and presence without reloading", async () => {
-    let routeUrl = "";
     await step("ana plans a project with two orders and a route", async () => {
       await ana
         .getByRole("link", { name: /^Orders board/ })
@@ -165,14 +167,16 @@ describe("collaboration on a route sheet", () => {
       );
     });
 
-    const ordersUrl = routeUrl.replace(/routes\/[^/]+$/, "orders");
     await step("ben leaves for the orders board; ana's presence list empties", async () => {
+      const ordersUrl = routeUrl.replace(/routes\/[^/]+$/, "orders");
       await ben.goto(ordersUrl);
       await ben.getByTestId("order-row").filter({ hasText: "Bravo Metals" }).waitFor();
       await viewer(ana, "Ben Brandt").waitFor({ state: "detached" });
     });
+  });
 
-    await step("ana saves an edit of an order ben changed meanwhile: CONFLICT, shown as such", async () => {
+  test("an edit of an order someone changed meanwhile is refused as CONFLICT and shown so", async () => {
+    await step("ana saves an edit of an order ben changed meanwhile", async () => {
       await ana.getByRole("navigation", { name: "Dispatch modules" }).getByRole("link", { name: "Orders" }).click();
       await ana.getByRole("button", { name: "Edit order for Bravo Metals" }).click();
       const anaForm = ana.getByRole("form", { name: "Save changes" });
@@ -182,11 +186,24 @@ describe("collaboration on a route sheet", () => {
       const benForm = ben.getByRole("form", { name: "Save changes" });
       await benForm.getByLabel("Weight (kg)").fill("310");
       await benForm.getByRole("button", { name: "Save changes" }).click();
-      await ana.getByTestId("order-row").filter({ hasText: "Bravo Metals" }).getByText("310 kg").waitFor();
+      await benForm.waitFor({ state: "detached" });
 
       await anaForm.getByRole("button", { name: "Save changes" }).click();
       const toast = ana.getByTestId("toast").filter({ hasText: "Someone changed this first" });
       await toast.getByText("CONFLICT").waitFor();
+      // The conflict reloads the board: ana now sees what ben saved.
+      await ana.getByTestId("order-row").filter({ hasText: "Bravo Metals" }).getByText("310 kg").waitFor();
+      await ana.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+    });
+  });
+
+  test("an order's edit reaches the other browser live", async () => {
+    await step("ben edits an order; ana sees the edit live", async () => {
+      await ben.getByRole("button", { name: "Edit order for Bravo Metals" }).click();
+      const benForm = ben.getByRole("form", { name: "Save changes" });
+      await benForm.getByLabel("Consignee").fill("Bravo Metals B.V.");
+      await benForm.getByRole("button", { name: "Save changes" }).click();
+      await ana.getByTestId("order-row").filter({ hasText: "Bravo Metals B.V." }).waitFor();
     });
   });
 });
