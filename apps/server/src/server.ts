@@ -71,10 +71,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const commandBus = new InProcessCommandBus(router);
     cleanups.push(() => commandBus.close());
 
-    for (const projection of dispatch.projections) {
-      const running = await startProjection(db, store, projection);
-      cleanups.push(() => running.stop());
-    }
+    // All read models in one consumer: one read, one transaction, one checkpoint per batch.
+    const readModels = await startProjection(db, store, dispatch.readModels);
+    cleanups.push(() => readModels.stop());
 
     const broker = new MemoryBroker();
     cleanups.push(() => broker.close());

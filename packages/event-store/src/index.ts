@@ -25,5 +25,5 @@ export {
   type LoadStream,
 } from "./commandHandling/handleCommand";
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
-export { startProjection, type Projection } from "./consumers/projection";
+export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
 export { compareLogPositions } from "./consumers/checkpoint";

@@ -3,7 +3,7 @@
 import type { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import type { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type { Database, Migration } from "@sluice/database";
-import type { EventStore } from "@sluice/event-store";
+import { combineProjections, type EventStore, type Projection } from "@sluice/event-store";
 import type { ServiceImpl } from "@sluice/rpc";
 import { createChannelsOf, type ChannelsOf } from "./channels";
 import { createCommandService } from "./commands/commandService";
@@ -17,8 +17,14 @@ import { routeSheets } from "./readModels/routeSheets";
 export interface DispatchModule {
   readonly commands: ServiceImpl<typeof DispatchCommandService>;
   readonly queries: ServiceImpl<typeof DispatchQueryService>;
-  /** Each with its own checkpoint; run them with the event store's `startProjection`. */
+  /** Each read model on its own, with its own checkpoint. */
   readonly projections: readonly ReadModel[];
+  /**
+   * Every read model as one projection (`dispatch.read-models`): one read of the log, one
+   * transaction and one checkpoint per batch for all. Run it with the event store's
+   * `startProjection`, instead of the separate ones (it takes over their checkpoints).
+   */
+  readonly readModels: Projection;
   readonly channelsOf: ChannelsOf;
   /** Every read model's tables; run with `migrate` before the projections start. */
   readonly migrations: readonly Migration[];
@@ -31,6 +37,7 @@ export function createDispatchModule({ db, store }: { db: Database; store: Event
     commands: createCommandService(store),
     queries: createQueryService(db),
     projections: dispatchProjections,
+    readModels: combineProjections("dispatch.read-models", dispatchProjections),
     channelsOf: createChannelsOf(store),
     migrations: dispatchProjections.flatMap((projection) => projection.migrations),
   };

@@ -50,7 +50,8 @@ for (const backend of await testBackends()) {
         store = await createEventStore(db);
         dispatch = createDispatchModule({ db, store });
         await migrate(db, dispatch.migrations);
-        for (const projection of dispatch.projections) projections.push(await startProjection(db, store, projection));
+        // As the server runs them: every read model in one consumer.
+        projections.push(await startProjection(db, store, dispatch.readModels));
       });
       after(async () => {
         for (const projection of projections) await projection.stop();

@@ -17,22 +17,20 @@ export async function loadCheckpoint(db: Queryable, name: string): Promise<LogPo
 }
 
 /**
- * Moves the checkpoint from `from` to `to` inside the caller's transaction, after locking it.
- * Returns false, writing nothing, when it is no longer at `from`: another instance of the same
- * consumer processed the batch first, and this one must roll back and reload.
+ * Moves the checkpoint from `from` to `to` inside the caller's transaction. Returns false, writing
+ * nothing, when it is no longer at `from`: another instance of the same consumer processed the
+ * batch first, and this one must roll back and reload. One statement: the update locks the row,
+ * and on PostgreSQL one that waited on another instance's lock re-checks the condition against
+ * the row that instance committed.
  */
 export async function advanceCheckpoint(tx: Queryable, name: string, from: LogPosition, to: LogPosition): Promise<boolean> {
-  const { rows } = await tx.query<{ transaction_id: bigint; global_position: bigint }>(
-    "select transaction_id, global_position from consumer_checkpoints where name = $1 for update",
-    [name],
+  const { rows } = await tx.query<{ name: string }>(
+    `update consumer_checkpoints set transaction_id = $4::text::xid8, global_position = $5, updated_at = now()
+     where name = $1 and transaction_id = $2::text::xid8 and global_position = $3
+     returning name`,
+    [name, from.transactionId.toString(), from.globalPosition.toString(), to.transactionId.toString(), to.globalPosition.toString()],
   );
-  const row = rows[0];
-  if (!row || row.transaction_id !== from.transactionId || row.global_position !== from.globalPosition) return false;
-  await tx.query(
-    "update consumer_checkpoints set transaction_id = $2::text::xid8, global_position = $3, updated_at = now() where name = $1",
-    [name, to.transactionId.toString(), to.globalPosition.toString()],
-  );
-  return true;
+  return rows.length === 1;
 }
 
 /** Log order: by transaction id, then global position. */

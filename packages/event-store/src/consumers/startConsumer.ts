@@ -113,7 +113,11 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
         const drained = await step();
         attempt = 0;
         // stop() aborts `wake` too, so one signal ends the wait for either reason.
-        if (drained) await store.waitForAppend(wake.signal);
+        if (drained) {
+          await store.waitForAppend(wake.signal);
+          // Appends finishing in the same turn of the event loop (a burst) become one batch, not one each.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       } catch (error) {
         attempt += 1;
         const delay = Math.min(retryDelay.initial * 2 ** (attempt - 1), retryDelay.max);
