@@ -1,6 +1,8 @@
 import { useEffect } from "react";
 import { useNavigate } from "react-router";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
+import { useMayCall } from "../../session/useMayCall";
 import { loadOrderBoard, loadRoutes } from "../state/loaders";
 import { selectOrders, selectRoutes } from "../state/selectors";
 import { OrdersBoardView } from "../views/OrdersBoardView";
@@ -12,6 +14,7 @@ export function OrdersBoardContainer() {
   const dispatch = useAppDispatch();
   const navigate = useNavigate();
   const orders = useAppSelector(selectOrders);
+  const mayChange = useMayCall(DispatchCommandService.method.createOrder);
   const routes = useAppSelector(selectRoutes);
   const loading = useAppSelector(
     (state) => state.orderBoard.loading && Object.keys(state.orderBoard.orders).length === 0,
@@ -25,6 +28,7 @@ export function OrdersBoardContainer() {
     <ProjectPage module="orders" title="Orders board">
       <OrdersBoardView
         orders={orders}
+        readOnly={!mayChange}
         routes={routes}
         loading={loading}
         routeHref={(routeId) => `/dispatch/p/${projectId}/routes/${routeId}`}

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
+import { useMayCall } from "../../session/useMayCall";
 import { useChannel } from "../../app/useChannel";
 import { loadProjects } from "../state/loaders";
 import { ProjectPickerView } from "../views/ProjectPickerView";
@@ -16,6 +18,7 @@ export function ProjectPickerContainer() {
   const module = next && isModule(next) ? next : "orders";
   const { items, loading } = useAppSelector((state) => state.projects);
   const [creating, setCreating] = useState(false);
+  const mayCreate = useMayCall(DispatchCommandService.method.createProject);
   useChannel("org");
   useEffect(() => void loadProjects(dispatch), [dispatch]);
 
@@ -25,6 +28,7 @@ export function ProjectPickerContainer() {
       projects={items}
       loading={loading && items.length === 0}
       creating={creating}
+      readOnly={!mayCreate}
       hrefFor={hrefFor}
       onNavigate={(href) => navigate(href)}
       onCreate={(name) => {

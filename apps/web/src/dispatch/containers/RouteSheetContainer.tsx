@@ -2,7 +2,9 @@ import { useEffect } from "react";
 import { useParams } from "react-router";
 import type { SluiceCallAction } from "@sluice/client-sdk/redux";
 import { EmptyState, moveItem } from "@sluice/design-system";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
+import { useMayCall } from "../../session/useMayCall";
 import { useChannel } from "../../app/useChannel";
 import { loadOrderBoard, loadRouteSheet } from "../state/loaders";
 import { formatKg } from "../format";
@@ -24,6 +26,7 @@ export function RouteSheetContainer() {
   }, [dispatch, routeId, projectId]);
 
   const sheet = useAppSelector(selectRouteSheet);
+  const mayPlan = useMayCall(DispatchCommandService.method.assignOrder);
   const notFound = useAppSelector((state) => state.routeSheet.notFound);
   const candidates = useAppSelector((state) => selectCandidates(state, routeId));
   const viewers = useAppSelector((state) => selectRouteViewers(state, routeId));
@@ -42,6 +45,7 @@ export function RouteSheetContainer() {
       {current ? (
         <RouteSheetView
           sheet={current}
+          readOnly={!mayPlan}
           candidates={candidates}
           viewers={viewers}
           onAssign={(orderId, position) => send(commands.assignOrder({ routeId, orderId, position, expectedVersion }))}

@@ -1,6 +1,8 @@
 import { useEffect } from "react";
 import { useNavigate } from "react-router";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { useAppDispatch, useAppSelector } from "../../app/hooks";
+import { useMayCall } from "../../session/useMayCall";
 import { loadRoutes } from "../state/loaders";
 import { selectRoutes } from "../state/selectors";
 import { RoutesView } from "../views/RoutesView";
@@ -12,6 +14,7 @@ export function RoutesContainer() {
   const dispatch = useAppDispatch();
   const navigate = useNavigate();
   const routes = useAppSelector(selectRoutes);
+  const mayCreate = useMayCall(DispatchCommandService.method.createRoute);
   const loading = useAppSelector((state) => state.routes.loading && state.routes.order.length === 0);
   useEffect(() => void loadRoutes(dispatch, projectId), [dispatch, projectId]);
   const routeHref = (routeId: string) => `/dispatch/p/${projectId}/routes/${routeId}`;
@@ -20,6 +23,7 @@ export function RoutesContainer() {
     <ProjectPage module="routes" title="Routes">
       <RoutesView
         routes={routes}
+        readOnly={!mayCreate}
         loading={loading}
         routeHref={routeHref}
         onNavigate={(href) => navigate(href)}

@@ -27,6 +27,8 @@ export interface OrdersBoardViewProps {
   onCreate: (draft: OrderDraft) => Promise<unknown>;
   onEdit: (order: OrderViewJson, draft: OrderDraft) => Promise<unknown>;
   onCancel: (order: OrderViewJson, reason: string) => Promise<unknown>;
+  /** The user may read but not change orders (a viewer): no create, edit or cancel. */
+  readOnly?: boolean;
 }
 
 type StatusFilter = "all" | "open" | "planned" | "dispatched" | "delivered" | "cancelled";
@@ -56,6 +58,7 @@ export function OrdersBoardView({
   onCreate,
   onEdit,
   onCancel,
+  readOnly = false,
 }: OrdersBoardViewProps) {
   const [editing, setEditing] = useState<Editing>(null);
   const [busy, setBusy] = useState(false);
@@ -106,7 +109,7 @@ export function OrdersBoardView({
       key: "actions",
       header: "Actions",
       render: (order) =>
-        editable(order) ? (
+        editable(order) && !readOnly ? (
           <div className="sl-inline" style={{ gap: 2 }}>
             <IconButton
               icon="edit"
@@ -141,9 +144,11 @@ export function OrdersBoardView({
             : `${orders.length} orders · ${totalOpen} waiting for a route · ${formatKg(totalWeight)} to move`
         }
         actions={
-          <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
-            New order
-          </Button>
+          readOnly ? undefined : (
+            <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
+              New order
+            </Button>
+          )
         }
         flush
       >
@@ -177,9 +182,11 @@ export function OrdersBoardView({
                 title="No orders yet"
                 description="Orders are what your routes deliver: a consignee, an address, a weight and a time window."
                 action={
-                  <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
-                    New order
-                  </Button>
+                  readOnly ? undefined : (
+                    <Button variant="primary" icon="plus" onClick={() => setEditing({ kind: "create" })}>
+                      New order
+                    </Button>
+                  )
                 }
               />
             )

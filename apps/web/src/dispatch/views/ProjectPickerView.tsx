@@ -10,6 +10,8 @@ export interface ProjectPickerViewProps {
   hrefFor: (projectId: string) => string;
   onNavigate: (href: string) => void;
   onCreate: (name: string) => void;
+  /** The user may not create projects (a viewer): no "New project" form. */
+  readOnly?: boolean;
 }
 
 /** Choose the project to work in, or start a new one. */
@@ -20,6 +22,7 @@ export function ProjectPickerView({
   hrefFor,
   onNavigate,
   onCreate,
+  readOnly = false,
 }: ProjectPickerViewProps) {
   const [name, setName] = useState("");
   const submit = (event: FormEvent) => {
@@ -57,22 +60,24 @@ export function ProjectPickerView({
           </ul>
         )}
       </Panel>
-      <Panel title="New project">
-        <form className="sl-inline" style={{ alignItems: "flex-end" }} onSubmit={submit}>
-          <div style={{ flex: 1 }}>
-            <TextField
-              label="Project name"
-              value={name}
-              onValueChange={setName}
-              placeholder="e.g. Rotterdam depot"
-              maxLength={120}
-            />
-          </div>
-          <Button type="submit" variant="primary" icon="plus" busy={creating} disabled={!name.trim()}>
-            Create project
-          </Button>
-        </form>
-      </Panel>
+      {readOnly ? null : (
+        <Panel title="New project">
+          <form className="sl-inline" style={{ alignItems: "flex-end" }} onSubmit={submit}>
+            <div style={{ flex: 1 }}>
+              <TextField
+                label="Project name"
+                value={name}
+                onValueChange={setName}
+                placeholder="e.g. Rotterdam depot"
+                maxLength={120}
+              />
+            </div>
+            <Button type="submit" variant="primary" icon="plus" busy={creating} disabled={!name.trim()}>
+              Create project
+            </Button>
+          </form>
+        </Panel>
+      )}
     </div>
   );
 }

@@ -24,6 +24,8 @@ export interface RouteSheetViewProps {
   onRemove: (orderId: string) => void;
   onDispatch: () => void;
   onComplete: () => void;
+  /** The user may read but not plan (a viewer): the sheet without its controls. */
+  readOnly?: boolean;
 }
 
 /** One route: its stops in delivery order, its load against the vehicle, who else is planning it. */
@@ -36,10 +38,13 @@ export function RouteSheetView({
   onRemove,
   onDispatch,
   onComplete,
+  readOnly = false,
 }: RouteSheetViewProps) {
   const route = sheet.route ?? {};
   const stops = sheet.stops ?? [];
   const planning = route.status === "ROUTE_STATUS_PLANNING";
+  // Planning controls show only while the route is being planned, and only to those who may plan.
+  const editable = planning && !readOnly;
   const [orderId, setOrderId] = useState("");
   const [position, setPosition] = useState("end");
 
@@ -66,12 +71,12 @@ export function RouteSheetView({
         actions={
           <>
             <PresenceStack people={viewers} label="Also viewing" />
-            {planning ? (
+            {editable ? (
               <Button variant="primary" icon="send" onClick={onDispatch} disabled={stops.length === 0}>
                 Dispatch route
               </Button>
             ) : null}
-            {route.status === "ROUTE_STATUS_DISPATCHED" ? (
+            {route.status === "ROUTE_STATUS_DISPATCHED" && !readOnly ? (
               <Button variant="primary" icon="check" onClick={onComplete}>
                 Complete route
               </Button>
@@ -87,12 +92,12 @@ export function RouteSheetView({
           <EmptyState
             icon="route"
             title="No stops yet"
-            description={planning ? "Add orders to plan this route." : "This route has no stops."}
+            description={editable ? "Add orders to plan this route." : "This route has no stops."}
           />
         ) : (
           <StopList
             label={`Stops of ${route.name ?? "route"}`}
-            disabled={!planning}
+            disabled={!editable}
             stops={stops.map((stop) => ({
               id: stop.orderId ?? "",
               title: stop.consignee ?? "Order",
@@ -103,11 +108,11 @@ export function RouteSheetView({
             onRemove={onRemove}
           />
         )}
-        {planning && stops.length > 1 ? (
+        {editable && stops.length > 1 ? (
           <p className="route-sheet__hint">Drag stops to reorder, or focus one and press Alt+↑ / Alt+↓.</p>
         ) : null}
       </Panel>
-      {planning ? (
+      {editable ? (
         <Panel title="Add an order">
           {candidates.length === 0 ? (
             <p className="sl-muted" style={{ margin: 0 }}>
@@ -144,6 +149,13 @@ export function RouteSheetView({
               </div>
             </form>
           )}
+        </Panel>
+      ) : null}
+      {readOnly ? (
+        <Panel title="View only">
+          <p className="sl-muted" style={{ margin: 0 }}>
+            You see this route change as dispatchers plan it. Planning it takes the dispatcher role.
+          </p>
         </Panel>
       ) : null}
     </div>

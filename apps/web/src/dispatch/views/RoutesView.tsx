@@ -26,10 +26,12 @@ export interface RoutesViewProps {
   routeHref: (routeId: string) => string;
   onNavigate: (href: string) => void;
   onCreate: (draft: RouteDraft) => Promise<unknown>;
+  /** The user may read but not create routes (a viewer). */
+  readOnly?: boolean;
 }
 
 /** The project's routes with their load, and a way to start a new one. */
-export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }: RoutesViewProps) {
+export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate, readOnly = false }: RoutesViewProps) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [name, setName] = useState("");
@@ -64,9 +66,11 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
         title="Routes"
         subtitle={loading ? "Loading…" : `${routes.length} routes`}
         actions={
-          <Button variant="primary" icon="plus" onClick={() => setOpen(true)}>
-            New route
-          </Button>
+          readOnly ? undefined : (
+            <Button variant="primary" icon="plus" onClick={() => setOpen(true)}>
+              New route
+            </Button>
+          )
         }
         flush
       >
@@ -110,9 +114,11 @@ export function RoutesView({ routes, loading, routeHref, onNavigate, onCreate }:
               title="No routes yet"
               description="A route is one vehicle's trip: give it a capacity, then put orders on it in the order they are delivered."
               action={
-                <Button variant="primary" icon="plus" onClick={() => setOpen(true)}>
-                  New route
-                </Button>
+                readOnly ? undefined : (
+                  <Button variant="primary" icon="plus" onClick={() => setOpen(true)}>
+                    New route
+                  </Button>
+                )
               }
             />
           }
