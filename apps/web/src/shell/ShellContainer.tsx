@@ -1,4 +1,4 @@
-import { Suspense } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { Outlet, useLocation, useNavigate } from "react-router";
 import { ConnectionStatus, EmptyState, Shell, Taskbar, ToastStack, type ConnectionState } from "@sluice/design-system";
 import { selectConnection } from "@sluice/client-sdk/redux";
@@ -33,10 +33,7 @@ export function ShellContainer() {
       current: isCurrent(pathname, module.id),
     })),
   );
-  const retry =
-    connection.state === "disconnected" && connection.retryInMs
-      ? `retrying in ${Math.ceil(connection.retryInMs / 1000)} s`
-      : undefined;
+  const retry = useRetryCountdown(connection.state === "disconnected" ? connection : null);
 
   return (
     <Shell
@@ -67,4 +64,18 @@ function isCurrent(pathname: string, module: string): boolean {
   const rest = pathname.split("/").filter(Boolean);
   // /dispatch/<module> or /dispatch/p/<id>/<module>/…
   return rest[1] === module || (rest[1] === "p" && rest[3] === module);
+}
+
+/** "retrying in 3 s", counting down to the SDK's next attempt while the socket is down. */
+function useRetryCountdown(connection: { since: number | null; retryInMs: number | null } | null): string | undefined {
+  const [now, setNow] = useState(() => Date.now());
+  const down = connection !== null;
+  useEffect(() => {
+    if (!down) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [down]);
+  if (!connection?.retryInMs || connection.since === null) return undefined;
+  const seconds = Math.ceil((connection.since + connection.retryInMs - now) / 1000);
+  return seconds > 0 ? `retrying in ${seconds} s` : "retrying now";
 }
