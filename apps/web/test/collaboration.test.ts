@@ -206,4 +206,28 @@ describe("collaboration on a route sheet", () => {
       await ana.getByTestId("order-row").filter({ hasText: "Bravo Metals B.V." }).waitFor();
     });
   });
+
+  test("the gallery's stop list reorders by keyboard and by drag and drop", async () => {
+    const page = await ana.context().newPage();
+    try {
+      await page.goto("/design-system");
+      const list = page.getByRole("list", { name: "Sample stops" });
+      const order = () =>
+        list.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label")));
+      await list.getByRole("listitem", { name: "Stop 1: Acme Retail" }).focus();
+      await page.keyboard.press("Alt+ArrowDown");
+      await list.getByRole("listitem", { name: "Stop 2: Acme Retail" }).waitFor();
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
+        "Stop 2: Acme Retail",
+      );
+      await list
+        .getByRole("listitem", { name: "Stop 3: Initech" })
+        .dragTo(list.getByRole("listitem", { name: "Stop 1: Globex Foods" }));
+      await list.getByRole("listitem", { name: "Stop 1: Initech" }).waitFor();
+      assert.deepEqual(await order(), ["Stop 1: Initech", "Stop 2: Globex Foods", "Stop 3: Acme Retail"]);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -1,14 +1,14 @@
 import { useState, type FormEvent } from "react";
 import { Button, DateTimeField, NumberField, TextField, parseNumber } from "@sluice/design-system";
-import type { TimeWindowJson } from "@sluice/contracts/gen/dispatch/v1/types_pb";
+import type { CreateOrderRequestJson } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 
-/** What the order form produces: the fields CreateOrder and EditOrder share, in their JSON mapping. */
-export interface OrderDraft {
-  consignee: string;
-  address: string;
+/**
+ * What the order form produces: the fields CreateOrder and EditOrder share, taken from the
+ * generated request type, with the weight as the plain number the form checked.
+ */
+export type OrderDraft = Required<Pick<CreateOrderRequestJson, "consignee" | "address" | "timeWindow">> & {
   weightKg: number;
-  timeWindow: TimeWindowJson;
-}
+};
 
 export interface OrderFormProps {
   initial?: Partial<OrderDraft>;

@@ -12,13 +12,12 @@ import {
   followLink,
   parseNumber,
 } from "@sluice/design-system";
+import type { CreateRouteRequestJson } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import type { RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { num } from "../format";
 
-export interface RouteDraft {
-  name: string;
-  vehicleCapacityKg: number;
-}
+/** What the new-route form produces, from the generated CreateRoute request. */
+export type RouteDraft = Required<Pick<CreateRouteRequestJson, "name">> & { vehicleCapacityKg: number };
 
 export interface RoutesViewProps {
   routes: readonly RouteSummaryJson[];
