@@ -89,7 +89,10 @@ describe("collaboration on a route sheet", () => {
   async function createOrder(page: Page, consignee: string, weightKg: number): Promise<void> {
     await page.getByRole("button", { name: "New order" }).first().click();
     const form = page.getByRole("form", { name: "Create order" });
-    await form.getByLabel("Consignee").fill(consignee);
+    // The dialog starts at its first field: typing goes straight into it.
+    await form.getByLabel("Consignee").and(page.locator(":focus")).waitFor();
+    await page.keyboard.type(consignee);
+    assert.equal(await form.getByLabel("Consignee").inputValue(), consignee);
     await form.getByLabel("Address").fill(`${consignee} street 1, Rotterdam`);
     await form.getByLabel("Weight (kg)").fill(String(weightKg));
     await form.getByRole("button", { name: "Create order" }).click();

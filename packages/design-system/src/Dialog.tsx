@@ -11,7 +11,7 @@ export interface DialogProps {
 
 /**
  * A modal dialog on the native `<dialog>` element: the browser traps focus, makes the page behind
- * inert, and returns focus to where it was when the dialog closes.
+ * inert, and returns focus to where it was when the dialog closes. Opening focuses the first field.
  */
 export function Dialog({ open, title, onClose, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -20,7 +20,12 @@ export function Dialog({ open, title, onClose, children }: DialogProps) {
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
+    if (open && !dialog.open) {
+      dialog.showModal();
+      // The browser would focus the close button, the first thing in the dialog; start at the
+      // first field instead (or whatever asks for it with data-autofocus).
+      dialog.querySelector<HTMLElement>("[data-autofocus], input, select, textarea")?.focus();
+    }
     if (!open && dialog.open) dialog.close();
   }, [open]);
 
