@@ -68,16 +68,21 @@ startListening({
   },
 });
 
+// Each debounce is its own listener: cancelActiveListeners cancels only this listener's waits.
+startListening({
+  predicate: (action) => sluicePublication.match(action) && action.payload.channel === "org",
+  effect: async (_action, api) => {
+    // New projects: the list's counts and names come from the server's read model.
+    api.cancelActiveListeners();
+    await api.delay(150);
+    void loadProjects(asCall(api.dispatch));
+  },
+});
+
 startListening({
   actionCreator: sluicePublication,
   effect: async ({ payload }, api) => {
     const { activity } = api.getState();
-    if (payload.channel === "org") {
-      api.cancelActiveListeners();
-      await api.delay(150);
-      void loadProjects(asCall(api.dispatch));
-      return;
-    }
     if (!activity.projectId || payload.channel !== projectChannel(activity.projectId)) return;
     // The feed's sentences come from the server: reload once a burst of events has passed.
     api.cancelActiveListeners();
