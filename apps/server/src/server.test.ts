@@ -253,4 +253,20 @@ describe("real time between two dispatchers", () => {
     const left = await ana.next("presenceChange", (c) => c.channel === channel && !c.joined);
     assert.equal(left.member?.userId, joined.member?.userId);
   });
+
+  test("presence: subscribe, unsubscribe and subscribe again in one breath leave the user present", async () => {
+    const channel = `project:${projectId}`;
+    const firstId = ana.id();
+    ana.send({ kind: { case: "subscribe", value: { id: firstId, channel, presence: true } } });
+    ana.send({ kind: { case: "unsubscribe", value: { id: ana.id(), channel } } });
+    const again = await subscribe(ana, channel, { presence: true });
+    assert.equal(again.presence.length, 1);
+    const observer = await RawClient.connect(server.url, await signIn(server.url, "ben@acme.test"));
+    const seen = await subscribe(observer, channel, { presence: true });
+    assert.deepEqual(
+      seen.presence.map((member) => member.displayName).sort(),
+      ["Ana Alvarez", "Ben Brandt"],
+    );
+    await observer.close();
+  });
 });

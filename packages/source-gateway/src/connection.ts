@@ -27,6 +27,12 @@ export class Connection {
   calls: Map<number, AbortController> | undefined;
   /** Client channel name -> subscription. */
   subscriptions: Map<string, Subscription> | undefined;
+  /**
+   * Subscribes and unsubscribes of this connection run one after another: each awaits the broker
+   * and the presence store, and an unsubscribe quickly followed by a subscribe to the same channel
+   * must not have the first one's leave undo the second one's join.
+   */
+  channelOps: Promise<void> | undefined;
   tokens: number;
   tokensAt: number;
 
@@ -38,6 +44,12 @@ export class Connection {
     this.lastSeenAt = Date.now();
     this.tokens = burst;
     this.tokensAt = this.lastSeenAt;
+  }
+
+  /** Runs a channel operation after the ones already queued on this connection. */
+  queueChannelOp(operation: () => Promise<void>, onError: (error: unknown) => void): void {
+    // A failed operation must not stop the ones queued after it.
+    this.channelOps = (this.channelOps ?? Promise.resolve()).then(operation).catch(onError);
   }
 
   /** Token bucket: false when the connection has called faster than it may. */

@@ -219,10 +219,14 @@ export class SourceGateway {
     switch (frame.kind.case) {
       case "call":
         return void this.#call(connection, frame.kind.value);
-      case "subscribe":
-        return void this.#subscribe(connection, frame.kind.value);
-      case "unsubscribe":
-        return void this.#unsubscribe(connection, frame.kind.value);
+      case "subscribe": {
+        const subscribe = frame.kind.value;
+        return connection.queueChannelOp(() => this.#subscribe(connection, subscribe), this.#channelOpFailed);
+      }
+      case "unsubscribe": {
+        const unsubscribe = frame.kind.value;
+        return connection.queueChannelOp(() => this.#unsubscribe(connection, unsubscribe), this.#channelOpFailed);
+      }
       case "authenticate":
         return void this.#authenticate(connection, frame.kind.value);
       case "ping":
@@ -300,6 +304,10 @@ export class SourceGateway {
       this.#metrics.callSeconds.observe({ kind: isCommand ? "command" : "query" }, (performance.now() - started) / 1000);
     }
   }
+
+  readonly #channelOpFailed = (error: unknown): void => {
+    this.#options.logger.error({ err: error }, "channel operation failed");
+  };
 
   async #subscribe(connection: Connection, subscribe: Subscribe): Promise<void> {
     const { id, channel } = subscribe;
