@@ -24,16 +24,15 @@ export interface SinkGateway {
  * Consumes the event log from its own checkpoint and publishes each event on every channel it
  * belongs to, scoped by the event's organization; the broker gives each its position there.
  *
- * The consumer's transaction only hands the batch over: `channelsOf` may read the event store,
- * which on PGlite waits for that transaction to end. Publishing follows, in log order, right after
- * the commit. A crash in between loses those publications, which is what a restart of the
+ * The consumer's transaction only moves the checkpoint. Publishing follows, in log order, once it
+ * has committed and before the next batch is read, outside the transaction: `channelsOf` may read
+ * the event store. A crash in between loses those publications, which is what a restart of the
  * in-memory broker does anyway: positions start a new epoch and clients refetch instead of missing.
  */
 export async function startSinkGateway(options: SinkGatewayOptions): Promise<SinkGateway> {
   const { broker, channelsOf } = options;
   const name = options.name ?? "sink-gateway";
   const onError = options.onError ?? ((error, event) => console.error(`${name}: publishing ${event.type} failed`, error));
-  let published: Promise<void> = Promise.resolve();
 
   async function publish(event: RecordedEvent): Promise<void> {
     try {
@@ -50,19 +49,14 @@ export async function startSinkGateway(options: SinkGatewayOptions): Promise<Sin
 
   const consumer = startConsumer(options.db, options.store, {
     name,
-    async handle(events) {
-      for (const event of events) published = published.then(() => publish(event));
+    handle: async () => {},
+    async afterCommit(events) {
+      for (const event of events) await publish(event);
     },
   });
 
   return {
-    stop: async () => {
-      await consumer.stop();
-      await published;
-    },
-    caughtUp: async () => {
-      await consumer.caughtUp();
-      await published;
-    },
+    stop: () => consumer.stop(),
+    caughtUp: () => consumer.caughtUp(),
   };
 }

@@ -12,6 +12,13 @@ export interface ConsumerOptions {
    * store wait for the transaction to end. A throw rolls the batch back; it is retried, never skipped.
    */
   handle(events: readonly RecordedEvent[], tx: Queryable): Promise<void>;
+  /**
+   * Runs once the batch's transaction has committed, before the next batch and before `caughtUp`
+   * counts the batch as handled, outside the transaction (it may query the database). At most
+   * once: a crash between the commit and its end skips what it had left, and a throw is logged,
+   * never retried. For effects outside the database, such as publishing; handle errors inside it.
+   */
+  readonly afterCommit?: (events: readonly RecordedEvent[]) => Promise<void>;
   /** Told about each failed attempt before the retry; logs to the console by default. */
   readonly onError?: (error: unknown, attempt: number, retryInMs: number) => void;
   readonly retryDelayMs?: { readonly initial: number; readonly max: number };
@@ -98,6 +105,13 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
         return false;
       }
       checkpoint = to;
+      if (options.afterCommit) {
+        try {
+          await options.afterCommit(events);
+        } catch (error) {
+          console.error(`consumer ${name}: afterCommit failed; the batch stays handled`, error);
+        }
+      }
       settle((w) => w.kind === "position" && compareLogPositions(w.target, to) <= 0);
     }
     const drained = events.length < batchSize;
