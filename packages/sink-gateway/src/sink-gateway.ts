@@ -24,7 +24,7 @@ export interface SinkGateway {
  * Consumes the event log from its own checkpoint and publishes each event on every channel it
  * belongs to, scoped by the event's organization; the broker gives each its position there.
  *
- * The consumer's transaction only moves the checkpoint. Publishing follows, in log order, once it
+ * The consumer only moves its checkpoint in the database (one statement). Publishing follows, in log order, once it
  * has committed and before the next batch is read, outside the transaction: `channelsOf` may read
  * the event store. A crash in between loses those publications, which is what a restart of the
  * in-memory broker does anyway: positions start a new epoch and clients refetch instead of missing.
@@ -49,7 +49,6 @@ export async function startSinkGateway(options: SinkGatewayOptions): Promise<Sin
 
   const consumer = startConsumer(options.db, options.store, {
     name,
-    handle: async () => {},
     async afterCommit(events) {
       for (const event of events) await publish(event);
     },

@@ -143,6 +143,20 @@ for (const backend of await testBackends()) {
       assert.equal(winner.consignee, results[0]!.versions[0]!.streamId, "the result returned is the one whose events were appended");
     });
 
+    test("a stream loaded as minted reads as empty without a read, and the append still refuses one that exists", async () => {
+      const org = newId();
+      const orderId = newId();
+      const create = () =>
+        handleCommand(store, { organizationId: org, metadata: metadata() }, async (load) => {
+          const { state, version } = await load(order, orderId, { minted: true });
+          assert.deepEqual({ state, version }, { state: order.initialState(), version: 0n });
+          return { appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }], result: accepted(orderId, 1n) };
+        });
+      await create();
+      await assert.rejects(create(), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT);
+      assert.equal((await store.readStream(org, orderId)).version, 1n);
+    });
+
     test("an append to a stream that was not loaded needs its type and expected version", async () => {
       const org = newId();
       const [a, b] = [newId(), newId()];

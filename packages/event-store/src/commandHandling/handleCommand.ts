@@ -11,10 +11,15 @@ export interface CommandContext {
   readonly metadata: EventMetadata;
 }
 
-/** Loads a stream's state; the append to that stream then expects the version loaded. */
+/**
+ * Loads a stream's state; the append to that stream then expects the version loaded. A stream
+ * whose id the command has just minted (`{ minted: true }`, e.g. from a random UUID) is not read:
+ * it is empty, and the append, expecting version 0, fails with CONFLICT if it were not.
+ */
 export type LoadStream = <State, Event extends Message = Message>(
   decider: Decider<State, Event>,
   streamId: string,
+  options?: { readonly minted?: boolean },
 ) => Promise<AggregateState<State>>;
 
 /**
@@ -75,8 +80,10 @@ async function attempt<R extends Message>(
   if (stored) return stored as R;
 
   const loaded = new Map<string, { streamType: string; version: bigint }>();
-  const load: LoadStream = async (decider, streamId) => {
-    const aggregate = await aggregateStream(store, organizationId, streamId, decider);
+  const load: LoadStream = async (decider, streamId, options) => {
+    const aggregate = options?.minted
+      ? { state: decider.initialState(), version: 0n }
+      : await aggregateStream(store, organizationId, streamId, decider);
     loaded.set(streamId, { streamType: decider.streamType, version: aggregate.version });
     return aggregate;
   };

@@ -8,10 +8,11 @@ export interface ConsumerOptions {
   readonly batchSize?: number;
   /**
    * Handles a batch, in log order. Runs inside the transaction that moves the checkpoint, so what
-   * it writes through `tx` happens exactly once. Use `tx` only: on PGlite the database and the
+   * it writes through `tx` happens exactly once. Without it, the checkpoint moves in one statement,
+   * no transaction around it (for consumers whose effects are outside the database: `afterCommit`). Use `tx` only: on PGlite the database and the
    * store wait for the transaction to end. A throw rolls the batch back; it is retried, never skipped.
    */
-  handle(events: readonly RecordedEvent[], tx: Queryable): Promise<void>;
+  handle?(events: readonly RecordedEvent[], tx: Queryable): Promise<void>;
   /**
    * Runs once the batch's transaction has committed, before the next batch and before `caughtUp`
    * counts the batch as handled, outside the transaction (it may query the database). At most
@@ -95,11 +96,13 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
     const last = events.at(-1);
     if (last) {
       const to = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      const advanced = await db.transaction(async (tx) => {
-        if (!(await advanceCheckpoint(tx, name, from, to))) return false;
-        await handle(events, tx);
-        return true;
-      });
+      const advanced = handle
+        ? await db.transaction(async (tx) => {
+            if (!(await advanceCheckpoint(tx, name, from, to))) return false;
+            await handle(events, tx);
+            return true;
+          })
+        : await advanceCheckpoint(db, name, from, to);
       if (!advanced) {
         checkpoint = undefined;
         return false;

@@ -48,8 +48,8 @@ export function handleDispatchCommand<R extends Message>(
     { organizationId: context.session.organizationId, metadata: metadataOf(context) },
     async (load) => {
       const loaded = new Map<string, bigint>();
-      const tracked: LoadStream = async (decider, streamId) => {
-        const aggregate = await load(decider, streamId);
+      const tracked: LoadStream = async (decider, streamId, options) => {
+        const aggregate = await load(decider, streamId, options);
         loaded.set(streamId, aggregate.version);
         return aggregate;
       };

@@ -57,7 +57,7 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
     createProject: (request, context) =>
       handleDispatchCommand(store, context, async (load) => {
         const projectId = randomUUID();
-        const project = await load(projectAggregate, projectStreamId(projectId));
+        const project = await load(projectAggregate, projectStreamId(projectId), { minted: true });
         return {
           events: createProject(request, projectId, project.state),
           reply: (versions) => create(CreateProjectResponseSchema, { projectId, accepted: accepted(versions) }),
@@ -68,7 +68,7 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
       handleDispatchCommand(store, context, async (load) => {
         const orderId = randomUUID();
         const project = await load(projectAggregate, projectStreamId(request.projectId));
-        await load(orderAggregate, orderStreamId(orderId));
+        await load(orderAggregate, orderStreamId(orderId), { minted: true });
         return {
           events: createOrder(request, orderId, project.state),
           reply: (versions) =>
@@ -101,7 +101,7 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
       handleDispatchCommand(store, context, async (load) => {
         const routeId = randomUUID();
         const project = await load(projectAggregate, projectStreamId(request.projectId));
-        await load(routeAggregate, routeStreamId(routeId));
+        await load(routeAggregate, routeStreamId(routeId), { minted: true });
         return {
           events: createRoute(request, routeId, project.state),
           reply: (versions) =>
