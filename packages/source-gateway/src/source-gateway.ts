@@ -13,7 +13,7 @@ import {
   type Subscribe,
   type Unsubscribe,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
-import { CloseCode, PROTOBUF_SUBPROTOCOL, codecFor, type CloseReason, type FrameCodec } from "@sluice/protocol";
+import { CloseCode, PROTOBUF_SUBPROTOCOL, codecFor, type CloseReason } from "@sluice/protocol";
 import { ErrorCode, RpcError, authorize, toRpcError, type Router, type Session } from "@sluice/rpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { randomUUID } from "node:crypto";
@@ -189,6 +189,7 @@ export class SourceGateway {
 
   // Shared by every socket (ws calls listeners with `this` as the socket): no closure per connection.
   readonly #onMessage = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listener's own `this` is the socket
     const gateway = this;
     return function (this: WebSocket, data: RawData, isBinary: boolean) {
       gateway.#receive(this, data, isBinary);
@@ -196,6 +197,7 @@ export class SourceGateway {
   })();
 
   readonly #onClose = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listener's own `this` is the socket
     const gateway = this;
     return function (this: WebSocket) {
       gateway.#closed(this);
