@@ -44,24 +44,46 @@ async function openMany(count: number, progress: boolean): Promise<WebSocket[]> 
   return sockets;
 }
 
-// Warm up: code paths compiled, pools and buffers allocated, so the baseline is not the cold process.
-const warm = await openMany(Math.min(500, total), false);
-for (const socket of warm) socket.close();
-await sleep(3000);
-const baseline = server.rssBytes();
-console.log(`baseline RSS ${(baseline / 2 ** 20).toFixed(1)} MiB; opening ${total} connections`);
+/** Memory the server reports through /metrics (prom-client's default Node.js metrics). */
+async function heapAndExternal(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return read("nodejs_heap_size_used_bytes") + read("nodejs_external_memory_bytes");
+}
 
-const sockets = await openMany(total, true);
-await sleep(5000);
-const loaded = server.rssBytes();
-const perConnection = (loaded - baseline) / total;
+/** Median of five samples a second apart, after the process settles. */
+async function settledMemory(): Promise<{ rss: number; heap: number }> {
+  await sleep(5000);
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    rss.push(server.rssBytes());
+    heap.push(await heapAndExternal());
+    await sleep(1000);
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[2]!;
+  return { rss: median(rss), heap: median(heap) };
+}
+
+// The slope between two loads, not the difference from an empty process: the empty process
+// still holds start-up garbage and PGlite's memory moves by tens of MiB on its own.
+const first = Math.round(total / 5);
+const sockets = await openMany(first, true);
+const low = await settledMemory();
+console.log(`${first} connections: RSS ${(low.rss / 2 ** 20).toFixed(1)} MiB`);
+sockets.push(...(await openMany(total - first, true)));
+const high = await settledMemory();
+const added = total - first;
 const result = {
   connections: total,
-  baselineRssMiB: Math.round((baseline / 2 ** 20) * 10) / 10,
-  loadedRssMiB: Math.round((loaded / 2 ** 20) * 10) / 10,
-  bytesPerConnection: Math.round(perConnection),
+  rssMiBAt: { [first]: Math.round((low.rss / 2 ** 20) * 10) / 10, [total]: Math.round((high.rss / 2 ** 20) * 10) / 10 },
+  rssBytesPerConnection: Math.round((high.rss - low.rss) / added),
+  heapAndExternalBytesPerConnection: Math.round((high.heap - low.heap) / added),
 };
-console.log(`${total} idle connections: RSS ${result.loadedRssMiB} MiB, ${(perConnection / 1024).toFixed(2)} KiB per connection`);
+console.log(
+  `${total} idle connections: ${(result.rssBytesPerConnection / 1024).toFixed(2)} KiB RSS per connection, ` +
+    `${(result.heapAndExternalBytesPerConnection / 1024).toFixed(2)} KiB of V8 heap and external memory`,
+);
 
 for (const socket of sockets) socket.terminate();
 await server.stop();
