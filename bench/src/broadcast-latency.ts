@@ -78,8 +78,7 @@ for (const rate of rates) {
       for (; sent < due; sent++) {
         const consignee = `bench ${rate} ${sent}`;
         sentAt.set(consignee, performance.now());
-        commands[sent % commands.length]!
-          .createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
+        commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
           .then(() => acknowledged++)
           .catch((error: Error) => {
             failed++;
@@ -95,11 +94,17 @@ for (const rate of rates) {
   const sendSeconds = (performance.now() - started) / 1000;
   const cpuUsed = server.cpuSeconds() - cpuBefore;
   const progress = setInterval(
-    () => console.log(`  ${rate}/s: acknowledged ${acknowledged}/${total}, delivered ${delivered}/${total * subscriberCount}`),
+    () =>
+      console.log(
+        `  ${rate}/s: acknowledged ${acknowledged}/${total}, delivered ${delivered}/${total * subscriberCount}`,
+      ),
     1000,
   );
   const drainDeadline = performance.now() + 30_000;
-  while ((acknowledged + failed < total || delivered < acknowledged * subscriberCount) && performance.now() < drainDeadline) {
+  while (
+    (acknowledged + failed < total || delivered < acknowledged * subscriberCount) &&
+    performance.now() < drainDeadline
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   clearInterval(progress);

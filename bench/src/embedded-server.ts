@@ -24,7 +24,9 @@ async function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -36,12 +38,22 @@ export interface EmbeddedServerOptions {
 }
 
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(process.env.SLUICE_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])];
+  const nodeArgs = [
+    ...(options.nodeArgs ?? []),
+    ...(process.env.SLUICE_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+  ];
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "apps/server/src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...options.env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      ...options.env,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -67,15 +67,16 @@ async function firstProject(client: RawClient): Promise<string> {
 }
 
 function listProjectsCall(id: number) {
-  return { kind: { case: "call" as const, value: { id, method: LIST_PROJECTS, request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)) } } };
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return {
+    kind: {
+      case: "call" as const,
+      value: {
+        id,
+        method: LIST_PROJECTS,
+        request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)),
+      },
+    },
+  };
 }
 
 async function closesWith(server: RunningServer, code: number): Promise<number> {
@@ -169,7 +170,8 @@ describe("slow consumers", () => {
 
     // Vera got every publication, each once, in offset order, none missing.
     const received: Publication[] = [];
-    while (received.length < created.length) received.push(await vera.next("publication", (p) => p.channel === channel));
+    while (received.length < created.length)
+      received.push(await vera.next("publication", (p) => p.channel === channel));
     assert.deepEqual(
       received.map((p) => anyUnpack(p.event!, OrderCreatedSchema)?.orderId),
       created,
@@ -203,7 +205,9 @@ describe("rate limits", () => {
     for (const id of ids) replies.push(await client.next("reply", (r) => r.id === id));
 
     const ok = replies.filter((r) => r.outcome.case === "result");
-    const limited = replies.filter((r) => r.outcome.case === "error" && r.outcome.value.code === ErrorCode.RATE_LIMITED);
+    const limited = replies.filter(
+      (r) => r.outcome.case === "error" && r.outcome.value.code === ErrorCode.RATE_LIMITED,
+    );
     assert.equal(ok.length + limited.length, ids.length, "every reply is a result or RATE_LIMITED");
     assert.ok(ok.length >= callBurst, `at least the burst went through (${ok.length})`);
     assert.ok(limited.length >= 1, "some calls were refused");
@@ -247,7 +251,10 @@ describe("session expiry and in-band re-authentication", () => {
 
   test("at expiry the socket is closed with UNAUTHENTICATED; one that re-authenticated in time lives on", async () => {
     const token = await signIn(server.url, "ana@acme.test");
-    const [expiring, renewing] = await Promise.all([RawClient.connect(server.url, token), RawClient.connect(server.url, token)]);
+    const [expiring, renewing] = await Promise.all([
+      RawClient.connect(server.url, token),
+      RawClient.connect(server.url, token),
+    ]);
     answerPings(expiring);
     answerPings(renewing);
     const expiresAt = Number((await expiring.next("connected")).sessionExpiresAt);

@@ -70,7 +70,14 @@ describe("the wire protocol on /ws", () => {
       toBinary(
         ClientFrameSchema,
         create(ClientFrameSchema, {
-          kind: { case: "call", value: { id: 1, method: LIST_PROJECTS, request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)) } },
+          kind: {
+            case: "call",
+            value: {
+              id: 1,
+              method: LIST_PROJECTS,
+              request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)),
+            },
+          },
         }),
       ).slice(0, -5),
     ],
@@ -91,7 +98,10 @@ describe("the wire protocol on /ws", () => {
   test("answers an unknown method with UNKNOWN_METHOD", async () => {
     const reply = await healthy.call("dispatch.v1.DispatchCommandService/LaunchRocket", ListProjectsRequestSchema, {});
     assert.equal(reply.outcome.case, "error");
-    assert.equal(reply.outcome.value?.$typeName === "sluice.v1.Error" && reply.outcome.value.code, ErrorCode.UNKNOWN_METHOD);
+    assert.equal(
+      reply.outcome.value?.$typeName === "sluice.v1.Error" && reply.outcome.value.code,
+      ErrorCode.UNKNOWN_METHOD,
+    );
   });
 
   test("answers a request of the wrong message type with INVALID_ARGUMENT", async () => {
@@ -117,7 +127,16 @@ describe("the wire protocol on /ws", () => {
 
   test("answers a call id already in flight with DUPLICATE_CALL_ID, and the first call still gets its reply", async () => {
     const client = await RawClient.connect(server.url, token);
-    const frame = { kind: { case: "call" as const, value: { id: 7, method: LIST_PROJECTS, request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)) } } };
+    const frame = {
+      kind: {
+        case: "call" as const,
+        value: {
+          id: 7,
+          method: LIST_PROJECTS,
+          request: anyPack(ListProjectsRequestSchema, create(ListProjectsRequestSchema)),
+        },
+      },
+    };
     client.send(frame);
     client.send(frame);
     const replies = [await client.next("reply"), await client.next("reply")];
@@ -159,11 +178,20 @@ describe("the wire protocol on /ws", () => {
   });
 });
 
-async function subscribe(client: RawClient, channel: string, options: { since?: StreamPosition; presence?: boolean } = {}): Promise<Subscribed> {
+async function subscribe(
+  client: RawClient,
+  channel: string,
+  options: { since?: StreamPosition; presence?: boolean } = {},
+): Promise<Subscribed> {
   const id = client.id();
-  client.send({ kind: { case: "subscribe", value: { id, channel, since: options.since, presence: options.presence ?? false } } });
+  client.send({
+    kind: { case: "subscribe", value: { id, channel, since: options.since, presence: options.presence ?? false } },
+  });
   const reply = await client.next("reply", (r) => r.id === id);
-  if (reply.outcome.case !== "subscribed") throw new Error(`subscribe to ${channel} failed: ${reply.outcome.case === "error" ? reply.outcome.value.message : reply.outcome.case}`);
+  if (reply.outcome.case !== "subscribed")
+    throw new Error(
+      `subscribe to ${channel} failed: ${reply.outcome.case === "error" ? reply.outcome.value.message : reply.outcome.case}`,
+    );
   return reply.outcome.value;
 }
 
@@ -225,7 +253,10 @@ describe("real time between two dispatchers", () => {
       recovered.publications.map((p) => anyUnpack(p.event!, OrderCreatedSchema)?.orderId),
       missed,
     );
-    assert.deepEqual(recovered.publications.map((p) => p.offset), [position.offset + 1n, position.offset + 2n]);
+    assert.deepEqual(
+      recovered.publications.map((p) => p.offset),
+      [position.offset + 1n, position.offset + 2n],
+    );
     assert.equal(recovered.position!.offset, position.offset + 2n);
 
     // A position from another epoch cannot be recovered: the client is told to refetch.
@@ -243,7 +274,10 @@ describe("real time between two dispatchers", () => {
   test("presence: members per user, join and leave told to the others", async () => {
     const channel = "org";
     const first = await subscribe(ana, channel, { presence: true });
-    assert.deepEqual(first.presence.map((m) => m.userId), [first.presence[0]!.userId]);
+    assert.deepEqual(
+      first.presence.map((m) => m.userId),
+      [first.presence[0]!.userId],
+    );
     const benSocket = await RawClient.connect(server.url, await signIn(server.url, "ben@acme.test"));
     const second = await subscribe(benSocket, channel, { presence: true });
     assert.equal(second.presence.length, 2);
@@ -263,10 +297,7 @@ describe("real time between two dispatchers", () => {
     assert.equal(again.presence.length, 1);
     const observer = await RawClient.connect(server.url, await signIn(server.url, "ben@acme.test"));
     const seen = await subscribe(observer, channel, { presence: true });
-    assert.deepEqual(
-      seen.presence.map((member) => member.displayName).sort(),
-      ["Ana Alvarez", "Ben Brandt"],
-    );
+    assert.deepEqual(seen.presence.map((member) => member.displayName).sort(), ["Ana Alvarez", "Ben Brandt"]);
     await observer.close();
   });
 });

@@ -59,7 +59,11 @@ export class RawClient {
     });
   }
 
-  static async connect(url: string, token: string | undefined, subprotocol: string = PROTOBUF_SUBPROTOCOL): Promise<RawClient> {
+  static async connect(
+    url: string,
+    token: string | undefined,
+    subprotocol: string = PROTOBUF_SUBPROTOCOL,
+  ): Promise<RawClient> {
     const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws`, subprotocol, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
@@ -72,7 +76,11 @@ export class RawClient {
   }
 
   /** The first frame of a kind not taken yet, waiting for it when needed. */
-  async next<C extends FrameCase>(kind: C, match: (value: FrameOf<C>) => boolean = () => true, timeoutMs = 5000): Promise<FrameOf<C>> {
+  async next<C extends FrameCase>(
+    kind: C,
+    match: (value: FrameOf<C>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<FrameOf<C>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.frames.findIndex((f) => f.kind.case === kind && match(f.kind.value as FrameOf<C>));
@@ -108,9 +116,17 @@ export class RawClient {
   }
 
   /** Sends a Call and unpacks its result, failing on an error reply. */
-  async result<I extends DescMessage, O extends DescMessage>(method: string, input: I, output: O, request: MessageInitShape<I>): Promise<MessageShape<O>> {
+  async result<I extends DescMessage, O extends DescMessage>(
+    method: string,
+    input: I,
+    output: O,
+    request: MessageInitShape<I>,
+  ): Promise<MessageShape<O>> {
     const reply = await this.call(method, input, request);
-    if (reply.outcome.case !== "result") throw new Error(`${method} failed: ${JSON.stringify(reply.outcome.value?.$typeName)} ${reply.outcome.case === "error" ? reply.outcome.value.message : ""}`);
+    if (reply.outcome.case !== "result")
+      throw new Error(
+        `${method} failed: ${JSON.stringify(reply.outcome.value?.$typeName)} ${reply.outcome.case === "error" ? reply.outcome.value.message : ""}`,
+      );
     const result = anyUnpack(reply.outcome.value, output);
     if (!result) throw new Error(`${method} answered with ${reply.outcome.value.typeUrl}`);
     return result;

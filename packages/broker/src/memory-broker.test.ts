@@ -1,5 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { PublicationSchema, StreamPositionSchema, type PresenceChange, type Publication } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import {
+  PublicationSchema,
+  StreamPositionSchema,
+  type PresenceChange,
+  type Publication,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BrokerListener } from "./broker";
@@ -38,7 +43,10 @@ describe("MemoryBroker", () => {
     await broker.publish("o/b", publication("b"));
     await broker.unsubscribe("o/a", listener);
     await broker.publish("o/a", publication("a"));
-    assert.deepEqual(listener.publications.map(([channel, p]) => [channel, p.offset]), [["o/a", 1n]]);
+    assert.deepEqual(
+      listener.publications.map(([channel, p]) => [channel, p.offset]),
+      [["o/a", 1n]],
+    );
     await broker.close();
   });
 
@@ -47,9 +55,15 @@ describe("MemoryBroker", () => {
     const first = await broker.publish("o/a", publication("a"));
     await broker.publish("o/a", publication("a"));
     await broker.publish("o/a", publication("a"));
-    const history = await broker.history("o/a", create(StreamPositionSchema, { offset: first.offset, epoch: first.epoch }));
+    const history = await broker.history(
+      "o/a",
+      create(StreamPositionSchema, { offset: first.offset, epoch: first.epoch }),
+    );
     assert.equal(history.recovered, true);
-    assert.deepEqual(history.publications.map((p) => p.offset), [2n, 3n]);
+    assert.deepEqual(
+      history.publications.map((p) => p.offset),
+      [2n, 3n],
+    );
     assert.equal(history.position.offset, 3n);
     const upToDate = await broker.history("o/a", history.position);
     assert.equal(upToDate.recovered, true);
@@ -64,7 +78,10 @@ describe("MemoryBroker", () => {
     const epoch = first.epoch;
     const at = (offset: bigint, e = epoch) => create(StreamPositionSchema, { offset, epoch: e });
     assert.equal((await broker.history("o/a", at(1n))).recovered, false, "offsets 2 was dropped");
-    assert.deepEqual((await broker.history("o/a", at(2n))).publications.map((p) => p.offset), [3n, 4n]);
+    assert.deepEqual(
+      (await broker.history("o/a", at(2n))).publications.map((p) => p.offset),
+      [3n, 4n],
+    );
     assert.equal((await broker.history("o/a", at(9n))).recovered, false);
     assert.equal((await broker.history("o/a", at(4n, "other"))).recovered, false);
     await broker.close();

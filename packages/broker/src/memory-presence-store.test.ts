@@ -15,10 +15,10 @@ describe("MemoryPresenceStore", () => {
     assert.equal((await presence.add("c", ana("2"))).changed, false, "the same connection twice counts once");
     assert.equal((await presence.add("c", ben("3"))).changed, true);
     const members = await presence.members("c");
-    assert.deepEqual(
-      members.map((m) => [m.userId, m.displayName, m.connections]).sort(),
-      [["ana", "Ana", 2], ["ben", "Ben", 1]],
-    );
+    assert.deepEqual(members.map((m) => [m.userId, m.displayName, m.connections]).sort(), [
+      ["ana", "Ana", 2],
+      ["ben", "Ben", 1],
+    ]);
   });
 
   test("a user leaves only when the last connection goes", async () => {

@@ -8,8 +8,14 @@ describe("backoffDelay", () => {
   test("stays within [min, min * 2^attempt] and never above max", () => {
     for (let attempt = 0; attempt < 40; attempt++) {
       const ceiling = Math.min(bounds.maxDelayMs, bounds.minDelayMs * 2 ** attempt);
-      assert.equal(backoffDelay(attempt, bounds, () => 0), bounds.minDelayMs);
-      assert.equal(backoffDelay(attempt, bounds, () => 0.999999), ceiling);
+      assert.equal(
+        backoffDelay(attempt, bounds, () => 0),
+        bounds.minDelayMs,
+      );
+      assert.equal(
+        backoffDelay(attempt, bounds, () => 0.999999),
+        ceiling,
+      );
       const drawn = backoffDelay(attempt, bounds);
       assert.ok(drawn >= bounds.minDelayMs && drawn <= ceiling, `attempt ${attempt}: ${drawn}`);
     }

@@ -21,7 +21,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
 /** Validated once when the client is created: nonsense bounds are a programming error. */
 export function checkBackoff(options: BackoffOptions): BackoffOptions {
   const { minDelayMs, maxDelayMs } = options;
-  if (!Number.isFinite(minDelayMs) || minDelayMs < 0) throw new RangeError(`reconnect.minDelayMs must be >= 0, got ${minDelayMs}`);
+  if (!Number.isFinite(minDelayMs) || minDelayMs < 0)
+    throw new RangeError(`reconnect.minDelayMs must be >= 0, got ${minDelayMs}`);
   if (!Number.isFinite(maxDelayMs) || maxDelayMs < minDelayMs)
     throw new RangeError(`reconnect.maxDelayMs must be >= minDelayMs, got ${maxDelayMs}`);
   return { minDelayMs, maxDelayMs };

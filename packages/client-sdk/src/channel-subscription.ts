@@ -85,7 +85,8 @@ export class ChannelSubscription {
 
   /** A late listener on a channel already live: it has state to load, like a first subscriber. */
   greet(listener: SubscribeOptions): void {
-    if (this.live) this.#guard(() => listener.onSubscribed?.({ channel: this.channel, recovered: false, presence: this.members }));
+    if (this.live)
+      this.#guard(() => listener.onSubscribed?.({ channel: this.channel, recovered: false, presence: this.members }));
   }
 
   publication(frame: PublicationFrame): void {
@@ -114,7 +115,13 @@ export class ChannelSubscription {
     // An event type this build of the contracts does not know: its position still counts.
     const event = frame.event && anyUnpack(frame.event, registry);
     if (!event) return;
-    const publication = { channel: this.channel, offset: frame.offset, epoch: frame.epoch, event, metadata: frame.metadata };
+    const publication = {
+      channel: this.channel,
+      offset: frame.offset,
+      epoch: frame.epoch,
+      event,
+      metadata: frame.metadata,
+    };
     for (const listener of [...this.listeners]) this.#guard(() => listener.onPublication(publication));
   }
 

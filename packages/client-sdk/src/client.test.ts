@@ -2,9 +2,17 @@ import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { create, isMessage } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { CreateOrderResponseSchema, DispatchCommandService, type CreateOrderResponse } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import {
+  CreateOrderResponseSchema,
+  DispatchCommandService,
+  type CreateOrderResponse,
+} from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
-import { DispatchQueryService, ProjectListSchema, type ProjectList } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import {
+  DispatchQueryService,
+  ProjectListSchema,
+  type ProjectList,
+} from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { ErrorCode as ErrorCodeEnum, RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { CloseCode } from "@sluice/protocol";
 import { WebSocket } from "ws";
@@ -24,11 +32,16 @@ function orderCreated(orderId: string) {
 }
 
 function publish(connection: ScriptedConnection, offset: bigint, orderId: string, epoch = "e1") {
-  connection.send({ kind: { case: "publication", value: { channel: "org", offset, epoch, event: orderCreated(orderId) } } });
+  connection.send({
+    kind: { case: "publication", value: { channel: "org", offset, epoch, event: orderCreated(orderId) } },
+  });
 }
 
 /** A scripted server of its own for each test, and one client on it; both closed after the test. */
-async function harness(t: TestContext, options: Partial<ClientOptions> = {}): Promise<{ server: ScriptedServer; client: SluiceClient }> {
+async function harness(
+  t: TestContext,
+  options: Partial<ClientOptions> = {},
+): Promise<{ server: ScriptedServer; client: SluiceClient }> {
   const server = await startScriptedServer();
   const client = createClient({ url: server.url, WebSocket, reconnect: fast, ...options });
   t.after(async () => {
@@ -43,7 +56,9 @@ describe("SluiceClient against a scripted server", () => {
     const { server, client } = await harness(t, { token: "t0k3n" });
     const conn = await server.connection(0);
     assert.equal(conn.headers.authorization, "Bearer t0k3n");
-    const created = client.service(DispatchCommandService).createOrder({ projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 });
+    const created = client
+      .service(DispatchCommandService)
+      .createOrder({ projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 });
     const listed = client.service(DispatchQueryService).listProjects({});
     assert.equal(client.state, "connecting");
     conn.connected();
@@ -52,9 +67,22 @@ describe("SluiceClient against a scripted server", () => {
     assert.equal(command.method, "dispatch.v1.DispatchCommandService/CreateOrder");
     assert.match(command.idempotencyKey, /^[0-9a-f-]{36}$/);
     assert.equal(query.idempotencyKey, "", "queries carry no key");
-    conn.send({ kind: { case: "reply", value: { id: query.id, outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: query.id,
+          outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) },
+        },
+      },
+    });
     const response = create(CreateOrderResponseSchema, { orderId: "o-1" });
-    conn.send({ kind: { case: "reply", value: { id: command.id, outcome: { case: "result", value: anyPack(CreateOrderResponseSchema, response) } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: { id: command.id, outcome: { case: "result", value: anyPack(CreateOrderResponseSchema, response) } },
+      },
+    });
     assert.equal((await created).orderId, "o-1");
     assert.deepEqual((await listed).projects, []);
     assert.equal(client.state, "connected");
@@ -67,9 +95,26 @@ describe("SluiceClient against a scripted server", () => {
     conn.connected();
     const refused = client.service(DispatchCommandService).createProject({ name: "x" });
     const call = await conn.next("call");
-    const detail = anyPack(RuleViolationSchema, create(RuleViolationSchema, { rule: "project.name_taken", message: "taken" }));
-    conn.send({ kind: { case: "reply", value: { id: call.id, outcome: { case: "error", value: { code: ErrorCodeEnum.FAILED_PRECONDITION, message: "taken", details: [detail] } } } } });
-    const error = await refused.then(() => assert.fail("should reject"), (e: unknown) => e);
+    const detail = anyPack(
+      RuleViolationSchema,
+      create(RuleViolationSchema, { rule: "project.name_taken", message: "taken" }),
+    );
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: call.id,
+          outcome: {
+            case: "error",
+            value: { code: ErrorCodeEnum.FAILED_PRECONDITION, message: "taken", details: [detail] },
+          },
+        },
+      },
+    });
+    const error = await refused.then(
+      () => assert.fail("should reject"),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof RpcError);
     assert.equal(error.code, ErrorCode.FAILED_PRECONDITION);
     assert.ok(isMessage(error.details[0], RuleViolationSchema));
@@ -77,11 +122,27 @@ describe("SluiceClient against a scripted server", () => {
     const slow = client.service(DispatchQueryService).listProjects({}, { timeoutMs: 30 });
     const slowCall = await conn.next("call");
     await assert.rejects(slow, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.TIMEOUT);
-    conn.send({ kind: { case: "reply", value: { id: slowCall.id, outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: slowCall.id,
+          outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) },
+        },
+      },
+    });
     // The client still works after the stray reply.
     const again = client.service(DispatchQueryService).listProjects({});
     const againCall = await conn.next("call");
-    conn.send({ kind: { case: "reply", value: { id: againCall.id, outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: againCall.id,
+          outcome: { case: "result", value: anyPack(ProjectListSchema, create(ProjectListSchema)) },
+        },
+      },
+    });
     await again;
   });
 
@@ -89,7 +150,9 @@ describe("SluiceClient against a scripted server", () => {
     const { server, client } = await harness(t);
     const first = await server.connection(0);
     first.connected();
-    const result = client.service(DispatchCommandService).createProject({ name: "Harbour" }, { idempotencyKey: "key-1" });
+    const result = client
+      .service(DispatchCommandService)
+      .createProject({ name: "Harbour" }, { idempotencyKey: "key-1" });
     const sent = await first.next("call");
     first.socket.terminate();
     const second = await server.connection(1);
@@ -114,10 +177,21 @@ describe("SluiceClient against a scripted server", () => {
     first.connected();
     const seen: Publication[] = [];
     const confirmations: boolean[] = [];
-    client.subscribe("org", { onPublication: (p) => seen.push(p), onSubscribed: (info) => confirmations.push(info.recovered) });
+    client.subscribe("org", {
+      onPublication: (p) => seen.push(p),
+      onSubscribed: (info) => confirmations.push(info.recovered),
+    });
     const subscribe = await first.next("subscribe");
     assert.equal(subscribe.since, undefined);
-    first.send({ kind: { case: "reply", value: { id: subscribe.id, outcome: { case: "subscribed", value: { channel: "org", position: { offset: 0n, epoch: "e1" } } } } } });
+    first.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: subscribe.id,
+          outcome: { case: "subscribed", value: { channel: "org", position: { offset: 0n, epoch: "e1" } } },
+        },
+      },
+    });
     publish(first, 1n, "a");
     publish(first, 2n, "b");
     publish(first, 2n, "b"); // duplicate
@@ -127,14 +201,36 @@ describe("SluiceClient against a scripted server", () => {
     const second = await server.connection(index + 1);
     second.connected();
     const resubscribe = await second.next("subscribe");
-    assert.deepEqual({ offset: resubscribe.since?.offset, epoch: resubscribe.since?.epoch }, { offset: 2n, epoch: "e1" });
+    assert.deepEqual(
+      { offset: resubscribe.since?.offset, epoch: resubscribe.since?.epoch },
+      { offset: 2n, epoch: "e1" },
+    );
     publish(second, 5n, "e"); // live, before the Subscribed reply: held back
-    const recovered = [2n, 3n, 4n].map((offset) => ({ channel: "org", offset, epoch: "e1", event: orderCreated(`r${offset}`) }));
-    second.send({ kind: { case: "reply", value: { id: resubscribe.id, outcome: { case: "subscribed", value: { channel: "org", position: { offset: 4n, epoch: "e1" }, recovered: true, publications: recovered } } } } });
+    const recovered = [2n, 3n, 4n].map((offset) => ({
+      channel: "org",
+      offset,
+      epoch: "e1",
+      event: orderCreated(`r${offset}`),
+    }));
+    second.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: resubscribe.id,
+          outcome: {
+            case: "subscribed",
+            value: { channel: "org", position: { offset: 4n, epoch: "e1" }, recovered: true, publications: recovered },
+          },
+        },
+      },
+    });
     publish(second, 4n, "d-again");
     publish(second, 6n, "f");
     await waitFor(() => seen.length === 6, "six publications");
-    assert.deepEqual(seen.map((p) => p.offset), [1n, 2n, 3n, 4n, 5n, 6n]);
+    assert.deepEqual(
+      seen.map((p) => p.offset),
+      [1n, 2n, 3n, 4n, 5n, 6n],
+    );
     assert.ok(seen.every((p) => isMessage(p.event, OrderCreatedSchema)));
     assert.deepEqual(confirmations, [false, true]);
 
@@ -144,7 +240,18 @@ describe("SluiceClient against a scripted server", () => {
     third.connected();
     const again = await third.next("subscribe");
     assert.equal(again.since?.offset, 6n);
-    third.send({ kind: { case: "reply", value: { id: again.id, outcome: { case: "subscribed", value: { channel: "org", position: { offset: 1n, epoch: "e2" }, recovered: false } } } } });
+    third.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: again.id,
+          outcome: {
+            case: "subscribed",
+            value: { channel: "org", position: { offset: 1n, epoch: "e2" }, recovered: false },
+          },
+        },
+      },
+    });
     publish(third, 2n, "g", "e2");
     await waitFor(() => seen.length === 7, "a publication of the new epoch");
     assert.deepEqual(confirmations, [false, true, false]);
@@ -159,7 +266,10 @@ describe("SluiceClient against a scripted server", () => {
     conn.socket.close(CloseCode.UNAUTHENTICATED.code, "the session expired");
     await waitFor(() => client.state === "closed", "closed");
     assert.deepEqual(client.status.error, { code: CloseCode.UNAUTHENTICATED.code, reason: "the session expired" });
-    await assert.rejects(client.service(DispatchQueryService).listProjects({}), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.UNAUTHENTICATED);
+    await assert.rejects(
+      client.service(DispatchQueryService).listProjects({}),
+      (e: unknown) => e instanceof RpcError && e.code === ErrorCode.UNAUTHENTICATED,
+    );
     client.reconnect();
     const next = await server.connection(index + 1);
     next.connected();

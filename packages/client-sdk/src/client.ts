@@ -1,9 +1,27 @@
-import { create, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { anyPack, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
 import { MethodKind, methodName, methodPolicy } from "@sluice/contracts";
-import { ClientFrameSchema, type ClientFrame, type Reply, type ServerFrame } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
-import { CloseCode, DEFAULT_PING_INTERVAL_MS, closeReasonFor, jsonFrameCodec, protobufCodec, type FrameCodec } from "@sluice/protocol";
+import {
+  ClientFrameSchema,
+  type ClientFrame,
+  type Reply,
+  type ServerFrame,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import {
+  CloseCode,
+  DEFAULT_PING_INTERVAL_MS,
+  closeReasonFor,
+  jsonFrameCodec,
+  protobufCodec,
+  type FrameCodec,
+} from "@sluice/protocol";
 import { ErrorCode, RpcError } from "@sluice/rpc/error";
 import { DEFAULT_BACKOFF, backoffDelay, checkBackoff, type BackoffOptions } from "./backoff";
 import { ChannelSubscription } from "./channel-subscription";
@@ -81,7 +99,8 @@ export class SluiceClient {
 
   constructor(options: ClientOptions) {
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocketImpl) throw new TypeError("no WebSocket implementation: pass options.WebSocket (the `ws` package in Node)");
+    if (!WebSocketImpl)
+      throw new TypeError("no WebSocket implementation: pass options.WebSocket (the `ws` package in Node)");
     if (!/^wss?:\/\//.test(options.url)) throw new TypeError(`url must start with ws:// or wss://, got ${options.url}`);
     this.#url = options.url;
     this.#token = options.token;
@@ -98,7 +117,8 @@ export class SluiceClient {
   }
 
   readonly #onOnline = (): void => {
-    if (this.#status.state === "disconnected" && this.#status.retryInMs !== undefined && !this.#socket) this.reconnect();
+    if (this.#status.state === "disconnected" && this.#status.retryInMs !== undefined && !this.#socket)
+      this.reconnect();
   };
 
   get state(): ConnectionState {
@@ -136,7 +156,8 @@ export class SluiceClient {
   close(): Promise<void> {
     if (!this.#ended) {
       this.#ended = true;
-      if (typeof globalThis.removeEventListener === "function") globalThis.removeEventListener("online", this.#onOnline);
+      if (typeof globalThis.removeEventListener === "function")
+        globalThis.removeEventListener("online", this.#onOnline);
       clearTimeout(this.#reconnectTimer);
       this.#stopTimers();
       const socket = this.#socket;
@@ -165,12 +186,20 @@ export class SluiceClient {
       try {
         packed = anyPack(method.input, create(method.input, request));
       } catch (error) {
-        return reject(new RpcError(ErrorCode.INVALID_ARGUMENT, `${name}: ${error instanceof Error ? error.message : String(error)}`));
+        return reject(
+          new RpcError(
+            ErrorCode.INVALID_ARGUMENT,
+            `${name}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       }
       const timeoutMs = options.timeoutMs ?? this.#callTimeoutMs;
       const onAbort = () => call.settle({ error: options.signal?.reason });
       const timer = setTimeout(
-        () => call.settle({ error: new RpcError(ErrorCode.TIMEOUT, `${name} timed out after ${timeoutMs} ms`, { retriable: true }) }),
+        () =>
+          call.settle({
+            error: new RpcError(ErrorCode.TIMEOUT, `${name} timed out after ${timeoutMs} ms`, { retriable: true }),
+          }),
         Math.min(timeoutMs, MAX_TIMER_MS),
       );
       let settled = false;
@@ -257,7 +286,11 @@ export class SluiceClient {
     if (this.#ended || this.#socket) return;
     let socket: WebSocketLike;
     try {
-      socket = new this.#WebSocket(this.#url, [this.#codec.subprotocol], token ? { headers: { Authorization: `Bearer ${token}` } } : undefined);
+      socket = new this.#WebSocket(
+        this.#url,
+        [this.#codec.subprotocol],
+        token ? { headers: { Authorization: `Bearer ${token}` } } : undefined,
+      );
     } catch (error) {
       this.#onError(error);
       return this.#scheduleReconnect({ code: 1006, reason: "cannot open socket" });
@@ -268,7 +301,10 @@ export class SluiceClient {
     this.#socketClosed = new Promise((resolve) => (closed = resolve));
     // ws reports an HTTP 401 at upgrade only as an error; browsers report nothing. Keep what we learn.
     let upgradeRefused = false;
-    this.#handshakeTimer = setTimeout(() => this.#lost(socket, CloseCode.IDLE_TIMEOUT.code, "no Connected frame in time"), this.#connectTimeoutMs);
+    this.#handshakeTimer = setTimeout(
+      () => this.#lost(socket, CloseCode.IDLE_TIMEOUT.code, "no Connected frame in time"),
+      this.#connectTimeoutMs,
+    );
     socket.addEventListener("message", (event: { data: unknown }) => this.#receive(socket, event.data));
     socket.addEventListener("error", (event: { message?: string; error?: unknown }) => {
       if (/\b401\b/.test(String(event.message ?? event.error ?? ""))) upgradeRefused = true;
@@ -380,7 +416,9 @@ export class SluiceClient {
       if (outcome.case === "error") return call.settle({ error: RpcError.fromMessage(outcome.value) });
       const result = outcome.case === "result" ? anyUnpack(outcome.value, call.output) : undefined;
       if (result) return call.settle({ result });
-      return call.settle({ error: new RpcError(ErrorCode.INTERNAL, `${call.method}: unexpected reply ${outcome.case ?? "(empty)"}`) });
+      return call.settle({
+        error: new RpcError(ErrorCode.INTERNAL, `${call.method}: unexpected reply ${outcome.case ?? "(empty)"}`),
+      });
     }
     if (awaited.kind === "subscribe") {
       const subscription = awaited.subscription;
@@ -390,7 +428,10 @@ export class SluiceClient {
       const error =
         outcome.case === "error"
           ? RpcError.fromMessage(outcome.value)
-          : new RpcError(ErrorCode.INTERNAL, `subscribe ${subscription.channel}: unexpected reply ${outcome.case ?? "(empty)"}`);
+          : new RpcError(
+              ErrorCode.INTERNAL,
+              `subscribe ${subscription.channel}: unexpected reply ${outcome.case ?? "(empty)"}`,
+            );
       return subscription.refused(error);
     }
     if (outcome.case === "authenticated") this.#scheduleReauth(Number(outcome.value.sessionExpiresAt));
@@ -415,14 +456,25 @@ export class SluiceClient {
     const frame = create(ClientFrameSchema, {
       kind: {
         case: "call",
-        value: { id, method: call.method, request: call.request, idempotencyKey: call.idempotencyKey, traceparent: call.traceparent },
+        value: {
+          id,
+          method: call.method,
+          request: call.request,
+          idempotencyKey: call.idempotencyKey,
+          traceparent: call.traceparent,
+        },
       },
     });
     const encoded = this.#codec.encodeClient(frame);
     const size = typeof encoded === "string" ? new TextEncoder().encode(encoded).length : encoded.length;
     // The server would close the socket on an oversized frame; refuse it here instead.
     if (this.#maxFrameBytes > 0 && size > this.#maxFrameBytes) {
-      return call.settle({ error: new RpcError(ErrorCode.TOO_LARGE, `${call.method}: ${size} bytes is over the limit of ${this.#maxFrameBytes}`) });
+      return call.settle({
+        error: new RpcError(
+          ErrorCode.TOO_LARGE,
+          `${call.method}: ${size} bytes is over the limit of ${this.#maxFrameBytes}`,
+        ),
+      });
     }
     const socket = this.#socket;
     if (!socket || socket.readyState !== OPEN) return void this.#queue.push(call);
@@ -437,7 +489,10 @@ export class SluiceClient {
     this.#awaiting.set(id, { kind: "subscribe", subscription });
     this.#send(
       create(ClientFrameSchema, {
-        kind: { case: "subscribe", value: { id, channel: subscription.channel, presence: subscription.presence, ...(since && { since }) } },
+        kind: {
+          case: "subscribe",
+          value: { id, channel: subscription.channel, presence: subscription.presence, ...(since && { since }) },
+        },
       }),
     );
   }
@@ -469,7 +524,8 @@ export class SluiceClient {
     const socket = this.#socket;
     this.#heartbeatTimer = setInterval(() => {
       if (!socket || socket !== this.#socket) return;
-      if (Date.now() - this.#lastHeardAt > 2 * intervalMs) return this.#lost(socket, CloseCode.IDLE_TIMEOUT.code, "server silent");
+      if (Date.now() - this.#lastHeardAt > 2 * intervalMs)
+        return this.#lost(socket, CloseCode.IDLE_TIMEOUT.code, "server silent");
       this.#send(create(ClientFrameSchema, { kind: { case: "ping", value: {} } }));
     }, intervalMs);
   }

@@ -38,13 +38,26 @@ describe("client-sdk against the embedded server", () => {
   let projectId: string;
 
   const open = (email: string, options: Partial<ClientOptions> = {}) => {
-    const client = createClient({ url: wsUrl, token: tokens[email], WebSocket: TrackedWebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 }, ...options });
+    const client = createClient({
+      url: wsUrl,
+      token: tokens[email],
+      WebSocket: TrackedWebSocket,
+      reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+      ...options,
+    });
     clients.push(client);
     return client;
   };
 
   before(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", dataDir: undefined, logLevel: "silent", webDist: "/nonexistent", hashCost: lowHashCost });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: undefined,
+      logLevel: "silent",
+      webDist: "/nonexistent",
+      hashCost: lowHashCost,
+    });
     wsUrl = `${server.url.replace(/^http/, "ws")}/ws`;
     for (const email of ["ana@acme.test", "ben@acme.test"]) {
       const response = await fetch(`${server.url}/auth/signin`, {
@@ -76,7 +89,9 @@ describe("client-sdk against the embedded server", () => {
       },
     });
     await waitFor(() => confirmed, "ben's subscription");
-    const { orderId } = await ana.service(DispatchCommandService).createOrder({ projectId, consignee: "Cleo", address: "Quay 3", weightKg: 40 });
+    const { orderId } = await ana
+      .service(DispatchCommandService)
+      .createOrder({ projectId, consignee: "Cleo", address: "Quay 3", weightKg: 40 });
     await waitFor(() => received.includes(orderId), "the OrderCreated at ben");
   });
 
@@ -98,12 +113,18 @@ describe("client-sdk against the embedded server", () => {
     bensSocket.terminate();
     const created: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const { orderId } = await ana.service(DispatchCommandService).createOrder({ projectId, consignee: `Missed ${i}`, address: "Pier 9", weightKg: 10 + i });
+      const { orderId } = await ana
+        .service(DispatchCommandService)
+        .createOrder({ projectId, consignee: `Missed ${i}`, address: "Pier 9", weightKg: 10 + i });
       created.push(orderId);
     }
     await waitFor(() => created.every((id) => received.includes(id)), "all five orders at ben");
     assert.deepEqual(received, created, "each once, in the order they were made");
-    assert.deepEqual([...offsets].sort((a, b) => (a < b ? -1 : 1)), offsets, "offsets ascend");
+    assert.deepEqual(
+      [...offsets].sort((a, b) => (a < b ? -1 : 1)),
+      offsets,
+      "offsets ascend",
+    );
     assert.equal(new Set(offsets).size, offsets.length, "no duplicates");
     assert.deepEqual(confirmations, [false, true], "resubscribed and recovered");
   });
@@ -111,7 +132,9 @@ describe("client-sdk against the embedded server", () => {
   test("a command queued offline and cut in flight is applied once", async () => {
     const ben = open("ben@acme.test", { autoConnect: false });
     const consignee = `Once ${Date.now()}`;
-    const result = ben.service(DispatchCommandService).createOrder({ projectId, consignee, address: "Dock 1", weightKg: 5 });
+    const result = ben
+      .service(DispatchCommandService)
+      .createOrder({ projectId, consignee, address: "Dock 1", weightKg: 5 });
     assert.equal(ben.state, "disconnected");
     // Cut the socket as soon as the queued call went out: it is resent with the same key.
     let cut = false;
@@ -125,14 +148,20 @@ describe("client-sdk against the embedded server", () => {
     const { orderId } = await result;
     assert.ok(sockets.length > socketsBefore + 1, "the first socket was cut");
     const queries = ben.service(DispatchQueryService);
-    await waitFor(async () => (await queries.getOrderBoard({ projectId })).orders.some((order) => order.orderId === orderId), "the order on the board");
+    await waitFor(
+      async () => (await queries.getOrderBoard({ projectId })).orders.some((order) => order.orderId === orderId),
+      "the order on the board",
+    );
     const board = await queries.getOrderBoard({ projectId });
     assert.equal(board.orders.filter((order) => order.consignee === consignee).length, 1);
   });
 
   test("a call times out with TIMEOUT; a bad token closes the client as UNAUTHENTICATED", async () => {
     const offline = open("ben@acme.test", { autoConnect: false });
-    await assert.rejects(offline.service(DispatchQueryService).listProjects({}, { timeoutMs: 50 }), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.TIMEOUT);
+    await assert.rejects(
+      offline.service(DispatchQueryService).listProjects({}, { timeoutMs: 50 }),
+      (e: unknown) => e instanceof RpcError && e.code === ErrorCode.TIMEOUT,
+    );
     const stranger = open("nobody", { token: "not-a-token" });
     await waitFor(() => stranger.state === "closed", "closed");
     assert.equal(stranger.status.error?.code, CloseCode.UNAUTHENTICATED.code);
@@ -146,7 +175,10 @@ describe("client-sdk against the embedded server", () => {
 
   test("Redux: a call action resolves with the JSON of the response", async () => {
     const client = open("ana@acme.test");
-    const store = configureStore({ reducer: () => null, middleware: (getDefault) => getDefault().concat(createSluiceMiddleware(client)) });
+    const store = configureStore({
+      reducer: () => null,
+      middleware: (getDefault) => getDefault().concat(createSluiceMiddleware(client)),
+    });
     const board = await store.dispatch(callActions(DispatchQueryService).getOrderBoard({ projectId }));
     assert.equal(board.projectId, projectId);
     assert.ok((board.orders ?? []).length >= 1);

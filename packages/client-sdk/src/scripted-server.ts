@@ -37,7 +37,12 @@ export class ScriptedConnection {
   }
 
   connected(pingIntervalMs = 25_000): void {
-    this.send({ kind: { case: "connected", value: { clientId: "c1", userId: "u1", organizationId: "o1", pingIntervalMs, maxFrameBytes: 65536 } } });
+    this.send({
+      kind: {
+        case: "connected",
+        value: { clientId: "c1", userId: "u1", organizationId: "o1", pingIntervalMs, maxFrameBytes: 65536 },
+      },
+    });
   }
 
   /** The next frame of a kind the client sent, taken off the list; waits for it if needed. */
@@ -63,7 +68,11 @@ export interface ScriptedServer {
 }
 
 export async function startScriptedServer(): Promise<ScriptedServer> {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: (protocols) => [...protocols][0] ?? false });
+  const server = new WebSocketServer({
+    host: "127.0.0.1",
+    port: 0,
+    handleProtocols: (protocols) => [...protocols][0] ?? false,
+  });
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const connections: ScriptedConnection[] = [];
   const waiting: Array<() => void> = [];

@@ -135,7 +135,9 @@ export interface Subscription {
 }
 
 type MethodCaller<M> =
-  M extends DescMethodUnary<infer I, infer O> ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>> : never;
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : never;
 
 /** Every unary method of a generated service as a function, typed from the contract. */
 export type ServiceClient<S extends GenService<GenServiceMethods>> = {

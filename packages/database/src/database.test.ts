@@ -51,7 +51,10 @@ for (const backend of await testBackends()) {
         /duplicate key/,
       );
       const { rows } = await db.query<{ v: number }>("select v from u order by v");
-      assert.deepEqual(rows.map((r) => r.v), [1]);
+      assert.deepEqual(
+        rows.map((r) => r.v),
+        [1],
+      );
       // The database is usable after a rolled-back transaction.
       await db.transaction(async (tx) => void (await tx.query("insert into u values (3)")));
       assert.equal((await db.query("select * from u")).rows.length, 2);
@@ -59,7 +62,9 @@ for (const backend of await testBackends()) {
 
     test("a transaction's queries share one connection and one transaction", async () => {
       const seen = await db.transaction(async (tx) => {
-        const first = await tx.query<{ x: bigint }>("select pg_current_xact_id() as x, set_config('sluice.probe', 'in-tx', true)");
+        const first = await tx.query<{ x: bigint }>(
+          "select pg_current_xact_id() as x, set_config('sluice.probe', 'in-tx', true)",
+        );
         const second = await tx.query<{ x: bigint; probe: string }>(
           "select pg_current_xact_id() as x, current_setting('sluice.probe') as probe",
         );
@@ -70,8 +75,14 @@ for (const backend of await testBackends()) {
     });
 
     test("a query on the database itself inside its transaction fails at once instead of hanging", async () => {
-      await assert.rejects(db.transaction(() => db.query("select 1")), /use the transaction's `tx`/);
-      await assert.rejects(db.transaction(() => db.transaction(async () => {})), /use the transaction's `tx`/);
+      await assert.rejects(
+        db.transaction(() => db.query("select 1")),
+        /use the transaction's `tx`/,
+      );
+      await assert.rejects(
+        db.transaction(() => db.transaction(async () => {})),
+        /use the transaction's `tx`/,
+      );
       // Work that a transaction starts but that runs after it has ended may use the database.
       let afterwards!: Promise<{ rows: unknown[] }>;
       await db.transaction(async () => {
@@ -92,7 +103,10 @@ for (const backend of await testBackends()) {
       assert.deepEqual(await migrate(db, first), []);
       assert.deepEqual(await migrate(db, [...first, { id: "a/003", sql: "insert into a values (3)" }]), ["a/003"]);
       const { rows } = await db.query<{ v: number }>("select v from a order by v");
-      assert.deepEqual(rows.map((r) => r.v), [1, 2, 3]);
+      assert.deepEqual(
+        rows.map((r) => r.v),
+        [1, 2, 3],
+      );
     });
 
     test("a failing migration leaves nothing behind and is not recorded", async () => {

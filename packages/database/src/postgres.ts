@@ -17,7 +17,11 @@ function quoteIdentifier(name: string): string {
 }
 
 /** A pool of connections to a PostgreSQL server; a transaction holds one of them until it ends. */
-export async function openPostgres(config: { url: string; schema?: string | undefined; maxConnections?: number | undefined }): Promise<Database> {
+export async function openPostgres(config: {
+  url: string;
+  schema?: string | undefined;
+  maxConnections?: number | undefined;
+}): Promise<Database> {
   if (config.schema !== undefined) {
     // Created on a connection of its own: the pool's connections need it in their search_path from the start.
     const client = new pg.Client({ connectionString: config.url });

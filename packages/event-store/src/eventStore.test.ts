@@ -73,10 +73,13 @@ for (const backend of await testBackends()) {
 
       const stream = await store.readStream(org, orderId);
       assert.equal(stream.version, 2n);
-      assert.deepEqual(stream.events.map((e) => [e.streamVersion, e.type]), [
-        [1n, "dispatch.v1.OrderCreated"],
-        [2n, "dispatch.v1.OrderEdited"],
-      ]);
+      assert.deepEqual(
+        stream.events.map((e) => [e.streamVersion, e.type]),
+        [
+          [1n, "dispatch.v1.OrderCreated"],
+          [2n, "dispatch.v1.OrderEdited"],
+        ],
+      );
       const first = stream.events[0]!;
       assert.ok(isMessage(first.data, OrderCreatedSchema));
       assert.equal(first.data.weightKg, 12.5);
@@ -89,7 +92,10 @@ for (const backend of await testBackends()) {
 
       const later = await store.readStream(org, orderId, { fromVersion: 1n });
       assert.equal(later.version, 2n);
-      assert.deepEqual(later.events.map((e) => e.streamVersion), [2n]);
+      assert.deepEqual(
+        later.events.map((e) => e.streamVersion),
+        [2n],
+      );
       const none = await store.readStream(org, orderId, { fromVersion: 2n });
       assert.deepEqual([none.version, none.events.length], [2n, 0]);
     });
@@ -118,7 +124,8 @@ for (const backend of await testBackends()) {
         const attempt = appendTo(org, streamId, expected);
         const label = `${expected} on ${existing}`;
         if (accepts) await assert.doesNotReject(attempt, label);
-        else await assert.rejects(attempt, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT, label);
+        else
+          await assert.rejects(attempt, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT, label);
         const version = (await store.readStream(org, streamId)).version;
         const before = existing === "missing" ? 0n : existing;
         assert.equal(version, accepts ? before + 1n : before, label);
@@ -171,7 +178,13 @@ for (const backend of await testBackends()) {
         ],
         result: accepted(),
       });
-      assert.deepEqual([...ok.versions].sort(), [[a, 1n], [b, 2n]].sort());
+      assert.deepEqual(
+        [...ok.versions].sort(),
+        [
+          [a, 1n],
+          [b, 2n],
+        ].sort(),
+      );
     });
 
     test("a command id is handled once per organization: a retry appends nothing and finds the stored result", async () => {
@@ -187,13 +200,20 @@ for (const backend of await testBackends()) {
         result: accepted(streamId, 1n),
       };
       await store.append(request);
-      await assert.rejects(store.append(request), (e: unknown) => e instanceof CommandAlreadyHandled && e.commandId === commandId);
+      await assert.rejects(
+        store.append(request),
+        (e: unknown) => e instanceof CommandAlreadyHandled && e.commandId === commandId,
+      );
       assert.equal((await store.readStream(org, streamId)).version, 1n);
       assert.deepEqual(await store.commandResult(org, commandId), accepted(streamId, 1n));
       // The same command id in another organization is another command.
       assert.equal(await store.commandResult(newId(), commandId), undefined);
       const other = newId();
-      await store.append({ ...request, organizationId: other, appends: [{ ...request.appends[0]!, streamId: newId() }] });
+      await store.append({
+        ...request,
+        organizationId: other,
+        appends: [{ ...request.appends[0]!, streamId: newId() }],
+      });
       // Without a command id there is nothing to be idempotent on: refused before touching the database.
       await assert.rejects(store.append({ ...request, metadata: { ...request.metadata, commandId: "" } }), /commandId/);
     });
@@ -204,7 +224,9 @@ for (const backend of await testBackends()) {
       const request = {
         organizationId: org,
         metadata: metadata(),
-        appends: [{ streamId, streamType: "dispatch.order", expectedVersion: "any" as const, events: [orderCreated(streamId)] }],
+        appends: [
+          { streamId, streamType: "dispatch.order", expectedVersion: "any" as const, events: [orderCreated(streamId)] },
+        ],
         result: accepted(streamId, 1n),
       };
       const outcomes = await Promise.allSettled([store.append(request), store.append(request), store.append(request)]);
@@ -218,7 +240,10 @@ for (const backend of await testBackends()) {
       const streamId = newId();
       await appendTo(mine, streamId, "no_stream", 2);
       assert.deepEqual(await store.readStream(theirs, streamId), { version: 0n, events: [] });
-      await assert.rejects(appendTo(theirs, streamId, "any"), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS);
+      await assert.rejects(
+        appendTo(theirs, streamId, "any"),
+        (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS,
+      );
       assert.equal((await store.readStream(mine, streamId)).version, 2n);
     });
 
@@ -229,10 +254,16 @@ for (const backend of await testBackends()) {
       const asRoute = store.append({
         organizationId: org,
         metadata: metadata(),
-        appends: [{ streamId, streamType: "dispatch.route", expectedVersion: "any", events: [orderEdited(streamId, "x")] }],
+        appends: [
+          { streamId, streamType: "dispatch.route", expectedVersion: "any", events: [orderEdited(streamId, "x")] },
+        ],
         result: accepted(),
       });
-      await assert.rejects(asRoute, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS && /not a dispatch.route/.test(e.message));
+      await assert.rejects(
+        asRoute,
+        (e: unknown) =>
+          e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS && /not a dispatch.route/.test(e.message),
+      );
       assert.equal((await store.readStream(org, streamId)).version, 1n);
     });
 
@@ -244,7 +275,12 @@ for (const backend of await testBackends()) {
         organizationId: org,
         metadata: metadata(),
         appends: [
-          { streamId: a, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(a, "a1"), orderEdited(a, "a2")] },
+          {
+            streamId: a,
+            streamType: "dispatch.order",
+            expectedVersion: "no_stream",
+            events: [orderCreated(a, "a1"), orderEdited(a, "a2")],
+          },
           { streamId: b, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(b, "b1")] },
         ],
         result: accepted(),
@@ -253,19 +289,29 @@ for (const backend of await testBackends()) {
       const last = head.at(-1);
       const after = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : startOfLog;
       const mineOnly = (await readEverything(store, after)).filter((e) => e.organizationId === org);
-      assert.deepEqual(mineOnly.map((e) => [e.streamId, e.streamVersion]), [
-        [a, 1n],
-        [a, 2n],
-        [b, 1n],
-        [a, 3n],
-        [a, 4n],
-      ]);
+      assert.deepEqual(
+        mineOnly.map((e) => [e.streamId, e.streamVersion]),
+        [
+          [a, 1n],
+          [a, 2n],
+          [b, 1n],
+          [a, 3n],
+          [a, 4n],
+        ],
+      );
       const positions = mineOnly.map((e) => e.globalPosition);
-      assert.deepEqual(positions, [...positions].sort((x, y) => (x < y ? -1 : 1)));
+      assert.deepEqual(
+        positions,
+        [...positions].sort((x, y) => (x < y ? -1 : 1)),
+      );
       // Batches of one see the same sequence.
       let cursor: LogPosition = after;
       const oneByOne: bigint[] = [];
-      for (let batch = await store.readAll({ after: cursor, limit: 1 }); batch.length > 0; batch = await store.readAll({ after: cursor, limit: 1 })) {
+      for (
+        let batch = await store.readAll({ after: cursor, limit: 1 });
+        batch.length > 0;
+        batch = await store.readAll({ after: cursor, limit: 1 })
+      ) {
         const event = batch[0]!;
         if (event.organizationId === org) oneByOne.push(event.globalPosition);
         cursor = { transactionId: event.transactionId, globalPosition: event.globalPosition };
@@ -280,8 +326,13 @@ for (const backend of await testBackends()) {
       const org = newId();
       const [early, late] = [newId(), newId()];
       const head = (await readEverything(store)).at(-1);
-      const from: LogPosition = head ? { transactionId: head.transactionId, globalPosition: head.globalPosition } : startOfLog;
-      const consumer = startConsumer(db, store, { name: `ooo-${newId()}`, handle: async (events) => void seen.push(...events) });
+      const from: LogPosition = head
+        ? { transactionId: head.transactionId, globalPosition: head.globalPosition }
+        : startOfLog;
+      const consumer = startConsumer(db, store, {
+        name: `ooo-${newId()}`,
+        handle: async (events) => void seen.push(...events),
+      });
       const seen: RecordedEvent[] = [];
       let commitEarly!: () => void;
       const earlyMayCommit = new Promise<void>((resolve) => (commitEarly = resolve));
@@ -297,7 +348,13 @@ for (const backend of await testBackends()) {
             "{}",
             JSON.stringify(metadata()),
             JSON.stringify([{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }]),
-            JSON.stringify([{ streamId: early, type: "dispatch.v1.OrderCreated", data: toJson(OrderCreatedSchema, orderCreated(early)) }]),
+            JSON.stringify([
+              {
+                streamId: early,
+                type: "dispatch.v1.OrderCreated",
+                data: toJson(OrderCreatedSchema, orderCreated(early)),
+              },
+            ]),
           ]);
           earlyAppended();
           await earlyMayCommit;
@@ -306,16 +363,25 @@ for (const backend of await testBackends()) {
         const lateResult = await appendTo(org, late, "no_stream");
         // The late append is committed, yet neither readAll nor the consumer may pass the early one.
         assert.equal((await store.readStream(org, late)).version, 1n);
-        assert.deepEqual((await readEverything(store, from)).filter((e) => e.organizationId === org), []);
+        assert.deepEqual(
+          (await readEverything(store, from)).filter((e) => e.organizationId === org),
+          [],
+        );
         commitEarly();
         await earlyTransaction;
 
         const mine = (await readEverything(store, from)).filter((e) => e.organizationId === org);
-        assert.deepEqual(mine.map((e) => e.streamId), [early, late]);
+        assert.deepEqual(
+          mine.map((e) => e.streamId),
+          [early, late],
+        );
         assert.ok(mine[0]!.globalPosition < mine[1]!.globalPosition);
         await consumer.caughtUp(lateResult.lastGlobalPosition);
         await consumer.caughtUp();
-        assert.deepEqual(seen.filter((e) => e.organizationId === org).map((e) => e.streamId), [early, late]);
+        assert.deepEqual(
+          seen.filter((e) => e.organizationId === org).map((e) => e.streamId),
+          [early, late],
+        );
       } finally {
         commitEarly();
         await consumer.stop();
@@ -342,7 +408,14 @@ test("idempotency survives closing and reopening a PGlite data dir", async () =>
     const request = {
       organizationId: org,
       metadata: metadata(commandId),
-      appends: [{ streamId, streamType: "dispatch.order", expectedVersion: "no_stream" as const, events: [orderCreated(streamId)] }],
+      appends: [
+        {
+          streamId,
+          streamType: "dispatch.order",
+          expectedVersion: "no_stream" as const,
+          events: [orderCreated(streamId)],
+        },
+      ],
       result: accepted(streamId, 1n),
     };
     const first = await openDatabase({ kind: "pglite", dataDir: dir });

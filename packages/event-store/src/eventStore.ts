@@ -177,7 +177,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     },
 
     async readAll({ after, limit }) {
-      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`readAll limit must be a positive integer, got ${limit}`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new RangeError(`readAll limit must be a positive integer, got ${limit}`);
       const { rows } = await db.query<EventRow>(
         `select ${eventColumns("events")} from events
          where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)

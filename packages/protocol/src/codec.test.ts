@@ -13,7 +13,10 @@ const call = create(ClientFrameSchema, {
     value: {
       id: 7,
       method: "dispatch.v1.DispatchCommandService/CreateOrder",
-      request: anyPack(CreateOrderRequestSchema, create(CreateOrderRequestSchema, { consignee: "ACME", weightKg: 12.5 })),
+      request: anyPack(
+        CreateOrderRequestSchema,
+        create(CreateOrderRequestSchema, { consignee: "ACME", weightKg: 12.5 }),
+      ),
       idempotencyKey: "k-1",
     },
   },

@@ -1,6 +1,18 @@
-import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import {
+  fromBinary,
+  fromJsonString,
+  toBinary,
+  toJsonString,
+  type DescMessage,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { registry } from "@sluice/contracts";
-import { ClientFrameSchema, ServerFrameSchema, type ClientFrame, type ServerFrame } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import {
+  ClientFrameSchema,
+  ServerFrameSchema,
+  type ClientFrame,
+  type ServerFrame,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 
 /** Binary Protobuf frames: the default. */
 export const PROTOBUF_SUBPROTOCOL = "sluice.v1.proto";

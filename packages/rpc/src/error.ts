@@ -77,4 +77,3 @@ export function toRpcError(error: unknown): RpcError {
   if (error instanceof RpcError) return error;
   return new RpcError(ErrorCode.INTERNAL, "internal error", { retriable: true });
 }
-

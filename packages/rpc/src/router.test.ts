@@ -18,7 +18,14 @@ const queries: ServiceImpl<typeof DispatchQueryService> = {
 
 function context(role: Role): CallContext {
   return {
-    session: { sessionId: "s", userId: "u", displayName: "U", organizationId: "o", role, expiresAt: Date.now() + 60_000 },
+    session: {
+      sessionId: "s",
+      userId: "u",
+      displayName: "U",
+      organizationId: "o",
+      role,
+      expiresAt: Date.now() + 60_000,
+    },
     commandId: "c",
     correlationId: "c",
     traceparent: undefined,

@@ -1,4 +1,11 @@
-import { create, type DescMessage, type DescMethod, type Message, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type Message,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator } from "@bufbuild/protovalidate";
@@ -24,7 +31,10 @@ type MethodImpl<I extends DescMessage, O extends DescMessage> = (
 
 /** One implementation per method of a generated service, typed from the contract. */
 export type ServiceImpl<S extends GenService<GenServiceMethods>> = {
-  [K in keyof S["method"]]: S["method"][K] extends { input: infer I extends DescMessage; output: infer O extends DescMessage }
+  [K in keyof S["method"]]: S["method"][K] extends {
+    input: infer I extends DescMessage;
+    output: infer O extends DescMessage;
+  }
     ? MethodImpl<I, O>
     : never;
 };

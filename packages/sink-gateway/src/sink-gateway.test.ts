@@ -47,8 +47,20 @@ for (const backend of await testBackends()) {
       });
       try {
         const events = [
-          create(OrderCreatedSchema, { orderId, projectId: "p-1", consignee: "ACME", address: "Main St 1", weightKg: 1 }),
-          create(OrderEditedSchema, { orderId, projectId: "p-1", consignee: "ACME 2", address: "Main St 1", weightKg: 2 }),
+          create(OrderCreatedSchema, {
+            orderId,
+            projectId: "p-1",
+            consignee: "ACME",
+            address: "Main St 1",
+            weightKg: 1,
+          }),
+          create(OrderEditedSchema, {
+            orderId,
+            projectId: "p-1",
+            consignee: "ACME 2",
+            address: "Main St 1",
+            weightKg: 2,
+          }),
         ];
         for (const [index, event] of events.entries()) {
           await store.append({

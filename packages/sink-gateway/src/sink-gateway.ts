@@ -32,7 +32,8 @@ export interface SinkGateway {
 export async function startSinkGateway(options: SinkGatewayOptions): Promise<SinkGateway> {
   const { broker, channelsOf } = options;
   const name = options.name ?? "sink-gateway";
-  const onError = options.onError ?? ((error, event) => console.error(`${name}: publishing ${event.type} failed`, error));
+  const onError =
+    options.onError ?? ((error, event) => console.error(`${name}: publishing ${event.type} failed`, error));
 
   async function publish(event: RecordedEvent): Promise<void> {
     try {

@@ -83,7 +83,8 @@ export class FanOut implements BrokerListener {
     for (const connection of members) {
       const subscription = connection.subscriptions?.get(change.channel);
       // Only members who asked for presence hear it, and nobody hears about themselves.
-      if (!subscription?.presence || subscription.pending || connection.session.userId === change.member?.userId) continue;
+      if (!subscription?.presence || subscription.pending || connection.session.userId === change.member?.userId)
+        continue;
       this.#write(connection, encoded.for(connection.codec));
     }
   }

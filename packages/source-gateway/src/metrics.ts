@@ -13,7 +13,11 @@ export class GatewayMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.connections = new Gauge({ name: "sluice_gateway_connections", help: "Open WebSocket connections", registers });
-    this.subscriptions = new Gauge({ name: "sluice_gateway_subscriptions", help: "Channel subscriptions held by connections", registers });
+    this.subscriptions = new Gauge({
+      name: "sluice_gateway_subscriptions",
+      help: "Channel subscriptions held by connections",
+      registers,
+    });
     this.calls = new Counter({
       name: "sluice_gateway_calls_total",
       help: "Calls answered, by method and outcome (ok or the error code)",

@@ -210,7 +210,11 @@ export class SourceGateway {
     connection.lastSeenAt = Date.now();
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (bytes.length > this.limits.maxFrameBytes) {
-      return this.#close(connection, CloseCode.PROTOCOL_VIOLATION, `frame of ${bytes.length} bytes exceeds ${this.limits.maxFrameBytes}`);
+      return this.#close(
+        connection,
+        CloseCode.PROTOCOL_VIOLATION,
+        `frame of ${bytes.length} bytes exceeds ${this.limits.maxFrameBytes}`,
+      );
     }
     let frame: ClientFrame;
     try {
@@ -248,13 +252,17 @@ export class SourceGateway {
       this.#reply(connection, call.id, outcome);
       this.#metrics.calls.inc({ method: methodLabel, outcome: label });
     };
-    const fail = (error: RpcError) => answer({ case: "error", value: error.toMessage() }, ErrorCode[error.code] ?? "UNKNOWN");
+    const fail = (error: RpcError) =>
+      answer({ case: "error", value: error.toMessage() }, ErrorCode[error.code] ?? "UNKNOWN");
 
     const calls = (connection.calls ??= new Map());
     if (calls.has(call.id)) {
       return fail(new RpcError(ErrorCode.DUPLICATE_CALL_ID, `call ${call.id} is already in flight on this connection`));
     }
-    if (calls.size >= this.limits.maxCallsInFlight || !connection.takeCallToken(Date.now(), this.limits.callsPerSecond, this.limits.callBurst)) {
+    if (
+      calls.size >= this.limits.maxCallsInFlight ||
+      !connection.takeCallToken(Date.now(), this.limits.callsPerSecond, this.limits.callBurst)
+    ) {
       return fail(new RpcError(ErrorCode.RATE_LIMITED, "too many calls: slow down", { retriable: true }));
     }
     if (!route) return fail(new RpcError(ErrorCode.UNKNOWN_METHOD, `${call.method} is not a method of this server`));
@@ -286,12 +294,17 @@ export class SourceGateway {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new RpcError(ErrorCode.TIMEOUT, `${route.name} took longer than ${this.limits.callTimeoutMs} ms`, { retriable: true }));
+        reject(
+          new RpcError(ErrorCode.TIMEOUT, `${route.name} took longer than ${this.limits.callTimeoutMs} ms`, {
+            retriable: true,
+          }),
+        );
       }, this.limits.callTimeoutMs);
     });
     try {
       const running = isCommand
-        ? (authorize(route, session), this.#options.commandBus.send({ method: route.name, request, ...context }, controller.signal))
+        ? (authorize(route, session),
+          this.#options.commandBus.send({ method: route.name, request, ...context }, controller.signal))
         : this.#options.router.invoke(route, request, context);
       const result = await Promise.race([running, timeout]);
       answer({ case: "result", value: anyPack(route.method.output, result) }, "ok");
@@ -303,7 +316,10 @@ export class SourceGateway {
     } finally {
       clearTimeout(timer);
       calls.delete(call.id);
-      this.#metrics.callSeconds.observe({ kind: isCommand ? "command" : "query" }, (performance.now() - started) / 1000);
+      this.#metrics.callSeconds.observe(
+        { kind: isCommand ? "command" : "query" },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
@@ -325,9 +341,12 @@ export class SourceGateway {
     if (!roleAllows(connection.session.role, Role.VIEWER)) {
       return refuse(new RpcError(ErrorCode.PERMISSION_DENIED, "your role may not subscribe"));
     }
-    if (subscriptions.has(channel)) return refuse(new RpcError(ErrorCode.ALREADY_EXISTS, `already subscribed to ${channel}`));
+    if (subscriptions.has(channel))
+      return refuse(new RpcError(ErrorCode.ALREADY_EXISTS, `already subscribed to ${channel}`));
     if (subscriptions.size >= this.limits.maxSubscriptions) {
-      return refuse(new RpcError(ErrorCode.RATE_LIMITED, `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
+      return refuse(
+        new RpcError(ErrorCode.RATE_LIMITED, `at most ${this.limits.maxSubscriptions} subscriptions per connection`),
+      );
     }
 
     const scoped = organizationChannel(connection.session.organizationId, channel);
@@ -371,7 +390,12 @@ export class SourceGateway {
         if (publication.offset > last) this.#sendPublication(connection, publication);
       }
       if (joined) {
-        await this.#options.broker.publishPresence(scoped, { $typeName: "sluice.v1.PresenceChange", channel, member: joined, joined: true });
+        await this.#options.broker.publishPresence(scoped, {
+          $typeName: "sluice.v1.PresenceChange",
+          channel,
+          member: joined,
+          joined: true,
+        });
       }
     } catch (error) {
       this.#options.logger.error({ err: error, channel: scoped }, "subscribe failed");
@@ -419,7 +443,10 @@ export class SourceGateway {
       return this.#reply(connection, frame.id, { case: "error", value: error.toMessage() });
     }
     connection.session = session;
-    this.#reply(connection, frame.id, { case: "authenticated", value: { sessionExpiresAt: BigInt(session.expiresAt) } });
+    this.#reply(connection, frame.id, {
+      case: "authenticated",
+      value: { sessionExpiresAt: BigInt(session.expiresAt) },
+    });
   }
 
   #closed(socket: WebSocket): void {
@@ -429,7 +456,8 @@ export class SourceGateway {
     this.#connections.delete(socket);
     this.#metrics.connections.dec();
     for (const controller of connection.calls?.values() ?? []) controller.abort();
-    for (const [channel, subscription] of connection.subscriptions ?? []) void this.#leave(connection, channel, subscription);
+    for (const [channel, subscription] of connection.subscriptions ?? [])
+      void this.#leave(connection, channel, subscription);
   }
 
   /** Every ping interval: ping everyone, and close who has been silent for two. */
@@ -491,7 +519,10 @@ export class SourceGateway {
     }
     this.#metrics.closes.inc({ code: String(reason.code) });
     if (reason.code === CloseCode.PROTOCOL_VIOLATION.code) {
-      this.#options.logger.info({ clientId: connection.clientId, userId: connection.session.userId, detail: text }, "protocol violation");
+      this.#options.logger.info(
+        { clientId: connection.clientId, userId: connection.session.userId, detail: text },
+        "protocol violation",
+      );
     }
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     connection.socket.close(reason.code, reason.reason);

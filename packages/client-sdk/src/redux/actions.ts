@@ -44,9 +44,12 @@ export const callRejected = createAction("sluice/call/rejected", (error: Seriali
   error: true,
 }));
 
-export const sluiceSubscribe = createAction("sluice/subscribe", (channel: string, options: { presence?: boolean } = {}) => ({
-  payload: { channel, presence: options.presence ?? false },
-}));
+export const sluiceSubscribe = createAction(
+  "sluice/subscribe",
+  (channel: string, options: { presence?: boolean } = {}) => ({
+    payload: { channel, presence: options.presence ?? false },
+  }),
+);
 
 export const sluiceUnsubscribe = createAction("sluice/unsubscribe", (channel: string) => ({ payload: { channel } }));
 
@@ -63,7 +66,9 @@ export interface PublicationPayload<Event = JsonValue> {
 
 export const sluicePublication = createAction<PublicationPayload>("sluice/publication");
 
-export const sluicePresence = createAction<{ channel: string; member: PresenceMemberJson; joined: boolean }>("sluice/presence");
+export const sluicePresence = createAction<{ channel: string; member: PresenceMemberJson; joined: boolean }>(
+  "sluice/presence",
+);
 
 /** recovered false: load the channel's state from queries (always so on the first subscribe). */
 export const sluiceSubscribed = createAction<{ channel: string; recovered: boolean; presence: PresenceMemberJson[] }>(
@@ -71,7 +76,9 @@ export const sluiceSubscribed = createAction<{ channel: string; recovered: boole
 );
 
 /** The server refused a subscription (e.g. PERMISSION_DENIED). */
-export const sluiceSubscribeFailed = createAction<{ channel: string; error: SerializedRpcError }>("sluice/subscribeFailed");
+export const sluiceSubscribeFailed = createAction<{ channel: string; error: SerializedRpcError }>(
+  "sluice/subscribeFailed",
+);
 
 export interface ConnectionPayload {
   readonly state: ConnectionState;

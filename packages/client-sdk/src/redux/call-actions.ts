@@ -12,7 +12,10 @@ export interface CallActionOptions {
 
 type CallActionCreator<M> =
   M extends DescMethodUnary<infer I, infer O>
-    ? (request: MessageJsonType<I>, options?: CallActionOptions) => SluiceCallAction<MessageJsonType<I>, MessageJsonType<O>>
+    ? (
+        request: MessageJsonType<I>,
+        options?: CallActionOptions,
+      ) => SluiceCallAction<MessageJsonType<I>, MessageJsonType<O>>
     : never;
 
 /** One action creator per unary method, request and response typed as the generated JSON types. */
@@ -35,7 +38,10 @@ export function callActions<S extends GenService<GenServiceMethods>>(service: S)
     if (method.methodKind !== "unary") continue;
     const name = methodName(method);
     knownMethods.set(name, method);
-    creators[method.localName] = (request: unknown, options: CallActionOptions = {}): SluiceCallAction<unknown, unknown> => ({
+    creators[method.localName] = (
+      request: unknown,
+      options: CallActionOptions = {},
+    ): SluiceCallAction<unknown, unknown> => ({
       type: SLUICE_CALL,
       payload: {
         request,

@@ -1,7 +1,19 @@
 import type { Middleware } from "@reduxjs/toolkit";
-import { fromJson, toJson, type DescMessage, type DescMethodUnary, type JsonValue, type MessageJsonType, type MessageShape } from "@bufbuild/protobuf";
+import {
+  fromJson,
+  toJson,
+  type DescMessage,
+  type DescMethodUnary,
+  type JsonValue,
+  type MessageJsonType,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { registry } from "@sluice/contracts";
-import { EventMetadataSchema, PresenceMemberSchema, type PresenceMember } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import {
+  EventMetadataSchema,
+  PresenceMemberSchema,
+  type PresenceMember,
+} from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { ErrorCode, RpcError } from "@sluice/rpc/error";
 import type { SluiceClient } from "../client";
 import type { ConnectionStatus, Subscription } from "../types";
@@ -61,7 +73,8 @@ export function createSluiceMiddleware(client: SluiceClient): Middleware<SluiceD
       const { meta, payload } = action;
       try {
         const method = lookupMethod(meta.method);
-        if (!method || method.methodKind !== "unary") throw new RpcError(ErrorCode.UNKNOWN_METHOD, `unknown method ${meta.method}`);
+        if (!method || method.methodKind !== "unary")
+          throw new RpcError(ErrorCode.UNKNOWN_METHOD, `unknown method ${meta.method}`);
         let request;
         try {
           request = fromJson(method.input, payload.request, jsonOptions);
@@ -98,11 +111,23 @@ export function createSluiceMiddleware(client: SluiceClient): Middleware<SluiceD
             }),
           );
         },
-        onPresence: (change) => api.dispatch(sluicePresence({ channel: change.channel, member: memberJson(change.member), joined: change.joined })),
+        onPresence: (change) =>
+          api.dispatch(
+            sluicePresence({ channel: change.channel, member: memberJson(change.member), joined: change.joined }),
+          ),
         onSubscribed: (info) =>
-          api.dispatch(sluiceSubscribed({ channel: info.channel, recovered: info.recovered, presence: info.presence.map(memberJson) })),
+          api.dispatch(
+            sluiceSubscribed({
+              channel: info.channel,
+              recovered: info.recovered,
+              presence: info.presence.map(memberJson),
+            }),
+          ),
         onError: (error) => {
-          subscriptions.set(channel, (subscriptions.get(channel) ?? []).filter((held) => held !== subscription));
+          subscriptions.set(
+            channel,
+            (subscriptions.get(channel) ?? []).filter((held) => held !== subscription),
+          );
           api.dispatch(sluiceSubscribeFailed({ channel, error: serializeError(error) }));
         },
       });

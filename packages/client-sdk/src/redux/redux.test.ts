@@ -5,7 +5,11 @@ import { create } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema, type OrderCreatedJson } from "@sluice/contracts/gen/dispatch/v1/events_pb";
-import { DispatchQueryService, ProjectListSchema, type ProjectListJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import {
+  DispatchQueryService,
+  ProjectListSchema,
+  type ProjectListJson,
+} from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { WebSocket } from "ws";
 import { createClient } from "../client";
@@ -36,11 +40,17 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 
 describe("call action creators", () => {
   test("are plain data named by the method, typed from the contract", () => {
-    const action = commands.createOrder({ projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 }, { idempotencyKey: "k1" });
+    const action = commands.createOrder(
+      { projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 },
+      { idempotencyKey: "k1" },
+    );
     assert.equal(action.type, "sluice/call");
     assert.equal(action.meta.method, "dispatch.v1.DispatchCommandService/CreateOrder");
     assert.equal(typeof action.meta.requestId, "string");
-    assert.deepEqual(action.payload, { request: { projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 }, idempotencyKey: "k1" });
+    assert.deepEqual(action.payload, {
+      request: { projectId, consignee: "Ana", address: "Main St 1", weightKg: 3 },
+      idempotencyKey: "k1",
+    });
     assert.equal(findNonSerializableValue(action), false);
     assert.notEqual(queries.listProjects({}).meta.requestId, queries.listProjects({}).meta.requestId);
     // @ts-expect-error: a field the request does not have
@@ -48,7 +58,14 @@ describe("call action creators", () => {
   });
 
   test("isEvent narrows publications by event type", () => {
-    const action = sluicePublication({ channel: "org", offset: "1", epoch: "e", type: "dispatch.v1.OrderCreated", event: { orderId: "o1" }, metadata: null });
+    const action = sluicePublication({
+      channel: "org",
+      offset: "1",
+      epoch: "e",
+      type: "dispatch.v1.OrderCreated",
+      event: { orderId: "o1" },
+      metadata: null,
+    });
     const matches = isEvent(OrderCreatedSchema);
     assert.equal(matches(action), true);
     if (matches(action)) {
@@ -62,9 +79,22 @@ describe("call action creators", () => {
     const reduce = connectionSlice.reducer;
     let state = reduce(undefined, { type: "init" });
     state = reduce(state, sluiceConnection({ state: "connected", error: null, retryInMs: null, at: 10 }));
-    state = reduce(state, sluiceConnection({ state: "disconnected", error: { code: 4001, reason: "shutting down" }, retryInMs: 300, at: 20 }));
+    state = reduce(
+      state,
+      sluiceConnection({
+        state: "disconnected",
+        error: { code: 4001, reason: "shutting down" },
+        retryInMs: 300,
+        at: 20,
+      }),
+    );
     state = reduce(state, sluiceConnection({ state: "connected", error: null, retryInMs: null, at: 30 }));
-    assert.deepEqual(state, { state: "connected", lastError: { code: 4001, reason: "shutting down" }, since: 30, retryInMs: null });
+    assert.deepEqual(state, {
+      state: "connected",
+      lastError: { code: 4001, reason: "shutting down" },
+      since: 30,
+      retryInMs: null,
+    });
   });
 });
 
@@ -98,7 +128,12 @@ describe("createSluiceMiddleware", () => {
     const pending = store.dispatch(queries.listProjects({}));
     const call = await conn.next("call");
     const list = create(ProjectListSchema, { projects: [{ projectId, name: "Harbour", openOrders: 2 }] });
-    conn.send({ kind: { case: "reply", value: { id: call.id, outcome: { case: "result", value: anyPack(ProjectListSchema, list) } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: { id: call.id, outcome: { case: "result", value: anyPack(ProjectListSchema, list) } },
+      },
+    });
     const result: ProjectListJson = await pending;
     assert.equal(result.projects?.[0]?.name, "Harbour");
     const fulfilled = seen.find(callFulfilled.match);
@@ -112,14 +147,31 @@ describe("createSluiceMiddleware", () => {
     const { store, conn, seen } = await storeOnScriptedServer(t);
     const pending = store.dispatch(commands.createProject({ name: "x" }));
     const call = await conn.next("call");
-    conn.send({ kind: { case: "reply", value: { id: call.id, outcome: { case: "error", value: { code: ErrorCode.PERMISSION_DENIED, message: "viewers may not" } } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: call.id,
+          outcome: { case: "error", value: { code: ErrorCode.PERMISSION_DENIED, message: "viewers may not" } },
+        },
+      },
+    });
     await assert.rejects(pending, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.PERMISSION_DENIED);
     const rejected = seen.find(callRejected.match);
-    assert.deepEqual(rejected?.payload, { code: ErrorCode.PERMISSION_DENIED, codeName: "PERMISSION_DENIED", message: "viewers may not", details: [], retriable: false });
+    assert.deepEqual(rejected?.payload, {
+      code: ErrorCode.PERMISSION_DENIED,
+      codeName: "PERMISSION_DENIED",
+      message: "viewers may not",
+      details: [],
+      retriable: false,
+    });
     // Bad JSON never reaches the socket: it is a typed INVALID_ARGUMENT.
     const good = queries.getOrderBoard({ projectId });
     const bad: typeof good = { ...good, payload: { request: { projectId: 42 as unknown as string } } };
-    await assert.rejects(store.dispatch(bad), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.INVALID_ARGUMENT);
+    await assert.rejects(
+      store.dispatch(bad),
+      (e: unknown) => e instanceof RpcError && e.code === ErrorCode.INVALID_ARGUMENT,
+    );
   });
 
   test("subscribe actions become subscriptions; publications and confirmations become JSON actions", async (t) => {
@@ -127,12 +179,36 @@ describe("createSluiceMiddleware", () => {
     store.dispatch(sluiceSubscribe("org", { presence: true }));
     const subscribe = await conn.next("subscribe");
     assert.equal(subscribe.presence, true);
-    conn.send({ kind: { case: "reply", value: { id: subscribe.id, outcome: { case: "subscribed", value: { channel: "org", position: { offset: 0n, epoch: "e1" }, presence: [{ userId: "u2", displayName: "Ben", connections: 1 }] } } } } });
+    conn.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: subscribe.id,
+          outcome: {
+            case: "subscribed",
+            value: {
+              channel: "org",
+              position: { offset: 0n, epoch: "e1" },
+              presence: [{ userId: "u2", displayName: "Ben", connections: 1 }],
+            },
+          },
+        },
+      },
+    });
     const event = anyPack(OrderCreatedSchema, create(OrderCreatedSchema, { orderId: "o1", projectId, weightKg: 2 }));
-    conn.send({ kind: { case: "publication", value: { channel: "org", offset: 1n, epoch: "e1", event, metadata: { eventId: "ev1", streamVersion: 1n } } } });
+    conn.send({
+      kind: {
+        case: "publication",
+        value: { channel: "org", offset: 1n, epoch: "e1", event, metadata: { eventId: "ev1", streamVersion: 1n } },
+      },
+    });
     await waitFor(() => seen.some(sluicePublication.match), "a publication action");
     const subscribed = seen.find(sluiceSubscribed.match);
-    assert.deepEqual(subscribed?.payload, { channel: "org", recovered: false, presence: [{ userId: "u2", displayName: "Ben", connections: 1 }] });
+    assert.deepEqual(subscribed?.payload, {
+      channel: "org",
+      recovered: false,
+      presence: [{ userId: "u2", displayName: "Ben", connections: 1 }],
+    });
     const publication = seen.find(isEvent(OrderCreatedSchema));
     assert.ok(publication);
     assert.equal(publication.payload.offset, "1");

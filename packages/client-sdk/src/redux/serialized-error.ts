@@ -29,5 +29,11 @@ export function serializeError(error: unknown): SerializedRpcError {
   }
   // An aborted call, or a bug: no contract code fits, so UNSPECIFIED with what is known.
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { code: ErrorCode.UNSPECIFIED, codeName: ErrorCode[ErrorCode.UNSPECIFIED], message, details: [], retriable: false };
+  return {
+    code: ErrorCode.UNSPECIFIED,
+    codeName: ErrorCode[ErrorCode.UNSPECIFIED],
+    message,
+    details: [],
+    retriable: false,
+  };
 }

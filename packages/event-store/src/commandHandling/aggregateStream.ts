@@ -16,6 +16,9 @@ export async function aggregateStream<State, Event extends Message = Message>(
   decider: Decider<State, Event>,
 ): Promise<AggregateState<State>> {
   const stream = await store.readStream(organizationId, streamId);
-  const state = stream.events.reduce((current, event) => decider.evolve(current, event.data as Event), decider.initialState());
+  const state = stream.events.reduce(
+    (current, event) => decider.evolve(current, event.data as Event),
+    decider.initialState(),
+  );
   return { state, version: stream.version };
 }

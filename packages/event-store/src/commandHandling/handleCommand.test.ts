@@ -38,19 +38,31 @@ for (const backend of await testBackends()) {
     after(() => db?.close());
 
     /** Renames an order: fails when it does not exist, appends against the version it loaded. */
-    const rename = (organizationId: string, orderId: string, consignee: string, commandId = newId(), pause?: Promise<void>) =>
+    const rename = (
+      organizationId: string,
+      orderId: string,
+      consignee: string,
+      commandId = newId(),
+      pause?: Promise<void>,
+    ) =>
       handleCommand(store, { organizationId, metadata: metadata(commandId) }, async (load) => {
         const { state, version } = await load(order, orderId);
         if (!state.exists) throw RpcError.notFound("order");
         await pause;
-        return { appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }], result: accepted(orderId, version + 1n) };
+        return {
+          appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }],
+          result: accepted(orderId, version + 1n),
+        };
       });
 
     const createOrder = (organizationId: string, orderId: string) =>
       handleCommand(store, { organizationId, metadata: metadata() }, async (load) => {
         const { state } = await load(order, orderId);
         if (state.exists) throw RpcError.ruleBroken("order.exists", "exists");
-        return { appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }], result: accepted(orderId, 1n) };
+        return {
+          appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }],
+          result: accepted(orderId, 1n),
+        };
       });
 
     test("loads, decides and appends with the loaded version; aggregateStream folds the result", async () => {
@@ -58,10 +70,19 @@ for (const backend of await testBackends()) {
       const orderId = newId();
       assert.deepEqual(await createOrder(org, orderId), accepted(orderId, 1n));
       assert.deepEqual(await rename(org, orderId, "Globex"), accepted(orderId, 2n));
-      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "Globex" }, version: 2n });
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), {
+        state: { exists: true, consignee: "Globex" },
+        version: 2n,
+      });
       // Another organization sees no such order.
-      assert.deepEqual(await aggregateStream(store, newId(), orderId, order), { state: order.initialState(), version: 0n });
-      await assert.rejects(rename(newId(), orderId, "Initech"), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.NOT_FOUND);
+      assert.deepEqual(await aggregateStream(store, newId(), orderId, order), {
+        state: order.initialState(),
+        version: 0n,
+      });
+      await assert.rejects(
+        rename(newId(), orderId, "Initech"),
+        (e: unknown) => e instanceof RpcError && e.code === ErrorCode.NOT_FOUND,
+      );
     });
 
     test("a stream changed between load and append is a CONFLICT, and nothing is appended", async () => {
@@ -74,7 +95,10 @@ for (const backend of await testBackends()) {
       await rename(org, orderId, "fast");
       release();
       await assert.rejects(slow, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT);
-      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "fast" }, version: 2n });
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), {
+        state: { exists: true, consignee: "fast" },
+        version: 2n,
+      });
     });
 
     test("with conflictRetries, a command that lost the race decides again on the new state", async () => {
@@ -91,7 +115,10 @@ for (const backend of await testBackends()) {
           const { version } = await load(order, orderId);
           versionsSeen.push(version);
           await pause;
-          return { appends: [{ streamId: orderId, events: [orderEdited(orderId, "slow")] }], result: accepted(orderId, version + 1n) };
+          return {
+            appends: [{ streamId: orderId, events: [orderEdited(orderId, "slow")] }],
+            result: accepted(orderId, version + 1n),
+          };
         },
         { conflictRetries: 1 },
       );
@@ -99,7 +126,10 @@ for (const backend of await testBackends()) {
       release();
       assert.deepEqual(await slow, accepted(orderId, 3n));
       assert.deepEqual(versionsSeen, [1n, 2n]);
-      assert.deepEqual(await aggregateStream(store, org, orderId, order), { state: { exists: true, consignee: "slow" }, version: 3n });
+      assert.deepEqual(await aggregateStream(store, org, orderId, order), {
+        state: { exists: true, consignee: "slow" },
+        version: 3n,
+      });
     });
 
     test("a command id handled already returns the stored result without deciding again", async () => {
@@ -111,7 +141,17 @@ for (const backend of await testBackends()) {
       let ran = false;
       const retry = await handleCommand(store, { organizationId: org, metadata: metadata(commandId) }, async () => {
         ran = true;
-        return { appends: [{ streamId: orderId, streamType: "dispatch.order", expectedVersion: "any", events: [orderEdited(orderId, "again")] }], result: accepted("other") };
+        return {
+          appends: [
+            {
+              streamId: orderId,
+              streamType: "dispatch.order",
+              expectedVersion: "any",
+              events: [orderEdited(orderId, "again")],
+            },
+          ],
+          result: accepted("other"),
+        };
       });
       assert.equal(ran, false);
       assert.deepEqual(retry, first);
@@ -131,7 +171,10 @@ for (const backend of await testBackends()) {
           const { version } = await load(order, orderId);
           if (++decided === 2) release();
           await barrier; // both have passed the stored-result check and decided before either appends
-          return { appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }], result: accepted(consignee, version + 1n) };
+          return {
+            appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }],
+            result: accepted(consignee, version + 1n),
+          };
         });
       const results = await Promise.all([racer("one"), racer("two")]);
       assert.equal(decided, 2);
@@ -140,7 +183,11 @@ for (const backend of await testBackends()) {
       assert.equal(stream.version, 2n);
       const winner = stream.events[1]!.data;
       assert.ok(isMessage(winner, OrderEditedSchema));
-      assert.equal(winner.consignee, results[0]!.versions[0]!.streamId, "the result returned is the one whose events were appended");
+      assert.equal(
+        winner.consignee,
+        results[0]!.versions[0]!.streamId,
+        "the result returned is the one whose events were appended",
+      );
     });
 
     test("a stream loaded as minted reads as empty without a read, and the append still refuses one that exists", async () => {
@@ -150,7 +197,10 @@ for (const backend of await testBackends()) {
         handleCommand(store, { organizationId: org, metadata: metadata() }, async (load) => {
           const { state, version } = await load(order, orderId, { minted: true });
           assert.deepEqual({ state, version }, { state: order.initialState(), version: 0n });
-          return { appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }], result: accepted(orderId, 1n) };
+          return {
+            appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }],
+            result: accepted(orderId, 1n),
+          };
         });
       await create();
       await assert.rejects(create(), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT);
@@ -168,7 +218,9 @@ for (const backend of await testBackends()) {
         /load the stream first/,
       );
       await handleCommand(store, { organizationId: org, metadata: metadata() }, async () => ({
-        appends: [{ streamId: b, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(b)] }],
+        appends: [
+          { streamId: b, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(b)] },
+        ],
         result: accepted(),
       }));
       assert.equal((await store.readStream(org, b)).version, 1n);

@@ -94,7 +94,9 @@ async function attempt<R extends Message>(
     const streamType = append.streamType ?? seen?.streamType;
     const expectedVersion = append.expectedVersion ?? seen?.version;
     if (streamType === undefined || expectedVersion === undefined) {
-      throw new Error(`append to ${append.streamId}: load the stream first, or give its streamType and expectedVersion`);
+      throw new Error(
+        `append to ${append.streamId}: load the stream first, or give its streamType and expectedVersion`,
+      );
     }
     return { streamId: append.streamId, streamType, expectedVersion, events: append.events };
   });

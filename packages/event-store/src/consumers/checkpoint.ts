@@ -23,12 +23,23 @@ export async function loadCheckpoint(db: Queryable, name: string): Promise<LogPo
  * and on PostgreSQL one that waited on another instance's lock re-checks the condition against
  * the row that instance committed.
  */
-export async function advanceCheckpoint(tx: Queryable, name: string, from: LogPosition, to: LogPosition): Promise<boolean> {
+export async function advanceCheckpoint(
+  tx: Queryable,
+  name: string,
+  from: LogPosition,
+  to: LogPosition,
+): Promise<boolean> {
   const { rows } = await tx.query<{ name: string }>(
     `update consumer_checkpoints set transaction_id = $4::text::xid8, global_position = $5, updated_at = now()
      where name = $1 and transaction_id = $2::text::xid8 and global_position = $3
      returning name`,
-    [name, from.transactionId.toString(), from.globalPosition.toString(), to.transactionId.toString(), to.globalPosition.toString()],
+    [
+      name,
+      from.transactionId.toString(),
+      from.globalPosition.toString(),
+      to.transactionId.toString(),
+      to.globalPosition.toString(),
+    ],
   );
   return rows.length === 1;
 }

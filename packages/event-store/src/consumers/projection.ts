@@ -60,7 +60,9 @@ export function combineProjections(name: string, members: readonly Projection[])
           [JSON.stringify(memberCheckpoints)],
         );
         if (rows.length === 0) formerCheckpointsGone = true;
-        former = new Map(rows.map((row) => [row.name, { transactionId: row.transaction_id, globalPosition: row.global_position }]));
+        former = new Map(
+          rows.map((row) => [row.name, { transactionId: row.transaction_id, globalPosition: row.global_position }]),
+        );
       }
       const last = events.at(-1);
       for (const [index, member] of members.entries()) {

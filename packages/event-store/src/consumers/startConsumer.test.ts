@@ -44,12 +44,16 @@ for (const backend of await testBackends()) {
       ],
       async handle(tx: Queryable, events: readonly RecordedEvent[]) {
         for (const event of events) {
-          await tx.query(`insert into "${name}" (event_id, organization_id) values ($1, $2)`, [event.eventId, event.organizationId]);
+          await tx.query(`insert into "${name}" (event_id, organization_id) values ($1, $2)`, [
+            event.eventId,
+            event.organizationId,
+          ]);
         }
       },
     });
     const counted = async (name: string, org: string) =>
-      (await db.query<{ n: bigint }>(`select count(*) as n from "${name}" where organization_id = $1`, [org])).rows[0]!.n;
+      (await db.query<{ n: bigint }>(`select count(*) as n from "${name}" where organization_id = $1`, [org])).rows[0]!
+        .n;
 
     test("a projection applies each event exactly once, across a restart", async () => {
       const name = `counter_${newId().slice(0, 8)}`;
@@ -77,11 +81,10 @@ for (const backend of await testBackends()) {
       const org = newId();
       const checkpoints = async () =>
         (
-          await db.query<{ name: string }>("select name from consumer_checkpoints where name in ($1, $2, $3) order by name", [
-            `projection:${a}`,
-            `projection:${b}`,
-            `projection:${c}`,
-          ])
+          await db.query<{ name: string }>(
+            "select name from consumer_checkpoints where name in ($1, $2, $3) order by name",
+            [`projection:${a}`, `projection:${b}`, `projection:${c}`],
+          )
         ).rows.map((row) => row.name);
 
       // a and b ran on their own before, a further along than b; c is new.
@@ -157,7 +160,10 @@ for (const backend of await testBackends()) {
       const consumer = startConsumer(db, store, { name, batchSize: 3, handle: collect });
       const { lastGlobalPosition } = await append(org, stream, 7);
       await consumer.caughtUp(lastGlobalPosition);
-      assert.deepEqual(seen.map((e) => e.streamVersion), [1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+      assert.deepEqual(
+        seen.map((e) => e.streamVersion),
+        [1n, 2n, 3n, 4n, 5n, 6n, 7n],
+      );
       assert.ok(batchSizes.every((size) => size >= 1 && size <= 3));
       await consumer.stop();
 
@@ -165,7 +171,10 @@ for (const backend of await testBackends()) {
       const resumed = startConsumer(db, store, { name, batchSize: 3, handle: collect });
       try {
         await resumed.caughtUp();
-        assert.deepEqual(seen.map((e) => e.streamVersion), [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]);
+        assert.deepEqual(
+          seen.map((e) => e.streamVersion),
+          [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n],
+        );
       } finally {
         await resumed.stop();
       }
@@ -203,7 +212,9 @@ for (const backend of await testBackends()) {
       const name = `shared_${newId().slice(0, 8)}`;
       const org = newId();
       await startProjection(db, store, eventCounter(name)).then((c) => c.stop()); // creates the table
-      const instances = await Promise.all([1, 2].map(() => startProjection(db, store, eventCounter(name), { batchSize: 2 })));
+      const instances = await Promise.all(
+        [1, 2].map(() => startProjection(db, store, eventCounter(name), { batchSize: 2 })),
+      );
       try {
         await Promise.all([append(org, newId(), 5), append(org, newId(), 4)]);
         await Promise.all(instances.map((instance) => instance.caughtUp()));
@@ -229,7 +240,14 @@ for (const backend of await testBackends()) {
         await elsewhere.append({
           organizationId: org,
           metadata: metadata(),
-          appends: [{ streamId: newId(), streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(org)] }],
+          appends: [
+            {
+              streamId: newId(),
+              streamType: "dispatch.order",
+              expectedVersion: "no_stream",
+              events: [orderCreated(org)],
+            },
+          ],
           result: accepted(),
         });
         assert.equal((await arrival).organizationId, org);

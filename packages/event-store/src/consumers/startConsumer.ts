@@ -51,7 +51,8 @@ interface Waiter {
 export function startConsumer(db: Database, store: EventStore, options: ConsumerOptions): Consumer {
   const { name, handle } = options;
   const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`consumer ${name}: batchSize must be a positive integer`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`consumer ${name}: batchSize must be a positive integer`);
   const retryDelay = options.retryDelayMs ?? { initial: 100, max: 5_000 };
   const onError =
     options.onError ??
@@ -174,7 +175,8 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       const target = await caughtUpTarget(globalPosition);
       return new Promise<void>((resolve, reject) => {
         if (stopping.signal.aborted) return reject(new Error(`consumer ${name} stopped`));
-        if (target.kind === "position" && checkpoint && compareLogPositions(target.target, checkpoint) <= 0) return resolve();
+        if (target.kind === "position" && checkpoint && compareLogPositions(target.target, checkpoint) <= 0)
+          return resolve();
         waiters.add({ ...target, resolve, reject });
         wake.abort();
       });
