@@ -11,9 +11,9 @@ interface LatencyResult {
   readonly latencyMs: Record<string, number>;
 }
 
-const { results } = JSON.parse(
-  readFileSync(new URL("../results/broadcast-latency.json", import.meta.url), "utf8"),
-) as { results: LatencyResult[] };
+const { results } = JSON.parse(readFileSync(new URL("../results/broadcast-latency.json", import.meta.url), "utf8")) as {
+  results: LatencyResult[];
+};
 
 const values = results.flatMap((result) =>
   ["p50", "p90", "p99"].map((percentile) => ({
