@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
-import { createTransactionScope } from "./transactionScope";
+import { guardedDatabase } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
 const toBigInt = (value: string): bigint => BigInt(value);
@@ -25,24 +25,12 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await target.exec(sql);
     },
   });
-  const scope = createTransactionScope();
-  const outside = queryable(pglite);
-  return {
+  return guardedDatabase({
     kind: "pglite",
-    async query<R>(sql: string, params?: readonly unknown[]) {
-      scope.assertOutside();
-      return outside.query<R>(sql, params);
-    },
-    async exec(sql: string) {
-      scope.assertOutside();
-      return outside.exec(sql);
-    },
-    async transaction(fn) {
-      scope.assertOutside();
-      return pglite.transaction((tx) => scope.run(() => fn(queryable(tx))));
-    },
+    outside: queryable(pglite),
+    transaction: (body) => pglite.transaction((tx) => body(queryable(tx))),
     close: () => pglite.close(),
-  };
+  });
 }
 
 /**

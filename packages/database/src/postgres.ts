@@ -1,5 +1,5 @@
 import pg from "pg";
-import { createTransactionScope } from "./transactionScope";
+import { guardedDatabase } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
 const toBigInt = (value: string): bigint => BigInt(value);
@@ -50,25 +50,15 @@ export async function openPostgres(config: {
       await target.query(sql);
     },
   });
-  const scope = createTransactionScope();
-  const outside = queryable(pool);
-  return {
+  return guardedDatabase({
     kind: "postgres",
-    async query<R>(sql: string, params?: readonly unknown[]) {
-      scope.assertOutside();
-      return outside.query<R>(sql, params);
-    },
-    async exec(sql: string) {
-      scope.assertOutside();
-      return outside.exec(sql);
-    },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      scope.assertOutside();
+    outside: queryable(pool),
+    async transaction(body) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
         await client.query("begin");
-        const result = await scope.run(() => fn(queryable(client)));
+        const result = await body(queryable(client));
         await client.query("commit");
         return result;
       } catch (error) {
@@ -84,5 +74,5 @@ export async function openPostgres(config: {
       }
     },
     close: () => pool.end(),
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Database, Queryable } from "./database";
 
 /**
  * Catches a query on the database itself from inside one of its transactions. On PGlite that
@@ -22,5 +23,36 @@ export function createTransactionScope() {
         throw new Error("query on the database inside one of its transactions: use the transaction's `tx`");
       }
     },
+  };
+}
+
+/** What a backend provides; `guardedDatabase` adds the scope check around it. */
+export interface DatabaseBackend {
+  readonly kind: Database["kind"];
+  /** Queries outside any transaction. */
+  readonly outside: Queryable;
+  /** Runs `body` in a transaction of the backend's own, with a `tx` bound to it. */
+  transaction<T>(body: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The Database over a backend: its own query, exec and transaction refuse to run inside a transaction. */
+export function guardedDatabase(backend: DatabaseBackend): Database {
+  const scope = createTransactionScope();
+  return {
+    kind: backend.kind,
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      scope.assertOutside();
+      return backend.outside.query<R>(sql, params);
+    },
+    async exec(sql: string) {
+      scope.assertOutside();
+      return backend.outside.exec(sql);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      scope.assertOutside();
+      return backend.transaction((tx) => scope.run(() => fn(tx)));
+    },
+    close: () => backend.close(),
   };
 }
