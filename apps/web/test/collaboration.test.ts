@@ -2,11 +2,11 @@
 // against the real server (embedded shape, in-memory database) and the built web app.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { lowHashCost } from "@sluice/identity";
-import { startServer, type RunningServer } from "@sluice/server";
+import type { RunningServer } from "@sluice/server";
+import { testServer } from "@sluice/server/test-support";
 import { buildWeb, webDist } from "../src/build";
 
 const resultsDir = fileURLToPath(new URL("../test-results", import.meta.url));
@@ -19,16 +19,10 @@ describe("collaboration on a route sheet", () => {
   let ben: Page;
 
   before(async () => {
-    if (!existsSync(`${webDist}/index.html`)) await buildWeb();
+    // Always built: a dist left from older sources would test the wrong app.
+    await buildWeb();
     [server, browser] = await Promise.all([
-      startServer({
-        port: 0,
-        host: "127.0.0.1",
-        dataDir: undefined,
-        logLevel: "silent",
-        webDist,
-        hashCost: lowHashCost,
-      }),
+      testServer({ webDist }),
       chromium.launch({
         executablePath: "/usr/bin/chromium",
         args: [

@@ -6,9 +6,9 @@ import { isMessage } from "@bufbuild/protobuf";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
-import { lowHashCost } from "@sluice/identity";
 import { CloseCode } from "@sluice/protocol";
-import { startServer, type RunningServer } from "@sluice/server";
+import type { RunningServer } from "@sluice/server";
+import { testServer } from "@sluice/server/test-support";
 import { WebSocket } from "ws";
 import { createClient, ErrorCode, RpcError, type ClientOptions, type SluiceClient } from "./index";
 import { callActions, createSluiceMiddleware } from "./redux/index";
@@ -50,14 +50,7 @@ describe("client-sdk against the embedded server", () => {
   };
 
   before(async () => {
-    server = await startServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: undefined,
-      logLevel: "silent",
-      webDist: "/nonexistent",
-      hashCost: lowHashCost,
-    });
+    server = await testServer();
     wsUrl = `${server.url.replace(/^http/, "ws")}/ws`;
     for (const email of ["ana@acme.test", "ben@acme.test"]) {
       const response = await fetch(`${server.url}/auth/signin`, {
