@@ -1,5 +1,5 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
-import { sluicePublication, sluiceSubscribed, type PublicationPayload } from "@sluice/client-sdk/redux";
+import type { PublicationPayload } from "@sluice/client-sdk/redux";
 import type { OrderBoardJson, OrderViewJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type {
   OrderAssignedJson,
@@ -10,20 +10,24 @@ import type {
   RouteDispatchedJson,
 } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import type { OrderStatusJson } from "@sluice/contracts/gen/dispatch/v1/types_pb";
+import {
+  addLiveViewCases,
+  idleLiveView,
+  liveViewFailed,
+  liveViewLoaded,
+  liveViewRequested,
+  mergeByVersion,
+  type LiveView,
+} from "./liveView";
 import { occurredAt, projectChannel, sequence, streamVersionOf } from "./publication";
 
 /** The order board of the open project: the query's answer, kept live by the project channel. */
-export interface OrderBoardState {
+export interface OrderBoardState extends LiveView {
   projectId: string | null;
   orders: Record<string, OrderViewJson>;
-  /** A query is in flight: publications wait in `pending` and are folded over its answer. */
-  loading: boolean;
-  pending: PublicationPayload[];
-  /** A publication showed a gap: the listener refetches. */
-  stale: boolean;
 }
 
-const initialState: OrderBoardState = { projectId: null, orders: {}, loading: false, pending: [], stale: false };
+const initialState: OrderBoardState = { projectId: null, orders: {}, ...idleLiveView };
 
 function fold(state: OrderBoardState, publication: PublicationPayload): void {
   const { type } = publication;
@@ -102,44 +106,23 @@ export const orderBoardSlice = createSlice({
   initialState,
   reducers: {
     orderBoardRequested(state, { payload }: PayloadAction<{ projectId: string }>) {
-      if (state.projectId !== payload.projectId) {
-        state.orders = {};
-        state.pending = [];
-      }
+      const otherView = state.projectId !== payload.projectId;
+      if (otherView) state.orders = {};
       state.projectId = payload.projectId;
-      state.loading = true;
-      state.stale = false;
+      liveViewRequested(state, otherView);
     },
     orderBoardLoaded(state, { payload }: PayloadAction<OrderBoardJson>) {
       if (payload.projectId !== state.projectId) return;
-      // Merge by version: an answer may be older than publications already folded (projections lag).
-      for (const order of payload.orders ?? []) {
-        const id = order.orderId ?? "";
-        const held = state.orders[id];
-        if (!held || Number(held.version ?? 0) <= Number(order.version ?? 0)) state.orders[id] = order;
-      }
-      state.loading = false;
-      const pending = state.pending;
-      state.pending = [];
-      for (const publication of pending) fold(state, publication);
+      mergeByVersion(state.orders, payload.orders ?? [], (order) => order.orderId);
+      liveViewLoaded(state, fold);
     },
-    orderBoardFailed(state) {
-      state.loading = false;
-      state.pending = [];
-    },
+    orderBoardFailed: liveViewFailed,
   },
   extraReducers: (builder) =>
-    builder
-      .addCase(sluiceSubscribed, (state, { payload }) => {
-        // Not recovered: the listener reloads; what arrives meanwhile waits for that answer.
-        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered)
-          state.loading = true;
-      })
-      .addCase(sluicePublication, (state, { payload }) => {
-        if (!state.projectId || payload.channel !== projectChannel(state.projectId)) return;
-        if (state.loading) state.pending.push(payload);
-        else fold(state, payload);
-      }),
+    addLiveViewCases(builder, {
+      channel: (state) => (state.projectId ? projectChannel(state.projectId) : null),
+      fold,
+    }),
   selectors: {
     selectOrderBoard: (state) => state,
   },

@@ -1,5 +1,5 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
-import { sluicePublication, sluiceSubscribed, type PublicationPayload } from "@sluice/client-sdk/redux";
+import type { PublicationPayload } from "@sluice/client-sdk/redux";
 import type { RouteSheetJson, StopViewJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type {
   StopAddedJson,
@@ -8,26 +8,24 @@ import type {
   StopWeightChangedJson,
 } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { num } from "../format";
+import {
+  addLiveViewCases,
+  idleLiveView,
+  liveViewFailed,
+  liveViewLoaded,
+  liveViewRequested,
+  type LiveView,
+} from "./liveView";
 import { projectChannel, routeChannel, sequence, streamVersionOf } from "./publication";
 
 /** The open route sheet: the query's answer, kept live by the route's events. */
-export interface RouteSheetState {
+export interface RouteSheetState extends LiveView {
   routeId: string | null;
   sheet: RouteSheetJson | null;
-  loading: boolean;
   notFound: boolean;
-  pending: PublicationPayload[];
-  stale: boolean;
 }
 
-const initialState: RouteSheetState = {
-  routeId: null,
-  sheet: null,
-  loading: false,
-  notFound: false,
-  pending: [],
-  stale: false,
-};
+const initialState: RouteSheetState = { routeId: null, sheet: null, notFound: false, ...idleLiveView };
 
 function fold(state: RouteSheetState, publication: PublicationPayload): void {
   const sheet = state.sheet;
@@ -88,43 +86,31 @@ export const routeSheetSlice = createSlice({
   initialState,
   reducers: {
     routeSheetRequested(state, { payload }: PayloadAction<{ routeId: string }>) {
-      if (state.routeId !== payload.routeId) {
-        state.sheet = null;
-        state.pending = [];
-      }
+      const otherView = state.routeId !== payload.routeId;
+      if (otherView) state.sheet = null;
       state.routeId = payload.routeId;
-      state.loading = true;
       state.notFound = false;
-      state.stale = false;
+      liveViewRequested(state, otherView);
     },
     routeSheetLoaded(state, { payload }: PayloadAction<RouteSheetJson>) {
       if (payload.route?.routeId !== state.routeId) return;
       // An answer older than what publications already brought is dropped (projections lag).
       if (!state.sheet || Number(state.sheet.route?.version ?? 0) <= Number(payload.route?.version ?? 0))
         state.sheet = payload;
-      state.loading = false;
-      const pending = state.pending;
-      state.pending = [];
-      for (const publication of pending) fold(state, publication);
+      liveViewLoaded(state, fold);
     },
     routeSheetFailed(state, { payload }: PayloadAction<{ routeId: string; notFound: boolean }>) {
       if (payload.routeId !== state.routeId) return;
-      state.loading = false;
       state.notFound = payload.notFound;
-      state.pending = [];
+      liveViewFailed(state);
     },
   },
   extraReducers: (builder) =>
-    builder
-      .addCase(sluiceSubscribed, (state, { payload }) => {
-        if (state.routeId && payload.channel === routeChannel(state.routeId) && !payload.recovered)
-          state.loading = true;
-      })
-      .addCase(sluicePublication, (state, { payload }) => {
-        if (!ours(state, payload.channel)) return;
-        if (state.loading) state.pending.push(payload);
-        else fold(state, payload);
-      }),
+    addLiveViewCases(builder, {
+      channel: (state) => (state.routeId ? routeChannel(state.routeId) : null),
+      ours,
+      fold,
+    }),
 });
 
 export const { routeSheetRequested, routeSheetLoaded, routeSheetFailed } = routeSheetSlice.actions;

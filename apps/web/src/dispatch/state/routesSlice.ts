@@ -1,22 +1,28 @@
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
-import { sluicePublication, sluiceSubscribed, type PublicationPayload } from "@sluice/client-sdk/redux";
+import type { PublicationPayload } from "@sluice/client-sdk/redux";
 import type { RouteListJson, RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type { RouteCreatedJson, StopAddedJson } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { num } from "../format";
+import {
+  addLiveViewCases,
+  idleLiveView,
+  liveViewFailed,
+  liveViewLoaded,
+  liveViewRequested,
+  mergeByVersion,
+  type LiveView,
+} from "./liveView";
 import { projectChannel, sequence, streamVersionOf } from "./publication";
 
 /** The open project's routes with their load, kept live by the project channel. */
-export interface RoutesState {
+export interface RoutesState extends LiveView {
   projectId: string | null;
   routes: Record<string, RouteSummaryJson>;
   /** Keeps the order the query gave (oldest first), new routes appended. */
   order: string[];
-  loading: boolean;
-  pending: PublicationPayload[];
-  stale: boolean;
 }
 
-const initialState: RoutesState = { projectId: null, routes: {}, order: [], loading: false, pending: [], stale: false };
+const initialState: RoutesState = { projectId: null, routes: {}, order: [], ...idleLiveView };
 
 function fold(state: RoutesState, publication: PublicationPayload): void {
   if (publication.type === "dispatch.v1.RouteCreated") {
@@ -70,49 +76,31 @@ export const routesSlice = createSlice({
   initialState,
   reducers: {
     routesRequested(state, { payload }: PayloadAction<{ projectId: string }>) {
-      if (state.projectId !== payload.projectId) {
+      const otherView = state.projectId !== payload.projectId;
+      if (otherView) {
         state.routes = {};
         state.order = [];
-        state.pending = [];
       }
       state.projectId = payload.projectId;
-      state.loading = true;
-      state.stale = false;
+      liveViewRequested(state, otherView);
     },
     routesLoaded(state, { payload }: PayloadAction<{ projectId: string; list: RouteListJson }>) {
       if (payload.projectId !== state.projectId) return;
       const routes = payload.list.routes ?? [];
-      // Merge by version: an answer may be older than publications already folded (projections lag).
-      for (const route of routes) {
-        const id = route.routeId ?? "";
-        const held = state.routes[id];
-        if (!held || Number(held.version ?? 0) <= Number(route.version ?? 0)) state.routes[id] = route;
-      }
+      mergeByVersion(state.routes, routes, (route) => route.routeId);
       state.order = [
         ...routes.map((route) => route.routeId ?? ""),
         ...state.order.filter((id) => !routes.some((route) => route.routeId === id)),
       ];
-      state.loading = false;
-      const pending = state.pending;
-      state.pending = [];
-      for (const publication of pending) fold(state, publication);
+      liveViewLoaded(state, fold);
     },
-    routesFailed(state) {
-      state.loading = false;
-      state.pending = [];
-    },
+    routesFailed: liveViewFailed,
   },
   extraReducers: (builder) =>
-    builder
-      .addCase(sluiceSubscribed, (state, { payload }) => {
-        if (state.projectId && payload.channel === projectChannel(state.projectId) && !payload.recovered)
-          state.loading = true;
-      })
-      .addCase(sluicePublication, (state, { payload }) => {
-        if (!state.projectId || payload.channel !== projectChannel(state.projectId)) return;
-        if (state.loading) state.pending.push(payload);
-        else fold(state, payload);
-      }),
+    addLiveViewCases(builder, {
+      channel: (state) => (state.projectId ? projectChannel(state.projectId) : null),
+      fold,
+    }),
 });
 
 export const { routesRequested, routesLoaded, routesFailed } = routesSlice.actions;
