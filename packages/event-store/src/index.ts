@@ -16,6 +16,7 @@ export { CommandAlreadyHandled } from "./errors";
 export { eventStoreMigrations } from "./schema";
 export type { Decider } from "./commandHandling/decider";
 export { aggregateStream, type AggregateState } from "./commandHandling/aggregateStream";
+export { createAggregateCache, type AggregateCache } from "./commandHandling/aggregateCache";
 export {
   handleCommand,
   type CommandAppend,

@@ -8,6 +8,7 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { createEventStore } from "../eventStore";
 import { accepted, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
 import type { EventStore } from "../types";
+import { createAggregateCache } from "./aggregateCache";
 import { aggregateStream } from "./aggregateStream";
 import type { Decider } from "./decider";
 import { handleCommand } from "./handleCommand";
@@ -132,7 +133,7 @@ for (const backend of await testBackends()) {
       });
     });
 
-    test("a command id handled already returns the stored result without deciding again", async () => {
+    test("a command id handled already returns the stored result and appends nothing", async () => {
       const org = newId();
       const orderId = newId();
       await createOrder(org, orderId);
@@ -153,9 +154,36 @@ for (const backend of await testBackends()) {
           result: accepted("other"),
         };
       });
-      assert.equal(ran, false);
+      // The stored result is not looked up before deciding: the append refuses the handled id.
+      assert.equal(ran, true);
       assert.deepEqual(retry, first);
       assert.equal((await store.readStream(org, orderId)).version, 2n);
+    });
+
+    test("a retry after success whose decision would now be refused returns the original result", async () => {
+      const org = newId();
+      const orderId = newId();
+      const commandId = newId();
+      const create = () =>
+        handleCommand(store, { organizationId: org, metadata: metadata(commandId) }, async (load) => {
+          const { state } = await load(order, orderId);
+          if (state.exists) throw RpcError.ruleBroken("order.exists", "exists");
+          return {
+            appends: [{ streamId: orderId, events: [orderCreated(orderId, "ACME")] }],
+            result: accepted(orderId, 1n),
+          };
+        });
+      const first = await create();
+      assert.deepEqual(await create(), first);
+      assert.equal((await store.readStream(org, orderId)).version, 1n);
+      // The same rule under a new command id is refused: only a handled id finds a result.
+      await assert.rejects(createOrder(org, orderId), (e: unknown) => e instanceof RpcError);
+      const refusedId = newId();
+      const refused = () =>
+        handleCommand(store, { organizationId: org, metadata: metadata(refusedId) }, async () => {
+          throw RpcError.notFound("order");
+        });
+      await assert.rejects(refused(), (e: unknown) => e instanceof RpcError && e.code === ErrorCode.NOT_FOUND);
     });
 
     test("concurrent retries of one command: one appends, all get its result", async () => {
@@ -188,6 +216,70 @@ for (const backend of await testBackends()) {
         results[0]!.versions[0]!.streamId,
         "the result returned is the one whose events were appended",
       );
+    });
+
+    test("with a cache, an entry made stale by another writer costs a fresh run, not a wrong decision", async () => {
+      const org = newId();
+      const orderId = newId();
+      const cache = createAggregateCache();
+      let reads = 0;
+      const rename = (consignee: string) =>
+        handleCommand(
+          store,
+          { organizationId: org, metadata: metadata() },
+          async (load) => {
+            reads += 1;
+            const { state, version } = await load(order, orderId);
+            if (!state.exists) throw RpcError.notFound("order");
+            return {
+              appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }],
+              result: accepted(consignee, version + 1n),
+            };
+          },
+          { cache },
+        );
+      await createOrder(org, orderId);
+      assert.deepEqual(await rename("one"), accepted("one", 2n)); // read, then kept with the append
+      assert.deepEqual(cache.get(org, orderId, order), { state: { exists: true, consignee: "one" }, version: 2n });
+      // Another process appends: the entry is stale, the append conflicts, the run is repeated on fresh reads.
+      await store.append({
+        organizationId: org,
+        metadata: metadata(),
+        appends: [
+          {
+            streamId: orderId,
+            streamType: "dispatch.order",
+            expectedVersion: 2n,
+            events: [orderEdited(orderId, "other")],
+          },
+        ],
+        result: accepted(),
+      });
+      reads = 0;
+      assert.deepEqual(await rename("two"), accepted("two", 4n));
+      assert.equal(reads, 2);
+      // A rule judged on a stale entry is judged again: the order the entry says is missing exists.
+      const other = newId();
+      cache.set(org, other, order, { state: order.initialState(), version: 0n });
+      await handleCommand(store, { organizationId: org, metadata: metadata() }, async (load) => {
+        await load(order, other);
+        return { appends: [{ streamId: other, events: [orderCreated(other, "ACME")] }], result: accepted() };
+      });
+      cache.set(org, other, order, { state: order.initialState(), version: 0n });
+      const renamed = await handleCommand(
+        store,
+        { organizationId: org, metadata: metadata() },
+        async (load) => {
+          const { state, version } = await load(order, other);
+          if (!state.exists) throw RpcError.notFound("order");
+          return {
+            appends: [{ streamId: other, events: [orderEdited(other, "x")] }],
+            result: accepted(other, version + 1n),
+          };
+        },
+        { cache },
+      );
+      assert.deepEqual(renamed, accepted(other, 2n));
     });
 
     test("a stream loaded as minted reads as empty without a read, and the append still refuses one that exists", async () => {

@@ -4,6 +4,7 @@ import {
   type CommandAppend,
   type EventMetadata,
   type EventStore,
+  type HandleCommandOptions,
   type LoadStream,
 } from "@sluice/event-store";
 import type { CallContext } from "@sluice/rpc";
@@ -42,6 +43,7 @@ export function handleDispatchCommand<R extends Message>(
   store: EventStore,
   context: CallContext,
   decide: (load: LoadStream) => Promise<Decision<R>>,
+  options?: HandleCommandOptions,
 ): Promise<R> {
   return handleCommand(
     store,
@@ -74,5 +76,6 @@ export function handleDispatchCommand<R extends Message>(
       }
       return { appends: [...appends.values()] satisfies CommandAppend[], result };
     },
+    options,
   );
 }
