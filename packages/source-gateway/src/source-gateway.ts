@@ -80,6 +80,16 @@ export class SourceGateway {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #expirySweep: NodeJS.Timeout;
   #draining = false;
+  /**
+   * The TCP sockets written to in this turn of the event loop, corked by their first write; one
+   * `process.nextTick` uncorks them all, so the frames a turn gives a socket (the publications of a
+   * consumer batch) leave in one writev instead of one each. Corked bytes count in `bufferedAmount`.
+   */
+  readonly #corked = new Set<Duplex>();
+  readonly #uncorkAll = () => {
+    for (const socket of this.#corked) socket.uncork();
+    this.#corked.clear();
+  };
 
   constructor(options: SourceGatewayOptions) {
     this.#options = options;
@@ -502,7 +512,17 @@ export class SourceGateway {
       this.#metrics.sendQueueDrops.inc();
       return this.#close(connection, CloseCode.SLOW_CONSUMER);
     }
+    this.#cork(socket);
     socket.send(data, { binary: connection.codec.binary });
+  }
+
+  #cork(socket: WebSocket): void {
+    // ws keeps its TCP socket in `_socket`, not public API: without it, writes go out uncorked.
+    const tcp = (socket as unknown as { _socket?: Duplex })._socket;
+    if (typeof tcp?.cork !== "function" || this.#corked.has(tcp)) return;
+    tcp.cork();
+    if (this.#corked.size === 0) process.nextTick(this.#uncorkAll);
+    this.#corked.add(tcp);
   }
 
   /** Says why in a Disconnect frame, then closes with the same code. */

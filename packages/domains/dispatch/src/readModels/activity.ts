@@ -37,33 +37,76 @@ export const activityFeed: ReadModel = {
       `,
     },
   ],
+  /**
+   * Three statements per batch whatever its size: the labels the batch needs from earlier batches,
+   * the labels it sets, its sentences. Each sentence still reads the labels as they stood at its
+   * event: those set earlier in the batch from memory, the others from the table.
+   */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
-    for (const record of dispatchRecords(events)) {
+    const records = dispatchRecords(events);
+    if (records.length === 0) return;
+    const key = (org: string, id: string) => `${org}\u0000${id}`;
+    // Pass 1: which labels are read before the batch sets them, so they come from the table.
+    const stored = new Map<string, { organization_id: string; id: string }>();
+    const setSoFar = new Set<string>();
+    for (const { organizationId: org, data: event } of records) {
+      const label = labelOf(event);
+      if (label) setSoFar.add(key(org, label.id));
+      await summarize(event, async (id) => {
+        if (!setSoFar.has(key(org, id))) stored.set(key(org, id), { organization_id: org, id });
+        return id;
+      });
+    }
+    const labels = new Map<string, string>();
+    if (stored.size > 0) {
+      const found = await tx.query<{ organization_id: string; id: string; label: string }>(
+        `select l.organization_id, l.id, l.label from dispatch_activity_labels l
+         join jsonb_to_recordset($1::jsonb) as k(organization_id text, id text)
+           on l.organization_id = k.organization_id and l.id = k.id`,
+        [JSON.stringify([...stored.values()])],
+      );
+      for (const row of found.rows) labels.set(key(row.organization_id, row.id), row.label);
+    }
+    // Pass 2: the sentences, with the labels set so far in the batch.
+    const upserts = new Map<string, { organization_id: string; id: string; label: string }>();
+    const rows = [];
+    for (const record of records) {
       const org = record.organizationId;
       const event = record.data;
       const label = labelOf(event);
       if (label) {
-        await tx.query(
-          `insert into dispatch_activity_labels (organization_id, id, label) values ($1, $2, $3)
-           on conflict (organization_id, id) do update set label = excluded.label`,
-          [org, label.id, label.text],
-        );
+        labels.set(key(org, label.id), label.text);
+        // One row per label: an upsert may not touch the same row twice; the last one wins.
+        upserts.set(key(org, label.id), { organization_id: org, id: label.id, label: label.text });
       }
-      const summary = await summarize(event, (id) => lookUpLabel(tx, org, id));
+      const summary = await summarize(event, async (id) => labels.get(key(org, id)) ?? id);
       if (summary === undefined) continue;
+      rows.push({
+        organization_id: org,
+        global_position: record.globalPosition.toString(),
+        project_id: event.projectId,
+        stream_id: record.streamId,
+        event_type: record.type,
+        summary,
+        user_id: record.metadata.userId,
+        occurred_at: record.occurredAt.toISOString(),
+      });
+    }
+    if (upserts.size > 0) {
+      await tx.query(
+        `insert into dispatch_activity_labels (organization_id, id, label)
+         select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text, label text)
+         on conflict (organization_id, id) do update set label = excluded.label`,
+        [JSON.stringify([...upserts.values()])],
+      );
+    }
+    if (rows.length > 0) {
       await tx.query(
         `insert into dispatch_activity (organization_id, global_position, project_id, stream_id, event_type, summary, user_id, occurred_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) on conflict do nothing`,
-        [
-          org,
-          record.globalPosition,
-          event.projectId,
-          record.streamId,
-          record.type,
-          summary,
-          record.metadata.userId,
-          record.occurredAt.toISOString(),
-        ],
+         select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, global_position bigint, project_id text,
+           stream_id text, event_type text, summary text, user_id text, occurred_at timestamptz)
+         on conflict do nothing`,
+        [JSON.stringify(rows)],
       );
     }
   },
@@ -79,14 +122,6 @@ function labelOf(event: DispatchEvent): { id: string; text: string } | undefined
     default:
       return undefined;
   }
-}
-
-async function lookUpLabel(tx: Queryable, org: string, id: string): Promise<string> {
-  const found = await tx.query<{ label: string }>(
-    `select label from dispatch_activity_labels where organization_id = $1 and id = $2`,
-    [org, id],
-  );
-  return found.rows[0]?.label ?? id;
 }
 
 /**

@@ -31,33 +31,50 @@ export const orderBoard: ReadModel = {
       `,
     },
   ],
+  /**
+   * Events apply in log order; only a run of consecutive OrderCreated (new rows, independent of
+   * each other) goes in as one insert, written before the next other event applies.
+   */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
+    let created: Record<string, unknown>[] = [];
+    const flush = async () => {
+      if (created.length === 0) return;
+      const rows = created;
+      created = [];
+      await tx.query(
+        `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
+           time_window_start, time_window_end, status, route_id, version, created_at)
+         select organization_id, order_id, project_id, consignee, address, weight_kg,
+           time_window_start, time_window_end, status, null, version, created_at
+         from jsonb_to_recordset($1::jsonb) as r(organization_id text, order_id text, project_id text, consignee text,
+           address text, weight_kg double precision, time_window_start timestamptz, time_window_end timestamptz,
+           status smallint, version bigint, created_at timestamptz)
+         on conflict do nothing`,
+        [JSON.stringify(rows)],
+      );
+    };
     for (const record of dispatchRecords(events)) {
       const { organizationId: org, data: event, streamVersion: version } = record;
+      if (event.$typeName === "dispatch.v1.OrderCreated") {
+        const [start, end] = timeWindowColumns(event.timeWindow);
+        created.push({
+          organization_id: org,
+          order_id: event.orderId,
+          project_id: event.projectId,
+          consignee: event.consignee,
+          address: event.address,
+          // As text, so that NaN or Infinity would still reach float8 as they did as a parameter.
+          weight_kg: String(event.weightKg),
+          time_window_start: start,
+          time_window_end: end,
+          status: OrderStatus.OPEN,
+          version: version.toString(),
+          created_at: record.occurredAt.toISOString(),
+        });
+        continue;
+      }
+      await flush();
       switch (event.$typeName) {
-        case "dispatch.v1.OrderCreated": {
-          const [start, end] = timeWindowColumns(event.timeWindow);
-          await tx.query(
-            `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
-               time_window_start, time_window_end, status, route_id, version, created_at)
-             values ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, null, $10, $11::timestamptz)
-             on conflict do nothing`,
-            [
-              org,
-              event.orderId,
-              event.projectId,
-              event.consignee,
-              event.address,
-              event.weightKg,
-              start,
-              end,
-              OrderStatus.OPEN,
-              version,
-              record.occurredAt.toISOString(),
-            ],
-          );
-          break;
-        }
         case "dispatch.v1.OrderEdited": {
           const [start, end] = timeWindowColumns(event.timeWindow);
           await tx.query(
@@ -89,6 +106,7 @@ export const orderBoard: ReadModel = {
           break;
       }
     }
+    await flush();
   },
 };
 

@@ -20,15 +20,27 @@ export const projectsList: ReadModel = {
       `,
     },
   ],
+  /** Creations only, each a new row: one insert per batch. */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
+    const rows = [];
     for (const record of dispatchRecords(events)) {
       const event = record.data;
       if (event.$typeName !== "dispatch.v1.ProjectCreated") continue;
-      await tx.query(
-        `insert into dispatch_projects (organization_id, project_id, name, version, created_at)
-         values ($1, $2, $3, $4, $5::timestamptz) on conflict do nothing`,
-        [record.organizationId, event.projectId, event.name, record.streamVersion, record.occurredAt.toISOString()],
-      );
+      rows.push({
+        organization_id: record.organizationId,
+        project_id: event.projectId,
+        name: event.name,
+        version: record.streamVersion.toString(),
+        created_at: record.occurredAt.toISOString(),
+      });
     }
+    if (rows.length === 0) return;
+    await tx.query(
+      `insert into dispatch_projects (organization_id, project_id, name, version, created_at)
+       select * from jsonb_to_recordset($1::jsonb)
+         as r(organization_id text, project_id text, name text, version bigint, created_at timestamptz)
+       on conflict do nothing`,
+      [JSON.stringify(rows)],
+    );
   },
 };
