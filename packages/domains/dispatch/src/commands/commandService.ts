@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, type Message } from "@bufbuild/protobuf";
 import {
   CommandAcceptedSchema,
   CreateOrderResponseSchema,
@@ -9,7 +9,7 @@ import {
   type DispatchCommandService,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { createAggregateCache, type EventStore } from "@sluice/event-store";
-import type { ServiceImpl } from "@sluice/rpc";
+import type { CallContext, ServiceImpl } from "@sluice/rpc";
 import { orderAggregate, projectAggregate, routeAggregate } from "../aggregates";
 import type { DispatchEvent } from "../events";
 import { cancelOrder, createOrder, editOrder, type OrderState } from "../order/order";
@@ -55,165 +55,115 @@ function routeGuard(order: OrderState): string[] {
 export function createCommandService(store: EventStore): ServiceImpl<typeof DispatchCommandService> {
   // Aggregate states between commands; `handleCommand` trusts an entry only where an append checks its version.
   const options = { cache: createAggregateCache() };
+  const handle = <R extends Message>(context: CallContext, decide: (load: LoadStream) => Promise<Decision<R>>) =>
+    handleDispatchCommand(store, context, decide, options);
   return {
     createProject: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const projectId = randomUUID();
-          const project = await load(projectAggregate, projectStreamId(projectId), { minted: true });
-          return {
-            events: createProject(request, projectId, project.state),
-            reply: (versions) => create(CreateProjectResponseSchema, { projectId, accepted: accepted(versions) }),
-          };
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const projectId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(projectId), { minted: true });
+        return {
+          events: createProject(request, projectId, project.state),
+          reply: (versions) => create(CreateProjectResponseSchema, { projectId, accepted: accepted(versions) }),
+        };
+      }),
 
     createOrder: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const orderId = randomUUID();
-          const project = await load(projectAggregate, projectStreamId(request.projectId));
-          await load(orderAggregate, orderStreamId(orderId), { minted: true });
-          return {
-            events: createOrder(request, orderId, project.state),
-            // The project's state allowed the order: the append checks it is unchanged (and so a cached one is current).
-            guards: [projectStreamId(request.projectId)],
-            reply: (versions) =>
-              create(CreateOrderResponseSchema, {
-                orderId,
-                accepted: accepted(onlyStream(versions, orderStreamId(orderId))),
-              }),
-          };
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const orderId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(request.projectId));
+        await load(orderAggregate, orderStreamId(orderId), { minted: true });
+        return {
+          events: createOrder(request, orderId, project.state),
+          // The project's state allowed the order: the append checks it is unchanged (and so a cached one is current).
+          guards: [projectStreamId(request.projectId)],
+          reply: (versions) =>
+            create(CreateOrderResponseSchema, {
+              orderId,
+              accepted: accepted(onlyStream(versions, orderStreamId(orderId))),
+            }),
+        };
+      }),
 
     editOrder: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = orderStreamId(request.orderId);
-          const order = await load(orderAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, order.version);
-          const events = editOrder(request, order.state, await routeOfOrder(load, order.state));
-          return { ...acceptedDecision(events), guards: routeGuard(order.state) };
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = orderStreamId(request.orderId);
+        const order = await load(orderAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, order.version);
+        const events = editOrder(request, order.state, await routeOfOrder(load, order.state));
+        return { ...acceptedDecision(events), guards: routeGuard(order.state) };
+      }),
 
     cancelOrder: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = orderStreamId(request.orderId);
-          const order = await load(orderAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, order.version);
-          const events = cancelOrder(request, order.state, await routeOfOrder(load, order.state));
-          return { ...acceptedDecision(events), guards: routeGuard(order.state) };
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = orderStreamId(request.orderId);
+        const order = await load(orderAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, order.version);
+        const events = cancelOrder(request, order.state, await routeOfOrder(load, order.state));
+        return { ...acceptedDecision(events), guards: routeGuard(order.state) };
+      }),
 
     createRoute: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const routeId = randomUUID();
-          const project = await load(projectAggregate, projectStreamId(request.projectId));
-          await load(routeAggregate, routeStreamId(routeId), { minted: true });
-          return {
-            events: createRoute(request, routeId, project.state),
-            guards: [projectStreamId(request.projectId)],
-            reply: (versions) =>
-              create(CreateRouteResponseSchema, {
-                routeId,
-                accepted: accepted(onlyStream(versions, routeStreamId(routeId))),
-              }),
-          };
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const routeId = randomUUID();
+        const project = await load(projectAggregate, projectStreamId(request.projectId));
+        await load(routeAggregate, routeStreamId(routeId), { minted: true });
+        return {
+          events: createRoute(request, routeId, project.state),
+          guards: [projectStreamId(request.projectId)],
+          reply: (versions) =>
+            create(CreateRouteResponseSchema, {
+              routeId,
+              accepted: accepted(onlyStream(versions, routeStreamId(routeId))),
+            }),
+        };
+      }),
 
     assignOrder: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = routeStreamId(request.routeId);
-          const route = await load(routeAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, route.version);
-          const order = await load(orderAggregate, orderStreamId(request.orderId));
-          const onOtherRoute =
-            order.state.status !== "none" &&
-            order.state.routeId !== undefined &&
-            order.state.routeId !== request.routeId;
-          const previousRoute = onOtherRoute ? await routeOfOrder(load, order.state) : undefined;
-          return acceptedDecision(assignOrder(request, { route: route.state, order: order.state, previousRoute }));
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        const order = await load(orderAggregate, orderStreamId(request.orderId));
+        const onOtherRoute =
+          order.state.status !== "none" && order.state.routeId !== undefined && order.state.routeId !== request.routeId;
+        const previousRoute = onOtherRoute ? await routeOfOrder(load, order.state) : undefined;
+        return acceptedDecision(assignOrder(request, { route: route.state, order: order.state, previousRoute }));
+      }),
 
     unassignOrder: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = routeStreamId(request.routeId);
-          const route = await load(routeAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, route.version);
-          const order = await load(orderAggregate, orderStreamId(request.orderId));
-          return acceptedDecision(unassignOrder(request, { route: route.state, order: order.state }));
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        const order = await load(orderAggregate, orderStreamId(request.orderId));
+        return acceptedDecision(unassignOrder(request, { route: route.state, order: order.state }));
+      }),
 
     reorderStops: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = routeStreamId(request.routeId);
-          const route = await load(routeAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, route.version);
-          return acceptedDecision(reorderStops(request, route.state));
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        return acceptedDecision(reorderStops(request, route.state));
+      }),
 
     dispatchRoute: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const streamId = routeStreamId(request.routeId);
-          const route = await load(routeAggregate, streamId);
-          assertExpectedVersion(streamId, request.expectedVersion, route.version);
-          return acceptedDecision(dispatchRoute(request, route.state));
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const streamId = routeStreamId(request.routeId);
+        const route = await load(routeAggregate, streamId);
+        assertExpectedVersion(streamId, request.expectedVersion, route.version);
+        return acceptedDecision(dispatchRoute(request, route.state));
+      }),
 
     completeRoute: (request, context) =>
-      handleDispatchCommand(
-        store,
-        context,
-        async (load) => {
-          const route = await load(routeAggregate, routeStreamId(request.routeId));
-          // Every order delivered is appended to, so every one is loaded: its version guards the append.
-          for (const stop of existingRoute(route.state, request.routeId).stops)
-            await load(orderAggregate, orderStreamId(stop.orderId));
-          return acceptedDecision(completeRoute(request, route.state));
-        },
-        options,
-      ),
+      handle(context, async (load) => {
+        const route = await load(routeAggregate, routeStreamId(request.routeId));
+        // Every order delivered is appended to, so every one is loaded: its version guards the append.
+        for (const stop of existingRoute(route.state, request.routeId).stops)
+          await load(orderAggregate, orderStreamId(stop.orderId));
+        return acceptedDecision(completeRoute(request, route.state));
+      }),
   };
 }
 
