@@ -4,8 +4,9 @@ import type { CommandBus, CommandEnvelope } from "./command-bus";
 
 /**
  * The embedded shape's bus: the domain services live in this process, so sending a command is
- * invoking the router's route for it. The router still authorizes and validates, so a command
- * arriving here is checked whatever put it on the bus.
+ * running the router's implementation for it. Only the edge in this process puts commands here,
+ * and it has admitted each (role and validation) already; a bus that crosses processes has its
+ * consumer `invoke` instead, checking again whatever put the command on the wire.
  */
 export class InProcessCommandBus implements CommandBus {
   readonly #router: Router;
@@ -19,7 +20,7 @@ export class InProcessCommandBus implements CommandBus {
     if (this.#closed) throw new RpcError(ErrorCode.UNAVAILABLE, "command bus is closed", { retriable: true });
     const route = this.#router.route(envelope.method);
     if (!route) throw new RpcError(ErrorCode.UNKNOWN_METHOD, `${envelope.method} is not a method of this server`);
-    return this.#router.invoke(route, envelope.request, {
+    return this.#router.run(route, envelope.request, {
       session: envelope.session,
       commandId: envelope.commandId,
       correlationId: envelope.correlationId,

@@ -78,7 +78,17 @@ export class Router {
 
   /** Authorizes, validates and runs one call. Throws RpcError only. */
   async invoke(route: Route, request: Message, context: CallContext): Promise<Message> {
-    authorize(route, context.session);
+    this.admit(route, request, context.session);
+    return this.run(route, request, context);
+  }
+
+  /**
+   * The two gates alone: the caller's role against the method's policy, then the request against
+   * its validation rules. An edge admits a command before putting it on a bus, so a bad one never
+   * travels.
+   */
+  admit(route: Route, request: Message, session: Session): void {
+    authorize(route, session);
     const result = validator.validate(route.method.input, request);
     if (result.kind === "invalid") {
       throw RpcError.invalidArgument(
@@ -90,6 +100,10 @@ export class Router {
       );
     }
     if (result.kind === "error") throw new RpcError(ErrorCode.INTERNAL, "validation failed to run");
+  }
+
+  /** Runs an admitted call's implementation. */
+  async run(route: Route, request: Message, context: CallContext): Promise<Message> {
     const output = await route.implementation(request, context);
     return create(route.method.output, output);
   }

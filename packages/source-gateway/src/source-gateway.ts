@@ -14,7 +14,7 @@ import {
   type Unsubscribe,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { CloseCode, PROTOBUF_SUBPROTOCOL, codecFor, type CloseReason } from "@sluice/protocol";
-import { ErrorCode, RpcError, authorize, toRpcError, type Router, type Session } from "@sluice/rpc";
+import { ErrorCode, RpcError, toRpcError, type Router, type Session } from "@sluice/rpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
@@ -312,10 +312,10 @@ export class SourceGateway {
       }, this.limits.callTimeoutMs);
     });
     try {
+      this.#options.router.admit(route, request, session);
       const running = isCommand
-        ? (authorize(route, session),
-          this.#options.commandBus.send({ method: route.name, request, ...context }, controller.signal))
-        : this.#options.router.invoke(route, request, context);
+        ? this.#options.commandBus.send({ method: route.name, request, ...context }, controller.signal)
+        : this.#options.router.run(route, request, context);
       const result = await Promise.race([running, timeout]);
       answer({ case: "result", value: anyPack(route.method.output, result) }, "ok");
     } catch (error) {
