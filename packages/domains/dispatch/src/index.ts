@@ -5,7 +5,7 @@ import type { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/que
 import type { Database, Migration } from "@sluice/database";
 import { combineProjections, type EventStore, type Projection } from "@sluice/event-store";
 import type { ServiceImpl } from "@sluice/rpc";
-import { createChannelsOf, type ChannelsOf } from "./channels";
+import { channelsOf } from "./channels";
 import { createCommandService } from "./commands/commandService";
 import { createQueryService } from "./queries/queryService";
 import { activityFeed } from "./readModels/activity";
@@ -25,7 +25,7 @@ export interface DispatchModule {
    * `startProjection`, instead of the separate ones (it takes over their checkpoints).
    */
   readonly readModels: Projection;
-  readonly channelsOf: ChannelsOf;
+  readonly channelsOf: typeof channelsOf;
   /** Every read model's tables; run with `migrate` before the projections start. */
   readonly migrations: readonly Migration[];
 }
@@ -38,12 +38,12 @@ export function createDispatchModule({ db, store }: { db: Database; store: Event
     queries: createQueryService(db),
     projections: dispatchProjections,
     readModels: combineProjections("dispatch.read-models", dispatchProjections),
-    channelsOf: createChannelsOf(store),
+    channelsOf,
     migrations: dispatchProjections.flatMap((projection) => projection.migrations),
   };
 }
 
-export { orgChannel, projectChannel, routeChannel, type ChannelsOf } from "./channels";
+export { channelsOf, orgChannel, projectChannel, routeChannel } from "./channels";
 export type { DispatchEvent } from "./events";
 export type { ReadModel } from "./readModels/projection";
 export { rules, type RuleId } from "./rules";

@@ -142,7 +142,7 @@ export function editOrder(
     !sameTimeWindow(edited.timeWindow, order.timeWindow);
   if (!changed) return [];
 
-  const events: DispatchEvent[] = [create(OrderEditedSchema, edited)];
+  const events: DispatchEvent[] = [create(OrderEditedSchema, { ...edited, routeId: order.routeId ?? "" })];
   if (weightChanged && order.routeId !== undefined && route?.status === "planning") {
     const load = loadOf(route) - order.weightKg + edited.weightKg;
     if (exceedsCapacity(load, route.vehicleCapacityKg)) {
@@ -174,7 +174,12 @@ export function cancelOrder(
   assertOrderChangeable(order);
   assertRouteStillPlanning(order, route, "cancelled");
   const events: DispatchEvent[] = [
-    create(OrderCancelledSchema, { orderId: order.orderId, projectId: order.projectId, reason: request.reason }),
+    create(OrderCancelledSchema, {
+      orderId: order.orderId,
+      projectId: order.projectId,
+      reason: request.reason,
+      routeId: order.routeId ?? "",
+    }),
   ];
   if (order.routeId !== undefined && route?.status === "planning") {
     events.push(

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dispatch/v1/events.proto.
  */
 export const file_dispatch_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChhkaXNwYXRjaC92MS9ldmVudHMucHJvdG8SC2Rpc3BhdGNoLnYxIjIKDlByb2plY3RDcmVhdGVkEhIKCnByb2plY3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSKZAQoMT3JkZXJDcmVhdGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEQoJY29uc2lnbmVlGAMgASgJEg8KB2FkZHJlc3MYBCABKAkSEQoJd2VpZ2h0X2tnGAUgASgBEiwKC3RpbWVfd2luZG93GAYgASgLMhcuZGlzcGF0Y2gudjEuVGltZVdpbmRvdyKYAQoLT3JkZXJFZGl0ZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIRCgljb25zaWduZWUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIRCgl3ZWlnaHRfa2cYBSABKAESLAoLdGltZV93aW5kb3cYBiABKAsyFy5kaXNwYXRjaC52MS5UaW1lV2luZG93IkYKDk9yZGVyQ2FuY2VsbGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIkcKDU9yZGVyQXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJJCg9PcmRlclVuYXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJICg5PcmRlckRlbGl2ZXJlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhAKCHJvdXRlX2lkGAMgASgJIl8KDFJvdXRlQ3JlYXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSGwoTdmVoaWNsZV9jYXBhY2l0eV9rZxgEIAEoASJoCglTdG9wQWRkZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIQCghwb3NpdGlvbhgEIAEoDRIRCgl3ZWlnaHRfa2cYBSABKAEiRQoLU3RvcFJlbW92ZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSJJCg5TdG9wc1Jlb3JkZXJlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCW9yZGVyX2lkcxgDIAMoCSI3Cg9Sb3V0ZURpc3BhdGNoZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSI2Cg5Sb3V0ZUNvbXBsZXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJIl4KEVN0b3BXZWlnaHRDaGFuZ2VkEhAKCHJvdXRlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEQoJd2VpZ2h0X2tnGAQgASgBYgZwcm90bzM", [file_dispatch_v1_types]);
+  fileDesc("ChhkaXNwYXRjaC92MS9ldmVudHMucHJvdG8SC2Rpc3BhdGNoLnYxIjIKDlByb2plY3RDcmVhdGVkEhIKCnByb2plY3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSKZAQoMT3JkZXJDcmVhdGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEQoJY29uc2lnbmVlGAMgASgJEg8KB2FkZHJlc3MYBCABKAkSEQoJd2VpZ2h0X2tnGAUgASgBEiwKC3RpbWVfd2luZG93GAYgASgLMhcuZGlzcGF0Y2gudjEuVGltZVdpbmRvdyKqAQoLT3JkZXJFZGl0ZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIRCgljb25zaWduZWUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIRCgl3ZWlnaHRfa2cYBSABKAESLAoLdGltZV93aW5kb3cYBiABKAsyFy5kaXNwYXRjaC52MS5UaW1lV2luZG93EhAKCHJvdXRlX2lkGAcgASgJIlgKDk9yZGVyQ2FuY2VsbGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhAKCHJvdXRlX2lkGAQgASgJIkcKDU9yZGVyQXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJJCg9PcmRlclVuYXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJICg5PcmRlckRlbGl2ZXJlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhAKCHJvdXRlX2lkGAMgASgJIl8KDFJvdXRlQ3JlYXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSGwoTdmVoaWNsZV9jYXBhY2l0eV9rZxgEIAEoASJoCglTdG9wQWRkZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIQCghwb3NpdGlvbhgEIAEoDRIRCgl3ZWlnaHRfa2cYBSABKAEiRQoLU3RvcFJlbW92ZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSJJCg5TdG9wc1Jlb3JkZXJlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCW9yZGVyX2lkcxgDIAMoCSI3Cg9Sb3V0ZURpc3BhdGNoZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSI2Cg5Sb3V0ZUNvbXBsZXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJIl4KEVN0b3BXZWlnaHRDaGFuZ2VkEhAKCHJvdXRlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEQoJd2VpZ2h0X2tnGAQgASgBYgZwcm90bzM", [file_dispatch_v1_types]);
 
 /**
  * @generated from message dispatch.v1.ProjectCreated
@@ -166,6 +166,13 @@ export type OrderEdited = Message<"dispatch.v1.OrderEdited"> & {
    * @generated from field: dispatch.v1.TimeWindow time_window = 6;
    */
   timeWindow?: TimeWindow | undefined;
+
+  /**
+   * The route the order is on, empty when none: the edit reaches that route's channel.
+   *
+   * @generated from field: string route_id = 7;
+   */
+  routeId: string;
 };
 
 /**
@@ -203,6 +210,13 @@ export type OrderEditedJson = {
    * @generated from field: dispatch.v1.TimeWindow time_window = 6;
    */
   timeWindow?: TimeWindowJson;
+
+  /**
+   * The route the order is on, empty when none: the edit reaches that route's channel.
+   *
+   * @generated from field: string route_id = 7;
+   */
+  routeId?: string;
 };
 
 /**
@@ -230,6 +244,13 @@ export type OrderCancelled = Message<"dispatch.v1.OrderCancelled"> & {
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * The route the cancellation takes the order off, empty when none.
+   *
+   * @generated from field: string route_id = 4;
+   */
+  routeId: string;
 };
 
 /**
@@ -250,6 +271,13 @@ export type OrderCancelledJson = {
    * @generated from field: string reason = 3;
    */
   reason?: string;
+
+  /**
+   * The route the cancellation takes the order off, empty when none.
+   *
+   * @generated from field: string route_id = 4;
+   */
+  routeId?: string;
 };
 
 /**
