@@ -9,7 +9,8 @@ import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb"
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
-import { signIn, startEmbeddedServer } from "./embedded-server";
+import { signIn } from "@sluice/server/test-support";
+import { startEmbeddedServer } from "./embedded-server";
 import { percentiles } from "./percentiles";
 
 const { values: args } = parseArgs({

@@ -87,14 +87,3 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     },
   };
 }
-
-/** Signs a demo user in over REST and returns the access token. */
-export async function signIn(url: string, email: string, password = "dispatch"): Promise<string> {
-  const response = await fetch(`${url}/auth/signin`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password }),
-  });
-  if (!response.ok) throw new Error(`sign-in of ${email} failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { accessToken: string }).accessToken;
-}

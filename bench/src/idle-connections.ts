@@ -7,7 +7,8 @@ import { PROTOBUF_SUBPROTOCOL, protobufCodec } from "@sluice/protocol";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
-import { signIn, startEmbeddedServer } from "./embedded-server";
+import { signIn } from "@sluice/server/test-support";
+import { startEmbeddedServer } from "./embedded-server";
 
 const { values: args } = parseArgs({
   options: { connections: { type: "string", default: "10000" }, batch: { type: "string", default: "250" } },
