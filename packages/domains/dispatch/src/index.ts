@@ -17,12 +17,10 @@ import { routeSheets } from "./readModels/routeSheets";
 export interface DispatchModule {
   readonly commands: ServiceImpl<typeof DispatchCommandService>;
   readonly queries: ServiceImpl<typeof DispatchQueryService>;
-  /** Each read model on its own, with its own checkpoint. */
-  readonly projections: readonly ReadModel[];
   /**
    * Every read model as one projection (`dispatch.read-models`): one read of the log, one
    * transaction and one checkpoint per batch for all. Run it with the event store's
-   * `startProjection`, instead of the separate ones (it takes over their checkpoints).
+   * `startProjection` (it takes over the checkpoints the read models had when run one by one).
    */
   readonly readModels: Projection;
   readonly channelsOf: typeof channelsOf;
@@ -36,7 +34,6 @@ export function createDispatchModule({ db, store }: { db: Database; store: Event
   return {
     commands: createCommandService(store),
     queries: createQueryService(db),
-    projections: dispatchProjections,
     readModels: combineProjections("dispatch.read-models", dispatchProjections),
     channelsOf,
     migrations: dispatchProjections.flatMap((projection) => projection.migrations),
