@@ -235,6 +235,55 @@ for (const backend of await testBackends()) {
       assert.equal((await store.readStream(org, streamId)).version, 1n);
     });
 
+    test("appends sent together go as one batch, each judged as if alone, in the order sent", async () => {
+      // One batch in flight at a time (PGlite's default; a server's is 4), so the order is the one sent.
+      const oneAtATime = await createEventStore(db, { appendConcurrency: 1 });
+      const org = newId();
+      const [shared, other, foreign] = [newId(), newId(), newId()];
+      await appendTo(newId(), foreign, "no_stream");
+      const second = metadata();
+      const append = (streamId: string, expectedVersion: ExpectedVersion, meta = metadata()) =>
+        oneAtATime.append({
+          organizationId: org,
+          metadata: meta,
+          appends: [{ streamId, streamType: "dispatch.order", expectedVersion, events: [orderEdited(streamId, "x")] }],
+          result: accepted(streamId),
+        });
+      // The first finds the store idle and goes alone; the rest queue behind it and go as one batch.
+      const outcomes = await Promise.allSettled([
+        append(shared, "no_stream"),
+        append(shared, 1n, second),
+        append(shared, 1n), // the second left the stream at 2
+        append(other, "no_stream", second), // the second's command id again: a retry of it
+        append(other, "no_stream"),
+        append(foreign, "any"), // another organization's stream
+        append(other, 1n),
+      ]);
+      const summary = outcomes.map((o) =>
+        o.status === "fulfilled"
+          ? `ok ${[...o.value.versions.values()].join()}`
+          : o.reason instanceof CommandAlreadyHandled
+            ? "handled"
+            : o.reason instanceof RpcError
+              ? ErrorCode[o.reason.code]
+              : String(o.reason),
+      );
+      assert.deepEqual(summary, ["ok 1", "ok 2", "CONFLICT", "handled", "ok 1", "ALREADY_EXISTS", "ok 2"]);
+      const positions = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value.lastGlobalPosition] : []));
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => (a < b ? -1 : 1)),
+      );
+      assert.equal((await store.readStream(org, shared)).version, 2n);
+      assert.deepEqual(
+        (await store.readStream(org, other)).events.map((e) => [e.streamVersion, e.globalPosition]),
+        [
+          [1n, positions[2]],
+          [2n, positions[3]],
+        ],
+      );
+    });
+
     test("another organization's stream reads as empty and cannot be appended to", async () => {
       const [mine, theirs] = [newId(), newId()];
       const streamId = newId();
@@ -341,18 +390,22 @@ for (const backend of await testBackends()) {
       try {
         // The early transaction starts first and takes the lower global position, then stays open.
         const earlyTransaction = db.transaction(async (tx) => {
-          await tx.query("select append_events($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb)", [
-            org,
-            newId(),
-            "dispatch.v1.CommandAccepted",
-            "{}",
-            JSON.stringify(metadata()),
-            JSON.stringify([{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }]),
+          await tx.query("select append_batch($1::jsonb)", [
             JSON.stringify([
               {
-                streamId: early,
-                type: "dispatch.v1.OrderCreated",
-                data: toJson(OrderCreatedSchema, orderCreated(early)),
+                organizationId: org,
+                commandId: newId(),
+                resultType: "dispatch.v1.CommandAccepted",
+                result: {},
+                metadata: metadata(),
+                streams: [{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }],
+                events: [
+                  {
+                    streamId: early,
+                    type: "dispatch.v1.OrderCreated",
+                    data: toJson(OrderCreatedSchema, orderCreated(early)),
+                  },
+                ],
               },
             ]),
           ]);

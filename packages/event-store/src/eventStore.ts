@@ -1,23 +1,21 @@
 import { fromJson, toJson, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
 import { registry as contractsRegistry } from "@sluice/contracts";
 import { migrate, type Database } from "@sluice/database";
-import { ErrorCode, RpcError } from "@sluice/rpc";
-import { CommandAlreadyHandled } from "./errors";
+import { GroupCommit } from "./groupCommit";
 import { eventStoreMigrations } from "./schema";
-import type {
-  AppendRequest,
-  AppendResult,
-  EventMetadata,
-  EventStore,
-  ExpectedVersion,
-  LogPosition,
-  RecordedEvent,
-  StreamState,
-} from "./types";
+import type { EventMetadata, EventStore, LogPosition, RecordedEvent, StreamState } from "./types";
 
 export interface EventStoreOptions {
   /** Resolves event and result types for the JSON mapping; the contracts' registry by default. */
   readonly registry?: Registry;
+  /**
+   * How many batches of appends may be in flight at once: 1 on PGlite, which runs one statement
+   * at a time anyway; 4 on a PostgreSQL server. Appends that arrive meanwhile wait and go as the
+   * next batch (group commit), so load makes batches larger rather than queues longer.
+   */
+  readonly appendConcurrency?: number;
+  /** The most commands in one batch. */
+  readonly maxAppendBatch?: number;
   /**
    * How long `waitForAppend` waits at most, so appends by other processes are seen too. By default
    * 500 ms on a PostgreSQL server; 5 s on PGlite, which no other process can append to.
@@ -57,21 +55,20 @@ const eventColumnNames = [
 ] as const satisfies readonly (keyof EventRow)[];
 const eventColumns = (table: string) => eventColumnNames.map((name) => `${table}.${name}`).join(", ");
 
-function expectedVersionText(expected: ExpectedVersion): string {
-  return typeof expected === "bigint" ? expected.toString() : expected;
-}
-
-/** The error's SQLSTATE and detail, as both pg and PGlite report them. */
-function databaseError(error: unknown): { code?: string; detail?: string } {
-  return typeof error === "object" && error !== null ? (error as { code?: string; detail?: string }) : {};
-}
-
 /** Runs the event store's migrations, then returns the store over `db`. */
 export async function createEventStore(db: Database, options: EventStoreOptions = {}): Promise<EventStore> {
   await migrate(db, eventStoreMigrations);
   const registry = options.registry ?? contractsRegistry;
   const pollIntervalMs = options.pollIntervalMs ?? (db.kind === "pglite" ? 5_000 : 500);
   const appendWaiters = new Set<() => void>();
+  const appends = new GroupCommit(db, {
+    concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
+    maxBatch: options.maxAppendBatch ?? 200,
+    encode: (message) => encode(message),
+    appended: () => {
+      for (const wake of appendWaiters) wake();
+    },
+  });
 
   function schemaOf(typeName: string) {
     const schema = registry.getMessage(typeName);
@@ -113,59 +110,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
       return { version, events };
     },
 
-    async append(request: AppendRequest): Promise<AppendResult> {
-      const { organizationId, metadata, appends, result } = request;
-      // Every command's result is kept under its id: an empty id would make unrelated commands retries of each other.
-      if (!metadata.commandId) throw new Error("an append needs metadata.commandId");
-      const streams = appends.map((append) => ({
-        streamId: append.streamId,
-        streamType: append.streamType,
-        expected: expectedVersionText(append.expectedVersion),
-        eventCount: append.events.length,
-      }));
-      if (new Set(streams.map((s) => s.streamId)).size !== streams.length) {
-        throw new Error("an append request names a stream twice");
-      }
-      const events = appends.flatMap((append) =>
-        append.events.map((event) => ({ streamId: append.streamId, type: event.$typeName, data: encode(event) })),
-      );
-      let row: { appended: { versions: Record<string, string>; lastGlobalPosition: string } } | undefined;
-      try {
-        ({
-          rows: [row],
-        } = await db.query<{ appended: { versions: Record<string, string>; lastGlobalPosition: string } }>(
-          "select append_events($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb) as appended",
-          [
-            organizationId,
-            metadata.commandId,
-            result.$typeName,
-            JSON.stringify(encode(result)),
-            JSON.stringify(metadata),
-            JSON.stringify(streams),
-            JSON.stringify(events),
-          ],
-        ));
-      } catch (error) {
-        const { code, detail } = databaseError(error);
-        if (code === "SLDUP") throw new CommandAlreadyHandled(organizationId, metadata.commandId);
-        if (code === "SL409" && detail) {
-          const conflict = JSON.parse(detail) as { streamId: string; expected: string; actual: string };
-          throw RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual));
-        }
-        if (code === "SL403") throw new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`);
-        if (code === "SLTYP" && detail) {
-          const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
-          throw new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`);
-        }
-        throw error;
-      }
-      if (!row) throw new Error("append_events returned no row");
-      for (const wake of appendWaiters) wake();
-      return {
-        versions: new Map(Object.entries(row.appended.versions).map(([id, v]) => [id, BigInt(v)])),
-        lastGlobalPosition: BigInt(row.appended.lastGlobalPosition),
-      };
-    },
+    append: (request) => appends.append(request),
 
     async commandResult(organizationId, commandId) {
       const { rows } = await db.query<{ result_type: string; result: JsonValue }>(
