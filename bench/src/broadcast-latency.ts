@@ -1,11 +1,19 @@
 // Command to broadcast: the time from a command sent by one client to its event arriving on the
 // sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
 //
-//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10]
-import { isMessage } from "@bufbuild/protobuf";
-import { createClient, type SluiceClient } from "@sluice/client-sdk";
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --subscriber sdk|raw]
+//
+// `--subscriber sdk` (the default) subscribes with the client SDK, which decodes every frame and
+// recovers after a disconnect. `--subscriber raw` uses bare sockets that note the arrival of the
+// frame and find the consignee in its bytes without decoding it: the figure is then the path to
+// the socket, without the load generator's decoding, which on a 2-core machine competes with the
+// server for the same cores.
+import { create, isMessage } from "@bufbuild/protobuf";
+import { createClient } from "@sluice/client-sdk";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import { ClientFrameSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import { PROTOBUF_SUBPROTOCOL, protobufCodec } from "@sluice/protocol";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
@@ -18,8 +26,10 @@ const { values: args } = parseArgs({
     rates: { type: "string", default: "200,1000" },
     subscribers: { type: "string", default: "100" },
     seconds: { type: "string", default: "10" },
+    subscriber: { type: "string", default: "sdk" },
   },
 });
+if (args.subscriber !== "sdk" && args.subscriber !== "raw") throw new Error("--subscriber is sdk or raw");
 const rates = args.rates.split(",").map(Number);
 const subscriberCount = Number(args.subscribers);
 const seconds = Number(args.seconds);
@@ -41,34 +51,75 @@ let delivered = 0;
 // the channel's retained history it is told recovered:false instead of silently missing events.
 let reconnects = 0;
 let unrecoverable = 0;
-const subscribers: SluiceClient[] = [];
-process.stdout.write(`connecting ${subscriberCount} subscribers to ${channel} `);
-await Promise.all(
-  Array.from({ length: subscriberCount }, async () => {
-    const client = connect();
-    subscribers.push(client);
-    let subscribedOnce = false;
-    client.onStateChange(({ state }) => {
-      if (state === "disconnected") reconnects++;
-    });
-    await new Promise<void>((resolve) =>
-      client.subscribe(channel, {
-        onSubscribed: ({ recovered }) => {
-          if (subscribedOnce && !recovered) unrecoverable++;
-          subscribedOnce = true;
-          resolve();
-        },
-        onPublication: ({ event }) => {
-          if (!isMessage(event, OrderCreatedSchema)) return;
-          const sent = sentAt.get(event.consignee);
-          if (sent === undefined) return;
-          delivered += 1;
-          latencies.push(performance.now() - sent);
-        },
-      }),
-    );
-  }),
+const subscribers: Array<{ close(): unknown }> = [];
+
+function delivered1(consignee: string): void {
+  const sent = sentAt.get(consignee);
+  if (sent === undefined) return;
+  delivered += 1;
+  latencies.push(performance.now() - sent);
+}
+
+async function sdkSubscriber(): Promise<void> {
+  const client = connect();
+  subscribers.push(client);
+  let subscribedOnce = false;
+  client.onStateChange(({ state }) => {
+    if (state === "disconnected") reconnects++;
+  });
+  await new Promise<void>((resolve) =>
+    client.subscribe(channel, {
+      onSubscribed: ({ recovered }) => {
+        if (subscribedOnce && !recovered) unrecoverable++;
+        subscribedOnce = true;
+        resolve();
+      },
+      onPublication: ({ event }) => {
+        if (isMessage(event, OrderCreatedSchema)) delivered1(event.consignee);
+      },
+    }),
+  );
+}
+
+// A ServerFrame whose first byte is field 3 (publication), length-delimited.
+const publicationTag = 0x1a;
+const marker = Buffer.from("bench ");
+const subscribeFrame = protobufCodec.encodeClient(
+  create(ClientFrameSchema, { kind: { case: "subscribe", value: { id: 1, channel } } }),
 );
+const pongFrame = protobufCodec.encodeClient(create(ClientFrameSchema, { kind: { case: "pong", value: {} } }));
+
+async function rawSubscriber(): Promise<void> {
+  const socket = new WebSocket(server.wsUrl, PROTOBUF_SUBPROTOCOL, { headers: { authorization: `Bearer ${token}` } });
+  socket.binaryType = "nodebuffer";
+  subscribers.push(socket);
+  socket.on("close", () => reconnects++);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.on("message", (data: Buffer) => {
+      if (data[0] === publicationTag) {
+        // The consignee, "bench <rate> <n>", is the one string of its kind in the frame.
+        const at = data.indexOf(marker);
+        if (at < 0) return;
+        let end = at + marker.length;
+        while (end < data.length && (data[end] === 0x20 || (data[end]! >= 0x30 && data[end]! <= 0x39))) end++;
+        delivered1(data.toString("latin1", at, end));
+        return;
+      }
+      const frame = protobufCodec.decodeServer(new Uint8Array(data));
+      if (frame.kind.case === "connected") socket.send(subscribeFrame);
+      if (frame.kind.case === "reply" && frame.kind.value.id === 1) {
+        const { outcome } = frame.kind.value;
+        if (outcome.case === "subscribed") resolve();
+        else reject(new Error(`subscribe refused: ${outcome.case === "error" ? outcome.value.message : outcome.case}`));
+      }
+      if (frame.kind.case === "ping") socket.send(pongFrame);
+    });
+  });
+}
+
+process.stdout.write(`connecting ${subscriberCount} ${args.subscriber} subscribers to ${channel} `);
+await Promise.all(Array.from({ length: subscriberCount }, args.subscriber === "raw" ? rawSubscriber : sdkSubscriber));
 console.log("done");
 
 const results = [];
@@ -129,6 +180,7 @@ for (const rate of rates) {
   const p = percentiles(latencies, [50, 90, 99, 99.9, 100]);
   const result = {
     rate,
+    subscriber: args.subscriber,
     subscribers: subscriberCount,
     seconds,
     senders: senders.length,

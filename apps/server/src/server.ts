@@ -86,6 +86,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       demo = await identity.seedDemo();
       await seedDemoDispatch({ store, organizationId: demo.organizations.acme, userId: firstUser(demo) });
     }
+    // Open with the read models and the channels current: what was in the log at start (the seed,
+    // what arrived while the server was down) is projected and published before the first client.
+    await Promise.all([readModels.caughtUp(), sink.caughtUp()]);
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });

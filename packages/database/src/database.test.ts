@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Database } from "./database";
 import { migrate, openDatabase } from "./index";
-import { createInMemory } from "./pglite";
+import { createInMemory } from "./pglite-instance";
 import { testBackends } from "./testing";
 
 for (const backend of await testBackends()) {

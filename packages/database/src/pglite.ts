@@ -1,69 +1,122 @@
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
+import { Worker } from "node:worker_threads";
+import type { Queryable, QueryResult, Database } from "./database";
+import type { PgliteFailure, PgliteReply, PgliteRequest, PgliteWorkerData } from "./pglite-worker";
 import { guardedDatabase } from "./transactionScope";
-import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
-const toBigInt = (value: string): bigint => BigInt(value);
-const options: PGliteOptions = { parsers: { [XID8_OID]: toBigInt, [INT8_OID]: toBigInt } };
+type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
 /**
- * PGlite is one PostgreSQL backend in this process: it runs one query at a time and holds
- * a mutex for the length of a transaction, so its own `transaction` is already correct.
+ * PGlite, the embedded shape's PostgreSQL, in a worker thread of its own. WebAssembly runs
+ * synchronously, so in this thread every statement (a batch of read-model writes takes tens of
+ * milliseconds) would stall every socket; in a worker it stalls none, and uses the second core.
+ *
+ * PGlite is one backend: it runs one statement at a time, in the order sent. A transaction is
+ * BEGIN … COMMIT sent in order, with the database's other queries held here until it ends, so
+ * nothing from outside lands inside it.
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const pglite = dataDir === undefined ? await createInMemory() : await PGlite.create({ ...options, dataDir });
-  const queryable = (target: PGlite | Transaction): Queryable => ({
+  const worker = new Worker(new URL("./pglite-worker.mjs", import.meta.url), {
+    workerData: { dataDir } satisfies PgliteWorkerData,
+  });
+  const pending = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let gone: Error | undefined;
+
+  const failed = (f: PgliteFailure) => Object.assign(new Error(f.message), f);
+  const settleAll = (error: Error) => {
+    gone ??= error;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on("message", (reply: PgliteReply) => {
+      if (reply.id === 0) {
+        if ("failure" in reply) reject(failed(reply.failure));
+        else resolve();
+        return;
+      }
+      const waiting = pending.get(reply.id);
+      pending.delete(reply.id);
+      // The thread keeps the process alive only while a statement is in flight, as PGlite in process did.
+      if (pending.size === 0) worker.unref();
+      if ("failure" in reply) waiting?.reject(failed(reply.failure));
+      else if ("rows" in reply) waiting?.resolve(reply.rows);
+    });
+    worker.on("error", (error) => {
+      reject(error);
+      settleAll(error);
+    });
+    worker.on("exit", (code) => {
+      const error = new Error(`the PGlite worker exited (code ${code})`);
+      reject(error);
+      settleAll(error);
+    });
+  });
+  await ready;
+  worker.unref();
+
+  function send(request: Request): Promise<unknown[]> {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise<unknown[]>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...request, id } as PgliteRequest);
+    });
+  }
+
+  const direct: Queryable = {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const result = await target.query<R>(sql, params as unknown[]);
-      return { rows: result.rows };
+      return { rows: (await send({ op: "query", sql, params })) as R[] };
     },
     async exec(sql: string): Promise<void> {
-      await target.exec(sql);
+      await send({ op: "exec", sql });
     },
-  });
+  };
+
+  // The transaction in progress, if any: queries from outside it wait for it to end.
+  let current: Promise<void> | undefined;
+  async function turn(): Promise<void> {
+    while (current) await current;
+  }
+
   return guardedDatabase({
     kind: "pglite",
-    outside: queryable(pglite),
-    transaction: (body) => pglite.transaction((tx) => body(queryable(tx))),
-    close: () => pglite.close(),
+    outside: {
+      async query<R>(sql: string, params?: readonly unknown[]) {
+        await turn();
+        return direct.query<R>(sql, params);
+      },
+      async exec(sql: string) {
+        await turn();
+        return direct.exec(sql);
+      },
+    },
+    async transaction(body) {
+      await turn();
+      let end!: () => void;
+      current = new Promise<void>((resolve) => (end = resolve));
+      try {
+        await direct.exec("begin");
+        let result;
+        try {
+          result = await body(direct);
+        } catch (error) {
+          await direct.exec("rollback").catch(() => undefined);
+          throw error;
+        }
+        await direct.exec("commit");
+        return result;
+      } finally {
+        current = undefined;
+        end();
+      }
+    },
+    async close() {
+      await turn();
+      if (!gone) await send({ op: "close" }).catch(() => undefined);
+      gone ??= new Error("the database is closed");
+      await worker.terminate();
+    },
   });
-}
-
-/**
- * A fresh in-memory PGlite runs initdb, which takes seconds; tests open many. So the first one
- * leaves a dump of its pristine cluster in the OS temp folder (per PGlite version), and later ones
- * start from it. Anything wrong with the dump falls back to initdb and replaces it.
- */
-export async function createInMemory(templatePath?: string): Promise<PGlite> {
-  templatePath ??= await templateFile();
-  const template = await readFile(templatePath).catch(() => undefined);
-  if (template) {
-    try {
-      return await PGlite.create({ ...options, loadDataDir: new Blob([template]) });
-    } catch {
-      // Unreadable (an older layout, a truncated file): made anew below.
-    }
-  }
-  const pglite = await PGlite.create(options);
-  // Written aside, then renamed: other processes read a whole dump or none.
-  const partial = `${templatePath}.${randomBytes(4).toString("hex")}.partial`;
-  try {
-    const dump = Buffer.from(await (await pglite.dumpDataDir("gzip")).arrayBuffer());
-    await writeFile(partial, dump);
-    await rename(partial, templatePath);
-  } catch {
-    // Only a cache: without it the next start runs initdb again.
-    await rm(partial, { force: true });
-  }
-  return pglite;
-}
-
-async function templateFile(): Promise<string> {
-  const packageJson = fileURLToPath(new URL("../package.json", import.meta.resolve("@electric-sql/pglite")));
-  const { version } = JSON.parse(await readFile(packageJson, "utf8")) as { version: string };
-  return join(tmpdir(), `sluice-pglite-${version}-template.tar.gz`);
 }

@@ -18,8 +18,8 @@ for (const backend of await testBackends()) {
     });
     after(() => db?.close());
 
-    const append = (organizationId: string, streamId: string, count: number) =>
-      store.append({
+    const append = (organizationId: string, streamId: string, count: number, via = store) =>
+      via.append({
         organizationId,
         metadata: metadata(),
         appends: [
@@ -54,6 +54,34 @@ for (const backend of await testBackends()) {
     const counted = async (name: string, org: string) =>
       (await db.query<{ n: bigint }>(`select count(*) as n from "${name}" where organization_id = $1`, [org])).rows[0]!
         .n;
+
+    test(
+      "an append committed while a batch is handled wakes the consumer, not the next poll",
+      { timeout: 60_000 },
+      async () => {
+        // Polls every ten minutes: only the in-process wake-up brings the second event within the timeout.
+        const sleepy = await createEventStore(db, { pollIntervalMs: 600_000 });
+        const org = newId();
+        const [first, second] = [newId(), newId()];
+        let secondSeen!: () => void;
+        const done = new Promise<void>((resolve) => (secondSeen = resolve));
+        const consumer = startConsumer(db, sleepy, {
+          name: `wake-${newId()}`,
+          async afterCommit(events) {
+            const mine = events.filter((e) => e.organizationId === org).map((e) => e.streamId);
+            // Appended after this batch was read, before the consumer waits again.
+            if (mine.includes(first)) await append(org, second, 1, sleepy);
+            if (mine.includes(second)) secondSeen();
+          },
+        });
+        try {
+          await append(org, first, 1, sleepy);
+          await done;
+        } finally {
+          await consumer.stop();
+        }
+      },
+    );
 
     test("a projection applies each event exactly once, across a restart", async () => {
       const name = `counter_${newId().slice(0, 8)}`;

@@ -127,12 +127,14 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
     let attempt = 0;
     while (!stopping.signal.aborted) {
       wake = new AbortController();
+      // Listening before the read, not after it: an append that commits while a batch is read and
+      // handled (or a caughtUp() or stop() meanwhile) ends the next wait at once instead of being missed.
+      const appended = store.waitForAppend(wake.signal);
       try {
         const drained = await step();
         attempt = 0;
-        // stop() aborts `wake` too, so one signal ends the wait for either reason.
         if (drained) {
-          await store.waitForAppend(wake.signal);
+          await appended;
           // Appends finishing in the same turn of the event loop (a burst) become one batch, not one each.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -141,6 +143,8 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
         const delay = Math.min(retryDelay.initial * 2 ** (attempt - 1), retryDelay.max);
         onError(error, attempt, delay);
         await sleep(delay);
+      } finally {
+        wake.abort();
       }
     }
     const stopped = new Error(`consumer ${name} stopped`);
