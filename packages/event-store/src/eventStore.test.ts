@@ -235,6 +235,50 @@ for (const backend of await testBackends()) {
       assert.equal((await store.readStream(org, streamId)).version, 1n);
     });
 
+    test("50 concurrent writers on one stream: one winner per version, the others typed conflicts", async () => {
+      const org = newId();
+      const streamId = newId();
+      const writers = 50;
+      let conflicts = 0;
+      const won = await Promise.all(
+        Array.from({ length: writers }, async (_, writer) => {
+          for (;;) {
+            const { version } = await store.readStream(org, streamId);
+            try {
+              const result = await store.append({
+                organizationId: org,
+                metadata: metadata(),
+                appends: [
+                  {
+                    streamId,
+                    streamType: "dispatch.order",
+                    expectedVersion: version === 0n ? "no_stream" : version,
+                    events: [orderEdited(streamId, `writer ${writer}`)],
+                  },
+                ],
+                result: accepted(streamId),
+              });
+              return result.versions.get(streamId)!;
+            } catch (error) {
+              assert.ok(error instanceof RpcError && error.code === ErrorCode.CONFLICT, String(error));
+              conflicts += 1;
+            }
+          }
+        }),
+      );
+      // Every writer won exactly one version, and no two the same one.
+      assert.deepEqual(
+        [...won].sort((a, b) => Number(a - b)),
+        Array.from({ length: writers }, (_, i) => BigInt(i + 1)),
+      );
+      assert.ok(conflicts > 0, "the writers raced");
+      const stream = await store.readStream(org, streamId);
+      assert.deepEqual(
+        stream.events.map((e) => e.streamVersion),
+        won.toSorted((a, b) => Number(a - b)),
+      );
+    });
+
     test("appends sent together go as one batch, each judged as if alone, in the order sent", async () => {
       // One batch in flight at a time (PGlite's default; a server's is 4), so the order is the one sent.
       const oneAtATime = await createEventStore(db, { appendConcurrency: 1 });
