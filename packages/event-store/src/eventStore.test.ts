@@ -235,6 +235,79 @@ for (const backend of await testBackends()) {
       assert.equal((await store.readStream(org, streamId)).version, 1n);
     });
 
+    test("events stored in an older shape are upcast on read, through a chain of upcasters", async () => {
+      // A database of its own: the old rows would be unreadable to the other tests' stores.
+      const own = await backend.open();
+      const plain = await createEventStore(own);
+      const org = newId();
+      const orderId = newId();
+      // Two releases ago an order was "placed" with its weight in grams; one release ago, in
+      // kilograms under another name; today it is dispatch.v1.OrderCreated. Stored as written then.
+      await own.query(
+        `insert into event_streams (stream_id, organization_id, stream_type, version) values ($1, $2, 'dispatch.order', 2)`,
+        [orderId, org],
+      );
+      await own.query(
+        `insert into events (organization_id, stream_id, stream_type, stream_version, type, data, metadata)
+         values ($1, $2, 'dispatch.order', 1, 'legacy.OrderPlaced', $3::jsonb, $5::jsonb),
+                ($1, $2, 'dispatch.order', 2, 'legacy.v2.OrderPlaced', $4::jsonb, $5::jsonb)`,
+        [
+          org,
+          orderId,
+          JSON.stringify({ order: orderId, customer: "ACME", grams: 12500 }),
+          JSON.stringify({ order: orderId, customer: "Globex", kilograms: 7 }),
+          JSON.stringify(metadata()),
+        ],
+      );
+      const upcasting = await createEventStore(own, {
+        upcasters: [
+          {
+            from: "legacy.OrderPlaced",
+            to: "legacy.v2.OrderPlaced",
+            upcast: (data) => {
+              const { order, customer, grams } = data as { order: string; customer: string; grams: number };
+              return { order, customer, kilograms: grams / 1000 };
+            },
+          },
+          {
+            from: "legacy.v2.OrderPlaced",
+            to: "dispatch.v1.OrderCreated",
+            upcast: (data) => {
+              const { order, customer, kilograms } = data as { order: string; customer: string; kilograms: number };
+              return { orderId: order, consignee: customer, weightKg: kilograms };
+            },
+          },
+        ],
+      });
+      const { events } = await upcasting.readStream(org, orderId);
+      assert.deepEqual(
+        events.map((e) => [e.type, isMessage(e.data, OrderCreatedSchema) && [e.data.consignee, e.data.weightKg]]),
+        [
+          ["dispatch.v1.OrderCreated", ["ACME", 12.5]],
+          ["dispatch.v1.OrderCreated", ["Globex", 7]],
+        ],
+      );
+      // On a server, a transaction open elsewhere can hold the log's readers back for a moment.
+      let logged: RecordedEvent[] = [];
+      while (logged.length < 2) logged = (await readEverything(upcasting)).filter((e) => e.organizationId === org);
+      assert.deepEqual(
+        logged.map((e) => e.type),
+        ["dispatch.v1.OrderCreated", "dispatch.v1.OrderCreated"],
+      );
+      // Without the upcasters the old types are unknown: refused loudly, never misread.
+      await assert.rejects(plain.readStream(org, orderId), /legacy.OrderPlaced is not in the event store's registry/);
+      await assert.rejects(
+        createEventStore(own, {
+          upcasters: [
+            { from: "a", to: "b", upcast: (d) => d },
+            { from: "a", to: "c", upcast: (d) => d },
+          ],
+        }),
+        /two upcasters read a/,
+      );
+      await own.close();
+    });
+
     test("50 concurrent writers on one stream: one winner per version, the others typed conflicts", async () => {
       const org = newId();
       const streamId = newId();

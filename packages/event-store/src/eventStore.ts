@@ -9,6 +9,11 @@ export interface EventStoreOptions {
   /** Resolves event and result types for the JSON mapping; the contracts' registry by default. */
   readonly registry?: Registry;
   /**
+   * How events stored in an older shape are read: each maps a stored type to the next one (see
+   * `Upcaster`). Applied on every read, so history is never rewritten.
+   */
+  readonly upcasters?: readonly Upcaster[];
+  /**
    * How many batches of appends may be in flight at once: 1 on PGlite, which runs one statement
    * at a time anyway; 4 on a PostgreSQL server. Appends that arrive meanwhile wait and go as the
    * next batch (group commit), so load makes batches larger rather than queues longer.
@@ -21,6 +26,21 @@ export interface EventStoreOptions {
    * 500 ms on a PostgreSQL server; 5 s on PGlite, which no other process can append to.
    */
   readonly pollIntervalMs?: number;
+}
+
+/**
+ * Reads events stored under a type that is no longer written. Event types are versioned the
+ * Protobuf way, by name: a change that would misread old data is a new message
+ * (`dispatch.v2.OrderCreated`), and an upcaster turns the stored JSON of the old type into the new
+ * one's. Chains follow (v1 → v2 → v3). Additive changes (new fields) need none.
+ */
+export interface Upcaster {
+  /** The type name as stored, e.g. "dispatch.v1.OrderCreated". */
+  readonly from: string;
+  /** The type name it becomes; must be in the store's registry unless another upcaster takes it on. */
+  readonly to: string;
+  /** The old shape's JSON (Protobuf JSON mapping) to the new shape's. Pure. */
+  upcast(data: JsonValue): JsonValue;
 }
 
 /** The start of the global log: `readAll({ after: startOfLog })` reads everything. */
@@ -78,7 +98,23 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
   const encode = (message: Message): JsonValue => toJson(schemaOf(message.$typeName), message, { registry });
   const decode = (typeName: string, json: JsonValue): Message => fromJson(schemaOf(typeName), json, { registry });
 
+  const upcasters = new Map<string, Upcaster>();
+  for (const upcaster of options.upcasters ?? []) {
+    if (upcasters.has(upcaster.from)) throw new Error(`two upcasters read ${upcaster.from}`);
+    upcasters.set(upcaster.from, upcaster);
+  }
+  /** The stored type and JSON, brought to the shape this code reads. */
+  function current(type: string, data: JsonValue): { type: string; data: JsonValue } {
+    for (let seen = 0, next = upcasters.get(type); next; next = upcasters.get(type)) {
+      if (++seen > upcasters.size) throw new Error(`upcasters of ${type} go round in a circle`);
+      ({ to: type } = next);
+      data = next.upcast(data);
+    }
+    return { type, data };
+  }
+
   function recorded(row: EventRow): RecordedEvent {
+    const { type, data } = current(row.type, row.data);
     return {
       eventId: row.event_id,
       organizationId: row.organization_id,
@@ -87,8 +123,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
       streamVersion: row.stream_version,
       globalPosition: row.global_position,
       transactionId: row.transaction_id,
-      type: row.type,
-      data: decode(row.type, row.data),
+      type,
+      data: decode(type, data),
       metadata: row.metadata,
       occurredAt: row.occurred_at,
     };
@@ -111,6 +147,42 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     },
 
     append: (request) => appends.append(request),
+
+    async readSnapshot(organizationId, streamId) {
+      const { rows } = await db.query<{ stream_version: bigint; snapshot_version: number; state: JsonValue }>(
+        "select stream_version, snapshot_version, state from snapshots where stream_id = $1 and organization_id = $2",
+        [streamId, organizationId],
+      );
+      const row = rows[0];
+      return (
+        row && {
+          streamId,
+          streamVersion: row.stream_version,
+          snapshotVersion: row.snapshot_version,
+          state: row.state,
+        }
+      );
+    },
+
+    async saveSnapshot(organizationId, snapshot) {
+      // Only over an older one of the same organization: a stream id never changes hands.
+      await db.query(
+        `insert into snapshots (stream_id, organization_id, stream_version, snapshot_version, state)
+         values ($1, $2, $3, $4, $5::jsonb)
+         on conflict (stream_id) do update
+           set stream_version = excluded.stream_version, snapshot_version = excluded.snapshot_version,
+               state = excluded.state, taken_at = now()
+           where snapshots.organization_id = excluded.organization_id
+             and snapshots.stream_version < excluded.stream_version`,
+        [
+          snapshot.streamId,
+          organizationId,
+          snapshot.streamVersion.toString(),
+          snapshot.snapshotVersion,
+          JSON.stringify(snapshot.state),
+        ],
+      );
+    },
 
     async commandResult(organizationId, commandId) {
       const { rows } = await db.query<{ result_type: string; result: JsonValue }>(

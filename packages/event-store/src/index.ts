@@ -9,12 +9,13 @@ export type {
   LogPosition,
   RecordedEvent,
   StreamAppend,
+  Snapshot,
   StreamState,
 } from "./types";
-export { createEventStore, startOfLog, type EventStoreOptions } from "./eventStore";
+export { createEventStore, startOfLog, type EventStoreOptions, type Upcaster } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
 export { eventStoreMigrations } from "./schema";
-export type { Decider } from "./commandHandling/decider";
+export type { Decider, SnapshotPolicy } from "./commandHandling/decider";
 export { aggregateStream, type AggregateState } from "./commandHandling/aggregateStream";
 export { createAggregateCache, type AggregateCache } from "./commandHandling/aggregateCache";
 export {

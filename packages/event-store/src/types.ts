@@ -1,4 +1,4 @@
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonValue, Message } from "@bufbuild/protobuf";
 
 /**
  * The version a stream must be at for an append to go through. A number is the exact version
@@ -72,6 +72,15 @@ export interface StreamState {
   readonly events: readonly RecordedEvent[];
 }
 
+/** An aggregate's state as stored at `streamVersion`, in the JSON its decider wrote it in. */
+export interface Snapshot {
+  readonly streamId: string;
+  readonly streamVersion: bigint;
+  /** The decider's `snapshot.version` when it was taken. */
+  readonly snapshotVersion: number;
+  readonly state: JsonValue;
+}
+
 export interface EventStore {
   /** A stream's events of one organization: another organization's stream reads as empty. */
   readStream(organizationId: string, streamId: string, options?: { fromVersion?: bigint }): Promise<StreamState>;
@@ -80,6 +89,10 @@ export interface EventStore {
    * VersionConflict detail) when a stream is not at its expected version.
    */
   append(request: AppendRequest): Promise<AppendResult>;
+  /** The organization's latest snapshot of the stream, if any. */
+  readSnapshot(organizationId: string, streamId: string): Promise<Snapshot | undefined>;
+  /** Keeps `snapshot` unless a later one of the stream is kept already. */
+  saveSnapshot(organizationId: string, snapshot: Snapshot): Promise<void>;
   /** The result stored by an earlier command with this id in this organization, if any. */
   commandResult(organizationId: string, commandId: string): Promise<Message | undefined>;
   /**

@@ -1,4 +1,4 @@
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonValue, Message } from "@bufbuild/protobuf";
 import type { EventStore } from "../types";
 import type { Decider } from "./decider";
 
@@ -8,17 +8,55 @@ export interface AggregateState<State> {
   readonly version: bigint;
 }
 
-/** Folds one organization's stream into state. Another organization's stream folds as empty. */
+/**
+ * Folds one organization's stream into state, from its latest usable snapshot when the decider
+ * takes snapshots. Another organization's stream folds as empty.
+ */
 export async function aggregateStream<State, Event extends Message = Message>(
   store: EventStore,
   organizationId: string,
   streamId: string,
   decider: Decider<State, Event>,
 ): Promise<AggregateState<State>> {
+  const policy = decider.snapshot;
+  const snapshot = policy && (await store.readSnapshot(organizationId, streamId));
+  if (snapshot && snapshot.snapshotVersion === policy.version) {
+    const stream = await store.readStream(organizationId, streamId, { fromVersion: snapshot.streamVersion });
+    // A stream behind its snapshot was not the one snapshotted: fold it whole.
+    if (stream.version >= snapshot.streamVersion) {
+      const state = stream.events.reduce(
+        (current, event) => decider.evolve(current, event.data as Event),
+        policy.fromJson ? policy.fromJson(snapshot.state) : (snapshot.state as State),
+      );
+      return { state, version: stream.version };
+    }
+  }
   const stream = await store.readStream(organizationId, streamId);
   const state = stream.events.reduce(
     (current, event) => decider.evolve(current, event.data as Event),
     decider.initialState(),
   );
   return { state, version: stream.version };
+}
+
+/** Saves a snapshot when an append took the stream from `before` past a multiple of the decider's `every`. */
+export async function snapshotIfDue<State>(
+  store: EventStore,
+  organizationId: string,
+  streamId: string,
+  decider: Decider<State, never>,
+  before: bigint,
+  after: AggregateState<State>,
+): Promise<void> {
+  const policy = decider.snapshot;
+  if (!policy) return;
+  const every = BigInt(policy.every);
+  if (before / every === after.version / every) return;
+  const state = policy.toJson ? policy.toJson(after.state) : (after.state as JsonValue);
+  await store.saveSnapshot(organizationId, {
+    streamId,
+    streamVersion: after.version,
+    snapshotVersion: policy.version,
+    state,
+  });
 }

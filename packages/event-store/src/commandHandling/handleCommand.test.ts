@@ -66,6 +66,67 @@ for (const backend of await testBackends()) {
         };
       });
 
+    test("snapshots: taken as a long stream passes each multiple of `every`, and loading starts from the latest", async () => {
+      // Counts the events it folded, so the test sees where a load started.
+      interface Counted extends Order {
+        readonly folded: number;
+      }
+      const counted: Decider<Counted> = {
+        streamType: "dispatch.order",
+        initialState: () => ({ ...order.initialState(), folded: 0 }),
+        evolve: (state, event) => ({ ...order.evolve(state, event), folded: state.folded + 1 }),
+        snapshot: { every: 10, version: 1 },
+      };
+      const org = newId();
+      const orderId = newId();
+      const renameCounted = (consignee: string) =>
+        handleCommand(store, { organizationId: org, metadata: metadata() }, async (load) => {
+          const { state } = await load(counted, orderId);
+          return {
+            appends: [
+              {
+                streamId: orderId,
+                events: state.exists ? [orderEdited(orderId, consignee)] : [orderCreated(orderId, consignee)],
+              },
+            ],
+            result: accepted(orderId),
+          };
+        });
+      for (let i = 0; i < 25; i++) await renameCounted(`name ${i}`);
+      const snapshot = await store.readSnapshot(org, orderId);
+      assert.equal(snapshot?.streamVersion, 20n);
+      assert.deepEqual(snapshot?.state, { exists: true, consignee: "name 19", folded: 20 });
+      // Another organization sees no snapshot of the stream.
+      assert.equal(await store.readSnapshot(newId(), orderId), undefined);
+
+      const fromZero = await aggregateStream(store, org, orderId, { ...counted, snapshot: undefined });
+      assert.deepEqual(fromZero.state, { exists: true, consignee: "name 24", folded: 25 });
+      assert.deepEqual(await aggregateStream(store, org, orderId, counted), fromZero);
+      // Loading starts from the snapshot's state: one marked as having folded 1,000 events at
+      // version 24 gives 1,001 after the one event read after it.
+      await store.saveSnapshot(org, {
+        streamId: orderId,
+        streamVersion: 24n,
+        snapshotVersion: 1,
+        state: { exists: true, consignee: "marker", folded: 1000 },
+      });
+      const loaded = await aggregateStream(store, org, orderId, counted);
+      assert.deepEqual(loaded, { state: { exists: true, consignee: "name 24", folded: 1001 }, version: 25n });
+
+      // A snapshot of another version (State's shape changed) is ignored, never misread.
+      await store.saveSnapshot(org, {
+        streamId: orderId,
+        streamVersion: 24n,
+        snapshotVersion: 0,
+        state: { bogus: true },
+      });
+      const bumped = await aggregateStream(store, org, orderId, { ...counted, snapshot: { every: 10, version: 2 } });
+      assert.deepEqual(bumped.state, fromZero.state);
+      // An older snapshot never replaces a newer one.
+      await store.saveSnapshot(org, { streamId: orderId, streamVersion: 10n, snapshotVersion: 1, state: {} });
+      assert.equal((await store.readSnapshot(org, orderId))?.streamVersion, 24n);
+    });
+
     test("loads, decides and appends with the loaded version; aggregateStream folds the result", async () => {
       const org = newId();
       const orderId = newId();

@@ -3,7 +3,7 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "../errors";
 import type { EventMetadata, EventStore, ExpectedVersion, StreamAppend } from "../types";
 import type { AggregateCache } from "./aggregateCache";
-import { aggregateStream, type AggregateState } from "./aggregateStream";
+import { aggregateStream, snapshotIfDue, type AggregateState } from "./aggregateStream";
 import type { Decider } from "./decider";
 
 export interface CommandContext {
@@ -180,18 +180,21 @@ async function attempt<R extends Message>(
     if (error instanceof RpcError && error.code === ErrorCode.CONFLICT && cachedLoads().length > 0) throw stale(error);
     throw error;
   }
-  if (cache) {
-    for (const append of appends) {
-      const seen = loaded.get(append.streamId);
-      const version = versions.get(append.streamId);
-      if (seen && version === seen.version + BigInt(append.events.length)) {
-        const state = append.events.reduce(
-          (current, event) => seen.decider.evolve(current, event as never),
-          seen.state,
-        );
-        cache.set(organizationId, append.streamId, seen.decider, { state, version });
-      } else cache.delete(organizationId, append.streamId);
+  // The state each loaded stream reached: kept in the cache, and snapshotted when due.
+  for (const append of appends) {
+    const seen = loaded.get(append.streamId);
+    const version = versions.get(append.streamId);
+    if (!seen || version !== seen.version + BigInt(append.events.length)) {
+      cache?.delete(organizationId, append.streamId);
+      continue;
     }
+    if (!cache && !seen.decider.snapshot) continue;
+    const state = append.events.reduce((current, event) => seen.decider.evolve(current, event as never), seen.state);
+    cache?.set(organizationId, append.streamId, seen.decider, { state, version });
+    // The command has committed: a snapshot that fails to save is only a slower load later.
+    await snapshotIfDue(store, organizationId, append.streamId, seen.decider, seen.version, { state, version }).catch(
+      (error: unknown) => console.warn(`snapshot of ${append.streamId} not saved`, error),
+    );
   }
   return result;
 }
