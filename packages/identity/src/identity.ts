@@ -507,7 +507,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     signIn,
     signOut,
     profile,
-    seedDemo: () => seedDemo(db, hasher),
+    seedDemo: () => seedDemo(db, hasher, now),
     onRevoked: (listener) => revocations.subscribe(listener),
     signUp,
     refresh,
