@@ -1,6 +1,11 @@
 // Tests only: identity's plugin in a real Fastify app on a real database, and clients that hold
 // tokens the two ways the contract allows (browser cookies, SDK bodies).
-import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type InjectOptions,
+  type LightMyRequestResponse,
+} from "fastify";
 import type { Database } from "@sluice/database";
 import { createIdentity, type IdentityOptions, type IdentityService } from "./identity";
 import { lowHashCost } from "./password-hasher";
@@ -24,7 +29,7 @@ export interface TestApp {
 export async function testApp(
   db: Database,
   options: Partial<IdentityOptions> = {},
-  fastifyOptions: Parameters<typeof Fastify>[0] = {},
+  fastifyOptions: FastifyServerOptions = {},
 ): Promise<TestApp> {
   const clock = new TestClock();
   const identity = await createIdentity({ db, hashCost: lowHashCost, now: clock.now, ...options });
