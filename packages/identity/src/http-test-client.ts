@@ -37,7 +37,15 @@ export async function testApp(
   const app = Fastify(fastifyOptions);
   await app.register(identity.plugin);
   await app.ready();
-  return { app, identity, clock, close: () => app.close() };
+  return {
+    app,
+    identity,
+    clock,
+    close: async () => {
+      identity.close();
+      await app.close();
+    },
+  };
 }
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";

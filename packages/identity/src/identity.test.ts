@@ -122,6 +122,7 @@ for (const backend of await testBackends()) {
           .setSubject(session.userId)
           .setAudience(audience)
           .setIssuer(issuer)
+          .setIssuedAt()
           .setExpirationTime("5m")
           .sign(createPrivateKey(privateKeyPem));
       await assert.rejects(identity.verifyAccessToken(await sign("elsewhere", "sluice")), isUnauthenticated(/aud/));

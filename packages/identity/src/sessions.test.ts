@@ -1,8 +1,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Role } from "@sluice/contracts";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
 import { BrowserClient, errorOf, SdkClient, testApp, type TestApp } from "./http-test-client";
+import { createIdentity } from "./identity";
+import { lowHashCost } from "./password-hasher";
 import type { Revocation } from "./revocations";
 
 // Sessions over HTTP: refresh rotation and reuse, sign-out, the sessions list, password change.
@@ -206,11 +209,50 @@ for (const backend of await testBackends()) {
       await here.request("POST", "/auth/password", { currentPassword: "longer-secret", newPassword: "dispatch" });
     });
 
-    test("a revoked session stops verifying at once in this process, cache or not", async () => {
+    test("a revoked session stops verifying at once in this process, even a token verified before", async () => {
       const { accessToken, session } = await t.identity.signIn("vera@acme.test", "dispatch");
-      await t.identity.verifyAccessToken(accessToken); // now cached
+      await t.identity.verifyAccessToken(accessToken);
       await t.identity.signOut(session.sessionId);
       await assert.rejects(t.identity.verifyAccessToken(accessToken), /signed out/);
     });
+
+    test(
+      "another process on the same database hears of revocations and refuses the tokens",
+      { timeout: 20_000 },
+      async () => {
+        const other = await createIdentity({ db, hashCost: lowHashCost, now: t.clock.now, revocationPollMs: 20 });
+        try {
+          const heard: Revocation[] = [];
+          const told = new Promise<void>((resolve) => {
+            other.onRevoked((revocation) => {
+              heard.push(revocation);
+              if (heard.length === 2) resolve();
+            });
+          });
+          const sdk = new SdkClient(t.app);
+          await sdk.signIn("ben@acme.test");
+          const benSession = await other.verifyAccessToken(sdk.accessToken);
+          const vera = await t.identity.signIn("vera@acme.test", "dispatch");
+          assert.equal((await other.verifyAccessToken(vera.accessToken)).role, Role.VIEWER);
+
+          await sdk.request("POST", "/auth/signout");
+          const ana = new SdkClient(t.app);
+          await ana.signIn("ana@acme.test");
+          const changed = await ana.request("PATCH", `/auth/members/${vera.user.id}`, { role: "dispatcher" });
+          assert.equal(changed.statusCode, 200);
+
+          await told;
+          assert.deepEqual(heard, [
+            { kind: "sessions", sessionIds: [benSession.sessionId] },
+            { kind: "member", userId: vera.user.id, organizationId: vera.user.organizationId },
+          ]);
+          await assert.rejects(other.verifyAccessToken(sdk.accessToken), /signed out/);
+          assert.equal((await other.verifyAccessToken(vera.accessToken)).role, Role.DISPATCHER, "read from the rows");
+          await ana.request("PATCH", `/auth/members/${vera.user.id}`, { role: "viewer" });
+        } finally {
+          other.close();
+        }
+      },
+    );
   });
 }
