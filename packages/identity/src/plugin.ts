@@ -156,7 +156,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
       },
       async (request, reply) => {
         const signedIn = await identity.signUp(request.body, clientOf(request));
-        return sendSignedIn(request, reply.code(201), signedIn, identity.now());
+        return sendSignedIn(request, reply.code(201), signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
 
@@ -171,7 +171,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
       async (request, reply) => {
         const { email: address, password, organizationId } = request.body;
         const signedIn = await identity.signIn(address, password, { ...clientOf(request), organizationId });
-        return sendSignedIn(request, reply, signedIn, identity.now());
+        return sendSignedIn(request, reply, signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
 
@@ -191,7 +191,13 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
           throw unauthenticated(`no ${refreshCookieName} cookie: sign in again`);
         }
         try {
-          return sendSignedIn(request, reply, await identity.refresh(token, clientOf(request)), identity.now());
+          return sendSignedIn(
+            request,
+            reply,
+            await identity.refresh(token, clientOf(request)),
+            identity.now(),
+            identity.accessTokenTtlSeconds,
+          );
         } catch (error) {
           // A dead refresh cookie only causes more failed refreshes: drop the cookies with the refusal.
           if (!sdk && error instanceof RpcError && error.code === ErrorCode.UNAUTHENTICATED) {
@@ -423,7 +429,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
       },
       async (request, reply) => {
         const signedIn = await identity.acceptInvitation(request.body, clientOf(request));
-        return sendSignedIn(request, reply, signedIn, identity.now());
+        return sendSignedIn(request, reply, signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
   };
@@ -452,7 +458,13 @@ function clientOf(request: FastifyRequest): ClientContext {
 }
 
 /** Browsers get cookies and no refresh token in the body; SDK clients get it in the body and no cookies. */
-function sendSignedIn(request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn, now: number) {
+function sendSignedIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  signedIn: SignedIn,
+  now: number,
+  accessTtlSeconds: number,
+) {
   const reply_ = { accessToken: signedIn.accessToken, expiresAt: signedIn.expiresAt, user: signedIn.user };
   if (isSdk(request)) return { ...reply_, refreshToken: signedIn.refreshToken };
 
@@ -463,7 +475,8 @@ function sendSignedIn(request: FastifyRequest, reply: FastifyReply, signedIn: Si
     sameSite: "strict",
     secure,
     path: "/",
-    maxAge: seconds(signedIn.expiresAt),
+    // The token's lifetime, not the seconds left of it: a second boundary passing mid-request must not shorten it.
+    maxAge: Math.min(accessTtlSeconds, seconds(signedIn.sessionExpiresAt)),
   });
   reply.setCookie(refreshCookieName, signedIn.refreshToken, {
     httpOnly: true,
