@@ -148,6 +148,12 @@ for (const backend of await testBackends()) {
       const nina = new SdkClient(t.app);
       const nameless = await nina.request("POST", "/auth/invitations/accept", { token, password: "nina's secret" });
       assert.equal(errorOf(nameless).code, "INVALID_ARGUMENT");
+      const weak = await nina.request("POST", "/auth/invitations/accept", {
+        token,
+        displayName: "Nina",
+        password: "short",
+      });
+      assert.equal(errorOf(weak).code, "INVALID_ARGUMENT");
       const accepted = await nina.request("POST", "/auth/invitations/accept", {
         token,
         displayName: "Nina Nowak",

@@ -4,6 +4,7 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { invalidArgument, restStatusOf, TooManyAttempts, unauthenticated } from "./errors";
 import type { ClientContext, IdentityService, SignedIn } from "./identity";
 import { newOpaqueToken } from "./opaque-token";
+import { minimumPasswordLength } from "./password-hasher";
 import {
   accessCookieName,
   changesSomething,
@@ -27,7 +28,7 @@ export const clientHeaderName = "x-sluice-client";
 /** Sign-in takes whatever was typed (a wrong email is just a failed sign-in); new addresses must look like one. */
 const typedEmail = { type: "string", minLength: 3, maxLength: 320 } as const;
 const email = { ...typedEmail, pattern: "^\\s*[^\\s@]+@[^\\s@]+\\s*$" } as const;
-const newPassword = { type: "string", minLength: 8, maxLength: 1024 } as const;
+const newPassword = { type: "string", minLength: minimumPasswordLength, maxLength: 1024 } as const;
 const anyPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
 const displayName = { type: "string", minLength: 1, maxLength: 200, pattern: "\\S" } as const;
 const role = { type: "string", enum: roleNames } as const;
@@ -422,7 +423,8 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
           body: body(["token", "password"], {
             token: { type: "string", minLength: 1, maxLength: 200 },
             displayName,
-            password: newPassword,
+            // An existing account's password is checked as it is; a new one must be long enough (below).
+            password: anyPassword,
           }),
           response: signedInReply,
         },
