@@ -35,7 +35,10 @@ for (const backend of await testBackends()) {
       identity = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost });
       await identity.seedDemo();
     });
-    after(() => db?.close());
+    after(async () => {
+      identity?.close();
+      await db?.close();
+    });
 
     test("seedDemo is idempotent and returns both organizations' ids", async () => {
       const again = await identity.seedDemo();
