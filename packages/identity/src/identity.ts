@@ -58,7 +58,8 @@ export interface IdentityOptions {
   readonly invitationTtlDays?: number | undefined;
   /**
    * A refresh token presented again within this many seconds of its rotation is refused without
-   * revoking the session: two tabs refreshing at once are not an attack. Default 10.
+   * revoking the session: two tabs refreshing at once are not an attack. Default 2 (short: the window
+   * is a thief's too).
    */
   readonly refreshReuseGraceSeconds?: number | undefined;
   /**
@@ -194,7 +195,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const sessionTtlMs = positive("sessionTtlDays", options.sessionTtlDays ?? 30, 366) * day;
   const invitationTtlMs = positive("invitationTtlDays", options.invitationTtlDays ?? 7, 90) * day;
   const rotateAfterMs = positive("signingKeyRotationDays", options.signingKeyRotationDays ?? 30, 366) * day;
-  const reuseGraceMs = (options.refreshReuseGraceSeconds ?? 10) * 1000;
+  const reuseGraceMs = (options.refreshReuseGraceSeconds ?? 2) * 1000;
   const revocationPollMs = options.revocationPollMs ?? 1000;
   if (!(reuseGraceMs >= 0 && reuseGraceMs <= 60_000)) {
     throw new IdentityConfigError("refreshReuseGraceSeconds must be from 0 to 60");
