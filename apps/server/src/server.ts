@@ -57,7 +57,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const identity = await createIdentity({
       db,
-      dataDir: config.dataDir,
       hashCost: config.hashCost,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       privateKeyPem: config.jwtPrivateKeyPem,

@@ -116,6 +116,8 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await turn();
       if (!gone) await send({ op: "close" }).catch(() => undefined);
       gone ??= new Error("the database is closed");
+      // Held until it has exited: an unreferenced worker would let the process end first.
+      worker.ref();
       await worker.terminate();
     },
   });

@@ -26,6 +26,23 @@ async function readEverything(store: EventStore, after: LogPosition = startOfLog
   }
 }
 
+/**
+ * One organization's events in the log, read again until there are `count`: on a server, a
+ * transaction open elsewhere (another test file) holds the log's readers back until it ends.
+ */
+async function readOrganization(
+  store: EventStore,
+  organizationId: string,
+  count: number,
+  after: LogPosition = startOfLog,
+): Promise<RecordedEvent[]> {
+  for (;;) {
+    const mine = (await readEverything(store, after)).filter((e) => e.organizationId === organizationId);
+    if (mine.length >= count) return mine;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 for (const backend of await testBackends()) {
   describe(`event store on ${backend.name}`, { skip: backend.skip }, () => {
     // One database for the suite (PGlite takes seconds to start); each test uses its own ids.
@@ -287,9 +304,7 @@ for (const backend of await testBackends()) {
           ["dispatch.v1.OrderCreated", ["Globex", 7]],
         ],
       );
-      // On a server, a transaction open elsewhere can hold the log's readers back for a moment.
-      let logged: RecordedEvent[] = [];
-      while (logged.length < 2) logged = (await readEverything(upcasting)).filter((e) => e.organizationId === org);
+      const logged = await readOrganization(upcasting, org, 2);
       assert.deepEqual(
         logged.map((e) => e.type),
         ["dispatch.v1.OrderCreated", "dispatch.v1.OrderCreated"],
@@ -454,7 +469,7 @@ for (const backend of await testBackends()) {
       await appendTo(org, a, 2n, 2);
       const last = head.at(-1);
       const after = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : startOfLog;
-      const mineOnly = (await readEverything(store, after)).filter((e) => e.organizationId === org);
+      const mineOnly = await readOrganization(store, org, 5, after);
       assert.deepEqual(
         mineOnly.map((e) => [e.streamId, e.streamVersion]),
         [
@@ -540,7 +555,7 @@ for (const backend of await testBackends()) {
         commitEarly();
         await earlyTransaction;
 
-        const mine = (await readEverything(store, from)).filter((e) => e.organizationId === org);
+        const mine = await readOrganization(store, org, 2, from);
         assert.deepEqual(
           mine.map((e) => e.streamId),
           [early, late],

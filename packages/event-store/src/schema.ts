@@ -177,9 +177,11 @@ export const eventStoreMigrations: readonly Migration[] = [
         into streams
         from (
           select stream_id, version, organization_id, stream_type from event_streams
-          where stream_id in (
+          -- As an array, not a set-returning subquery: the cached plan then scans the index at any
+          -- table size, where a subquery's estimate (100 rows) makes it scan young tables whole.
+          where stream_id = any(array(
             select x->>'streamId' from jsonb_array_elements(p_commands) cmd, jsonb_array_elements(cmd->'streams') x
-          )
+          ))
           order by stream_id
           for update
         ) locked;
@@ -187,8 +189,10 @@ export const eventStoreMigrations: readonly Migration[] = [
         select coalesce(jsonb_object_agg(r.organization_id || '/' || r.command_id, true), '{}')
         into handled
         from command_results r
-        join jsonb_array_elements(p_commands) cmd
-          on r.organization_id = cmd->>'organizationId' and r.command_id = cmd->>'commandId';
+        -- Each column against an array (index scans, as above); a row matching a pair that is not in
+        -- the batch is keyed by its own pair, which no command of the batch looks up.
+        where r.organization_id = any(array(select cmd->>'organizationId' from jsonb_array_elements(p_commands) cmd))
+          and r.command_id = any(array(select cmd->>'commandId' from jsonb_array_elements(p_commands) cmd));
 
         for c in select value from jsonb_array_elements(p_commands) loop
           command_key := (c->>'organizationId') || '/' || (c->>'commandId');

@@ -31,4 +31,7 @@ export const routeAggregate: Aggregate<RouteState> = {
   streamType: streamTypes.route,
   initialState: initialRouteState,
   evolve: evolving(evolveRoute),
+  // A route is planned by many small edits (stops added, moved, reordered): its stream grows
+  // long. Its state is plain data, so it snapshots as it is.
+  snapshot: { every: 100, version: 1 },
 };

@@ -141,7 +141,8 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
       await assertProjectExists(session.organizationId, projectId);
       const userName = (await usersTable()) ? "u.display_name" : "null";
       const join = (await usersTable())
-        ? "left join users u on u.id = a.user_id and u.organization_id = a.organization_id"
+        ? // By id alone: someone invited from another organization acts here under the account they already had.
+          "left join users u on u.id = a.user_id"
         : "";
       const result = await db.query<{
         global_position: bigint;
