@@ -1,0 +1,145 @@
+import { createApi, type BaseQueryFn } from "@reduxjs/toolkit/query/react";
+import type { RoleName } from "@sluice/identity";
+import { listeners } from "../app/listeners";
+import { appMiddleware, rootReducer } from "../app/store";
+import { AuthError, request, type HttpMethod } from "../session/authApi";
+import { signedOut } from "../session/sessionSlice";
+
+// The Settings app's server data: identity's REST endpoints (see the contract in docs/identity.md)
+// as RTK Query endpoints. The HTTP itself is session/authApi's `request` (cookies, CSRF header,
+// refresh on expiry); RTK Query adds the cache, loading states and reloads after each change.
+
+export interface Member {
+  userId: string;
+  email: string;
+  displayName: string;
+  role: RoleName;
+  /** Unix milliseconds. */
+  joinedAt: number;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: RoleName;
+  /** The inviter's display name. */
+  invitedBy: string;
+  /** Unix milliseconds. */
+  expiresAt: number;
+}
+
+/** One signed-in device of the user. */
+export interface DeviceSession {
+  id: string;
+  /** Unix milliseconds. */
+  createdAt: number;
+  lastUsedAt: number;
+  userAgent: string | null;
+  /** The session this page runs in. */
+  current: boolean;
+}
+
+/** A refusal in the server's words; UNAVAILABLE when it could not be reached. */
+export interface ApiError {
+  code: string;
+  message: string;
+  retryAfterSeconds?: number | undefined;
+}
+
+interface Call {
+  method: HttpMethod;
+  path: string;
+  body?: unknown;
+}
+
+const identityQuery: BaseQueryFn<Call, unknown, ApiError> = async ({ method, path, body }) => {
+  try {
+    return { data: await request(method, path, body) };
+  } catch (error) {
+    if (error instanceof AuthError)
+      return { error: { code: error.code, message: error.message, retryAfterSeconds: error.retryAfterSeconds } };
+    return { error: { code: "UNAVAILABLE", message: "The server could not be reached." } };
+  }
+};
+
+const at = (id: string) => encodeURIComponent(id);
+
+export const settingsApi = createApi({
+  reducerPath: "settingsApi",
+  baseQuery: identityQuery,
+  tagTypes: ["Member", "Invitation", "Session"],
+  // Opening a module shows the server's current answer: someone else may have changed it.
+  refetchOnMountOrArgChange: true,
+  endpoints: (build) => ({
+    members: build.query<Member[], void>({
+      query: () => ({ method: "GET", path: "/auth/members" }),
+      transformResponse: (reply: { members: Member[] }) => reply.members,
+      providesTags: ["Member"],
+    }),
+    changeRole: build.mutation<Member, { userId: string; role: RoleName }>({
+      query: ({ userId, role }) => ({ method: "PATCH", path: `/auth/members/${at(userId)}`, body: { role } }),
+      invalidatesTags: ["Member"],
+    }),
+    removeMember: build.mutation<void, string>({
+      query: (userId) => ({ method: "DELETE", path: `/auth/members/${at(userId)}` }),
+      invalidatesTags: ["Member"],
+    }),
+    invitations: build.query<Invitation[], void>({
+      query: () => ({ method: "GET", path: "/auth/invitations" }),
+      transformResponse: (reply: { invitations: Invitation[] }) => reply.invitations,
+      providesTags: ["Invitation"],
+    }),
+    invite: build.mutation<Invitation, { email: string; role: RoleName }>({
+      query: (body) => ({ method: "POST", path: "/auth/invitations", body }),
+      invalidatesTags: ["Invitation"],
+    }),
+    revokeInvitation: build.mutation<void, string>({
+      query: (id) => ({ method: "DELETE", path: `/auth/invitations/${at(id)}` }),
+      invalidatesTags: ["Invitation"],
+    }),
+    sessions: build.query<DeviceSession[], void>({
+      query: () => ({ method: "GET", path: "/auth/sessions" }),
+      transformResponse: (reply: { sessions: DeviceSession[] }) => reply.sessions,
+      providesTags: ["Session"],
+    }),
+    signOutSession: build.mutation<void, string>({
+      query: (id) => ({ method: "DELETE", path: `/auth/sessions/${at(id)}` }),
+      invalidatesTags: ["Session"],
+    }),
+    changePassword: build.mutation<void, { currentPassword: string; newPassword: string }>({
+      query: (body) => ({ method: "POST", path: "/auth/password", body }),
+      // The server signs every other device out.
+      invalidatesTags: ["Session"],
+    }),
+  }),
+});
+
+export const {
+  useMembersQuery,
+  useChangeRoleMutation,
+  useRemoveMemberMutation,
+  useInvitationsQuery,
+  useInviteMutation,
+  useRevokeInvitationMutation,
+  useSessionsQuery,
+  useSignOutSessionMutation,
+  useChangePasswordMutation,
+} = settingsApi;
+
+declare module "../app/store" {
+  export interface LazyLoadedSlices {
+    [settingsApi.reducerPath]: ReturnType<typeof settingsApi.reducer>;
+  }
+}
+
+// The Settings chunk brings its cache along: nothing of it is in the main bundle.
+rootReducer.inject(settingsApi);
+appMiddleware.addMiddleware(settingsApi.middleware);
+
+// Another person may sign in on this page next: nothing cached for the last one may show.
+listeners.startListening({
+  actionCreator: signedOut,
+  effect: (_action, api) => {
+    api.dispatch(settingsApi.util.resetApiState());
+  },
+});
