@@ -31,8 +31,10 @@ export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 /** The calls that establish a session: a 401 from them is the answer, not an expired token. */
 const establishing = new Set(["/auth/signin", "/auth/signup", "/auth/refresh", "/auth/invitations/accept"]);
 
-export const csrfCookieName = "sluice_csrf";
-export const csrfHeaderName = "x-sluice-csrf";
+// The names are identity's (`csrfCookieName`, `csrfHeaderName` in @sluice/identity), repeated here
+// because that package is server code the browser bundle must not pull in.
+const csrfCookieName = "sluice_csrf";
+const csrfHeaderName = "x-sluice-csrf";
 
 /** The double-submit CSRF value: the readable `sluice_csrf` cookie, echoed in a header. */
 function csrfToken(): string | undefined {

@@ -1,5 +1,5 @@
 import { createApi, type BaseQueryFn } from "@reduxjs/toolkit/query/react";
-import type { RoleName } from "@sluice/identity";
+import type { Invitation, Member, RoleName, SessionSummary } from "@sluice/identity";
 import { listeners } from "../app/listeners";
 import { appMiddleware, rootReducer } from "../app/store";
 import { AuthError, request, type HttpMethod } from "../session/authApi";
@@ -9,34 +9,12 @@ import { signedOut } from "../session/sessionSlice";
 // as RTK Query endpoints. The HTTP itself is session/authApi's `request` (cookies, CSRF header,
 // refresh on expiry); RTK Query adds the cache, loading states and reloads after each change.
 
-export interface Member {
-  userId: string;
-  email: string;
-  displayName: string;
-  role: RoleName;
-  /** Unix milliseconds. */
-  joinedAt: number;
-}
+export type { Invitation, Member } from "@sluice/identity";
 
-export interface Invitation {
-  id: string;
-  email: string;
-  role: RoleName;
-  /** The inviter's display name. */
-  invitedBy: string;
-  /** Unix milliseconds. */
-  expiresAt: number;
-}
-
-/** One signed-in device of the user. */
-export interface DeviceSession {
-  id: string;
-  /** Unix milliseconds. */
-  createdAt: number;
-  lastUsedAt: number;
-  userAgent: string | null;
+/** One signed-in device of the user, as GET /auth/sessions lists it. */
+export interface DeviceSession extends SessionSummary {
   /** The session this page runs in. */
-  current: boolean;
+  readonly current: boolean;
 }
 
 /** A refusal in the server's words; UNAVAILABLE when it could not be reached. */

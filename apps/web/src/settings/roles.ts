@@ -8,9 +8,10 @@ import type { RoleName } from "@sluice/identity";
 // request on its own; these rules only keep the screens from offering what it would refuse.
 
 /** Highest first, as the contract ranks them. */
-export const roleNames: readonly RoleName[] = ["owner", "admin", "dispatcher", "viewer"];
+export const rolesHighestFirst: readonly RoleName[] = ["owner", "admin", "dispatcher", "viewer"];
 
-const ranks: Record<RoleName, Role> = {
+/** The contracts' Role of each name (the policies in the .proto files speak Role). */
+export const roleOf: Record<RoleName, Role> = {
   viewer: Role.VIEWER,
   dispatcher: Role.DISPATCHER,
   admin: Role.ADMIN,
@@ -32,7 +33,7 @@ export const roleSummaries: Record<RoleName, string> = {
 };
 
 export function roleAtLeast(held: RoleName, required: RoleName): boolean {
-  return roleAllows(ranks[held], ranks[required]);
+  return roleAllows(roleOf[held], roleOf[required]);
 }
 
 /** Invitations, role changes and removals are for owners and admins. */
@@ -43,7 +44,7 @@ export function mayManageMembers(actor: RoleName): boolean {
 /** The roles an actor may give: an admin cannot grant owner. */
 export function assignableRoles(actor: RoleName): readonly RoleName[] {
   if (!mayManageMembers(actor)) return [];
-  return actor === "owner" ? roleNames : roleNames.filter((role) => role !== "owner");
+  return actor === "owner" ? rolesHighestFirst : rolesHighestFirst.filter((role) => role !== "owner");
 }
 
 export interface MemberRef {
@@ -68,7 +69,9 @@ export function mayChangeMember(
 /** The lowest role the contracts' policies let call every method of a service. */
 function roleForService(service: DescService): RoleName {
   const required = service.methods.map((method) => methodPolicy(method)?.minRole ?? Role.OWNER);
-  return [...roleNames].reverse().find((role) => required.every((min) => roleAllows(ranks[role], min))) ?? "owner";
+  return (
+    [...rolesHighestFirst].reverse().find((role) => required.every((min) => roleAllows(roleOf[role], min))) ?? "owner"
+  );
 }
 
 export interface Capability {

@@ -1,6 +1,6 @@
 import type { RoleName } from "@sluice/identity";
 import { Badge, DataTable, Icon, Panel } from "@sluice/design-system";
-import { capabilities, roleAtLeast, roleLabels, roleNames, roleSummaries, type Capability } from "../roles";
+import { capabilities, roleAtLeast, roleLabels, rolesHighestFirst, roleSummaries, type Capability } from "../roles";
 
 export interface RolesViewProps {
   /** The signed-in user's role, pointed out. */
@@ -16,7 +16,7 @@ export function RolesView({ role }: RolesViewProps) {
         subtitle={`Each role may do everything the roles below it may. You are ${roleLabels[role]}.`}
       >
         <ul className="settings-roles" aria-label="Roles">
-          {roleNames.map((name) => (
+          {rolesHighestFirst.map((name) => (
             <li key={name} aria-current={name === role ? "true" : undefined}>
               <strong>{roleLabels[name]}</strong>
               {name === role ? <Badge tone="primary">Your role</Badge> : null}
@@ -32,7 +32,7 @@ export function RolesView({ role }: RolesViewProps) {
           rowKey={(capability) => capability.label}
           columns={[
             { key: "what", header: "What", render: (capability) => capability.label },
-            ...roleNames.map((name) => ({
+            ...rolesHighestFirst.map((name) => ({
               key: name,
               header: roleLabels[name],
               render: (capability: Capability) =>

@@ -1,0 +1,133 @@
+// The Settings app against the real server (embedded shape, in-memory database) and the built web
+// app: an owner invites someone, who joins from the link in a second browser, is promoted, and
+// signs another of their devices out.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import type { RunningServer } from "@sluice/server";
+import { testServer } from "@sluice/server/test-support";
+import { buildWeb, webDist } from "../src/build";
+import { launchChromium, newDevice, signIn, step as photographedStep, waitUntilLive } from "./browser";
+
+describe("settings: members, invitations, roles and sessions", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  /** The server's log lines: the embedded shape logs each invitation's link there. */
+  const logLines: string[] = [];
+  let ana: Page;
+  let nora: Page;
+  let noraElsewhere: Page;
+
+  before(async () => {
+    await buildWeb();
+    [server, browser] = await Promise.all([
+      testServer({ webDist, logLevel: "info", logStream: { write: (line: string) => void logLines.push(line) } }),
+      launchChromium(),
+    ]);
+    ana = await signIn(await newDevice(browser, server.url), "ana@acme.test");
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const step = (name: string, run: () => Promise<void>) =>
+    photographedStep(name, () => [ana, nora, noraElsewhere], run);
+
+  /** The link logged for the newest invitation of the run. */
+  function invitationLink(): string {
+    const link = logLines.flatMap((line) => /invitation link: (\S+?)["\\\s]/.exec(line)?.[1] ?? []).at(-1);
+    assert.ok(link, "the server logged an invitation link");
+    return link;
+  }
+
+  const settingsTab = (page: Page, name: string) =>
+    page.getByRole("navigation", { name: "Settings modules" }).getByRole("link", { name });
+  const memberRow = (page: Page, name: string) => page.getByTestId("member-row").and(page.getByRole("row", { name }));
+
+  test("an owner invites a viewer, who joins, is made a dispatcher and signs another device out", async () => {
+    await step("ana invites nora as a viewer", async () => {
+      await ana.getByRole("link", { name: /^Invitations/ }).click();
+      const form = ana.getByRole("form", { name: "Invite someone" });
+      await form.getByLabel("Email").fill("nora@acme.test");
+      await form.getByLabel("Role").selectOption("viewer");
+      await form.getByRole("button", { name: "Send invitation" }).click();
+      await form.getByRole("status").filter({ hasText: "Invited nora@acme.test as Viewer" }).waitFor();
+      await ana.getByTestId("invitation-row").filter({ hasText: "nora@acme.test" }).getByText("Viewer").waitFor();
+    });
+
+    await step("nora opens the link in her own browser, joins, and lands in the app as a viewer", async () => {
+      nora = await newDevice(browser, server.url);
+      await nora.goto(invitationLink());
+      const form = nora.getByRole("form", { name: "Accept the invitation" });
+      await form.getByLabel("Your name").fill("Nora Nowak");
+      await form.getByLabel("Password").fill("correct horse battery staple");
+      await form.getByRole("button", { name: "Join" }).click();
+      await waitUntilLive(nora);
+      await nora.getByRole("heading", { name: "Welcome, Nora" }).waitFor();
+      // A viewer is offered no invitations, and reads the member list without controls.
+      assert.equal(await nora.getByRole("link", { name: /^Invitations/ }).count(), 0);
+      await nora.getByRole("link", { name: /^Members/ }).click();
+      await memberRow(nora, "Ana Alvarez").getByText("Owner").waitFor();
+      await memberRow(nora, "Nora Nowak").getByText("Viewer").waitFor();
+      assert.equal(await nora.getByRole("combobox").count(), 0);
+      assert.equal(await nora.getByRole("button", { name: /^Remove/ }).count(), 0);
+      assert.equal(await settingsTab(nora, "Invitations").count(), 0);
+      await settingsTab(nora, "Roles").click();
+      await nora
+        .getByRole("list", { name: "Roles" })
+        .getByRole("listitem")
+        .filter({ hasText: "Your role" })
+        .getByText("Viewer")
+        .waitFor();
+    });
+
+    await step("ana sees nora among the members and makes her a dispatcher", async () => {
+      await settingsTab(ana, "Members").click();
+      await ana
+        .getByTestId("invitation-row")
+        .waitFor({ state: "detached" })
+        .catch(() => undefined);
+      const role = memberRow(ana, "Nora Nowak").getByRole("combobox", { name: "Role of Nora Nowak" });
+      await role.selectOption("dispatcher");
+      const dialog = ana.getByRole("dialog", { name: "Make Nora Nowak a Dispatcher?" });
+      await dialog.getByRole("button", { name: "Change role" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      assert.equal(await role.inputValue(), "dispatcher");
+      // Nora's socket is closed for the role change; the app refreshes and shows her new role.
+      await nora
+        .getByRole("list", { name: "Roles" })
+        .getByRole("listitem")
+        .filter({ hasText: "Your role" })
+        .getByText("Dispatcher")
+        .waitFor();
+      await nora.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
+    });
+
+    await step("nora signs in on a second device and signs it out from the first", async () => {
+      noraElsewhere = await signIn(
+        await newDevice(browser, server.url),
+        "nora@acme.test",
+        "correct horse battery staple",
+      );
+      await settingsTab(nora, "Sessions").click();
+      const rows = nora.getByTestId("session-row");
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 2);
+      const current = nora.locator('[data-testid="session-row"][data-current="true"]');
+      await current.getByText("This device").waitFor();
+      assert.equal(await current.getByRole("button", { name: /^Sign out/ }).count(), 0);
+      const other = rows.and(nora.locator(":not([data-current])"));
+      await other.getByRole("button", { name: /^Sign out/ }).click();
+      await nora.getByRole("dialog").getByRole("button", { name: "Sign out device" }).click();
+      await other.waitFor({ state: "detached" });
+      assert.equal(await rows.count(), 1);
+      // The other device's socket is closed within seconds and it is sent to sign in again.
+      await noraElsewhere.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 15_000 });
+      await noraElsewhere.getByRole("alert").getByText("Your session ended. Please sign in again.").waitFor();
+      // This device is still signed in.
+      await nora.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
+    });
+  });
+});
