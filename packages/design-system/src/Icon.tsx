@@ -25,7 +25,7 @@ const paths = {
   mail: "M4 4h16a2 2 0 012 2v12a2 2 0 01-2 2H4a2 2 0 01-2-2V6a2 2 0 012-2zM22 6l-10 7L2 6",
   shield: "M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z",
   monitor: "M3 4h18v12H3zM8 20h8M12 16v4",
-  key: "M15 7a4 4 0 11-3.46 6H9v2H7v2H4v-3l6.54-6.54A4 4 0 0115 7zM16 9h.01",
+  key: "M21 2l-2 2M15.5 7.5l3 3L22 7l-3-3M11.39 11.61a5.5 5.5 0 11-7.78 7.78 5.5 5.5 0 017.78-7.78zM11.39 11.61L15.5 7.5",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -56,6 +56,19 @@ export const settingsApi = createApi({
     }),
     changeRole: build.mutation<Member, { userId: string; role: RoleName }>({
       query: ({ userId, role }) => ({ method: "PATCH", path: `/auth/members/${at(userId)}`, body: { role } }),
+      // The reply is the member as changed: show it at once, then reload the list anyway.
+      async onQueryStarted(_change, { dispatch, queryFulfilled }) {
+        const changed = await queryFulfilled.then(
+          ({ data }) => data,
+          () => undefined,
+        );
+        if (!changed) return;
+        dispatch(
+          settingsApi.util.updateQueryData("members", undefined, (members) =>
+            members.map((member) => (member.userId === changed.userId ? changed : member)),
+          ),
+        );
+      },
       invalidatesTags: ["Member"],
     }),
     removeMember: build.mutation<void, string>({

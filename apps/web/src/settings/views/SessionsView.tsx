@@ -46,7 +46,7 @@ export function SessionsView({
       {sessions ? (
         <DataTable
           caption="Your sessions"
-          rows={sessions}
+          rows={byRecentUse(sessions)}
           rowKey={(session) => session.id}
           rowProps={(session) => ({
             "data-testid": "session-row",
@@ -122,4 +122,9 @@ export function SessionsView({
       </ConfirmDialog>
     </Panel>
   );
+}
+
+/** This device first, then the most recently used. */
+function byRecentUse(sessions: readonly DeviceSession[]): DeviceSession[] {
+  return [...sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastUsedAt - a.lastUsedAt);
 }
