@@ -6,6 +6,7 @@ import {
   Button,
   ConfirmDialog,
   DataTable,
+  Dialog,
   EmptyState,
   ErrorBanner,
   Panel,
@@ -14,7 +15,7 @@ import {
 import type { ApiError, Member } from "../api";
 import { describeError } from "../errors";
 import { formatDate } from "../format";
-import { assignableRoles, mayChangeMember, mayManageMembers, roleLabels } from "../roles";
+import { assignableRoles, mayChangeMember, mayManageMembers, roleLabels, roleSummaries } from "../roles";
 
 /** A change in flight (or just refused): its busy state and the server's refusal. */
 export interface ActionState {
@@ -38,8 +39,8 @@ export interface MembersViewProps {
 }
 
 /**
- * The organization's members. Owners and admins change roles (each change confirmed: it signs the
- * member's sockets out so their new role applies at once) and remove members; everyone else reads.
+ * The organization's members. Owners and admins change roles (in a dialog: the change closes the
+ * member's sockets so the new role applies at once) and remove members (confirmed); everyone else reads.
  */
 export function MembersView({
   members,
@@ -51,7 +52,7 @@ export function MembersView({
   onRemove,
   onDismissError,
 }: MembersViewProps) {
-  const [proposal, setProposal] = useState<{ member: Member; role: RoleName } | null>(null);
+  const [editing, setEditing] = useState<{ member: Member; role: RoleName } | null>(null);
   const [leaving, setLeaving] = useState<Member | null>(null);
   const manages = mayManageMembers(actor.role);
   const choices = assignableRoles(actor.role).map((role) => ({ value: role, label: roleLabels[role] }));
@@ -94,29 +95,31 @@ export function MembersView({
             {
               key: "role",
               header: "Role",
-              render: (member) =>
-                manages && mayChangeMember(actor, member, all) ? (
-                  <Select
-                    label={`Role of ${member.displayName}`}
-                    hideLabel
-                    value={proposal?.member.userId === member.userId ? proposal.role : member.role}
-                    options={choices}
-                    onValueChange={(role) => {
-                      if (role !== member.role) setProposal({ member, role: role as RoleName });
-                    }}
-                  />
-                ) : (
+              render: (member) => (
+                <span className="settings-role">
                   <Badge tone={member.role === "owner" || member.role === "admin" ? "primary" : "neutral"}>
                     {roleLabels[member.role]}
                   </Badge>
-                ),
+                  {mayChangeMember(actor, member, all) ? (
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      icon="edit"
+                      aria-label={`Change the role of ${member.displayName}`}
+                      onClick={() => setEditing({ member, role: member.role })}
+                    >
+                      Change
+                    </Button>
+                  ) : null}
+                </span>
+              ),
             },
             { key: "joined", header: "Joined", render: (member) => formatDate(member.joinedAt) },
             {
               key: "actions",
               header: "Actions",
               render: (member) =>
-                manages && mayChangeMember(actor, member, all) ? (
+                mayChangeMember(actor, member, all) ? (
                   <Button
                     size="sm"
                     variant="ghost"
@@ -132,33 +135,61 @@ export function MembersView({
         />
       ) : null}
 
-      <ConfirmDialog
-        open={proposal !== null}
-        title={
-          proposal ? `Make ${proposal.member.displayName} ${article(proposal.role)} ${roleLabels[proposal.role]}?` : ""
-        }
-        confirmLabel="Change role"
-        busy={roleChange.busy}
-        error={roleChange.error && describeError(roleChange.error)}
-        onCancel={() => {
-          setProposal(null);
+      <Dialog
+        open={editing !== null}
+        title={editing ? `Change the role of ${editing.member.displayName}` : ""}
+        onClose={() => {
+          if (roleChange.busy) return;
+          setEditing(null);
           onDismissError();
         }}
-        onConfirm={() => {
-          if (!proposal) return;
-          onChangeRole(proposal.member.userId, proposal.role).then(
-            () => setProposal(null),
-            () => undefined,
-          );
-        }}
       >
-        {proposal ? (
-          <p>
-            {proposal.member.displayName} is {article(proposal.member.role)} {roleLabels[proposal.member.role]} now.
-            Their open windows reconnect with the new role.
-          </p>
+        {editing ? (
+          <form
+            className="sl-form"
+            aria-label="Change role"
+            onSubmit={(event) => {
+              event.preventDefault();
+              onChangeRole(editing.member.userId, editing.role).then(
+                () => setEditing(null),
+                () => undefined,
+              );
+            }}
+          >
+            {roleChange.error ? <ErrorBanner {...describeError(roleChange.error)} /> : null}
+            <Select
+              label="Role"
+              value={editing.role}
+              options={choices}
+              hint={roleSummaries[editing.role]}
+              onValueChange={(role) => setEditing({ member: editing.member, role: role as RoleName })}
+            />
+            <p className="sl-muted" style={{ margin: 0 }}>
+              {editing.member.displayName} is {article(editing.member.role)} {roleLabels[editing.member.role]} now.
+              Their open windows reconnect with the new role.
+            </p>
+            <div className="sl-form__actions">
+              <Button
+                onClick={() => {
+                  setEditing(null);
+                  onDismissError();
+                }}
+                disabled={roleChange.busy}
+              >
+                Cancel
+              </Button>
+              <Button
+                type="submit"
+                variant="primary"
+                busy={roleChange.busy}
+                disabled={editing.role === editing.member.role}
+              >
+                Change role
+              </Button>
+            </div>
+          </form>
         ) : null}
-      </ConfirmDialog>
+      </Dialog>
 
       <ConfirmDialog
         open={leaving !== null}
@@ -190,6 +221,6 @@ export function MembersView({
   );
 }
 
-export function article(role: RoleName): string {
+function article(role: RoleName): string {
   return role === "owner" || role === "admin" ? "an" : "a";
 }
