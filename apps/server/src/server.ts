@@ -37,7 +37,10 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
  * endpoints on one port.
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const app = Fastify({ logger: { level: config.logLevel }, forceCloseConnections: true });
+  const app = Fastify({
+    logger: { level: config.logLevel, ...(config.logStream && { stream: config.logStream }) },
+    forceCloseConnections: true,
+  });
   const log = app.log;
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async () => {
@@ -99,6 +102,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logger: log,
       metrics,
       limits: config.gatewayLimits,
+      allowedOrigins: config.allowedOrigins,
     });
     gateway.attach(app.server);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.

@@ -9,6 +9,7 @@ export class GatewayMetrics {
   readonly publicationsDelivered: Counter;
   readonly sendQueueDrops: Counter;
   readonly closes: Counter<"code">;
+  readonly upgradesRefused: Counter<"reason">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -45,6 +46,12 @@ export class GatewayMetrics {
       name: "sluice_gateway_closes_total",
       help: "Connections closed by the server, by close code",
       labelNames: ["code"],
+      registers,
+    });
+    this.upgradesRefused = new Counter({
+      name: "sluice_gateway_upgrades_refused_total",
+      help: "WebSocket upgrades refused, by reason (origin, unauthenticated)",
+      labelNames: ["reason"],
       registers,
     });
   }

@@ -27,6 +27,7 @@ import { Connection, type Subscription } from "./connection";
 import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
+import { isAllowedOrigin, parseOrigin } from "./origin";
 
 /** The few logger methods the edge uses; pino (Fastify's logger) fits. */
 export interface GatewayLogger {
@@ -50,6 +51,11 @@ export interface SourceGatewayOptions {
   readonly nodeId?: string;
   /** The upgrade path. */
   readonly path?: string;
+  /**
+   * Browser origins besides the server's own that may open a socket (`https://app.example.com`).
+   * An upgrade with any other `Origin` is refused with HTTP 403.
+   */
+  readonly allowedOrigins?: readonly string[];
   readonly limits?: Partial<GatewayLimits>;
 }
 
@@ -73,6 +79,7 @@ export class SourceGateway {
   readonly nodeId: string;
   readonly #options: SourceGatewayOptions;
   readonly #path: string;
+  readonly #allowedOrigins: ReadonlySet<string>;
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<WebSocket, Connection>();
   readonly #metrics: GatewayMetrics;
@@ -96,6 +103,13 @@ export class SourceGateway {
     this.limits = { ...defaultLimits, ...options.limits };
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
     this.#path = options.path ?? "/ws";
+    this.#allowedOrigins = new Set(
+      (options.allowedOrigins ?? []).map((origin) => {
+        const parsed = parseOrigin(origin);
+        if (!parsed) throw new TypeError(`allowedOrigins: ${JSON.stringify(origin)} is not an origin`);
+        return parsed.origin;
+      }),
+    );
     this.#metrics = new GatewayMetrics(options.metrics ?? new Registry());
     this.#fanOut = new FanOut(options.broker, (connection, data) => this.#write(connection, data), this.#metrics);
     this.#wss = new WebSocketServer({
@@ -132,14 +146,24 @@ export class SourceGateway {
     const path = (request.url ?? "/").split("?")[0];
     if (path !== this.#path) return refuse(socket, 404, "Not Found");
     if (this.#draining) return refuse(socket, 503, "Service Unavailable");
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isAllowedOrigin(origin, request.headers.host, this.#allowedOrigins)) {
+      // Refused before anything else, with a status the page's script cannot read.
+      this.#metrics.upgradesRefused.inc({ reason: "origin" });
+      return refuse(socket, 403, "Forbidden");
+    }
     const offered = (request.headers["sec-websocket-protocol"] ?? "")
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean);
     if (offered.length > 0 && !offered.some((p) => codecFor(p))) return refuse(socket, 400, "Bad Request");
-    const session = await this.#options.authenticate(request.headers).catch(() => undefined);
+    // Without an Origin the client is not a browser: it brings its own bearer token, and a cookie
+    // (a browser's credential, only trusted with an Origin checked above) does not count.
+    const headers = origin === undefined ? { ...request.headers, cookie: undefined } : request.headers;
+    const session = await this.#options.authenticate(headers).catch(() => undefined);
     if (socket.destroyed) return;
     if (!session || session.expiresAt <= Date.now()) {
+      this.#metrics.upgradesRefused.inc({ reason: "unauthenticated" });
       // A browser cannot read the status of a refused upgrade (it only sees 1006), so the socket
       // is opened only to be closed with UNAUTHENTICATED: it never holds a session, calls nothing.
       const { code, reason } = CloseCode.UNAUTHENTICATED;
