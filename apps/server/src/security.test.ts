@@ -166,7 +166,11 @@ describe("the Origin of a WebSocket upgrade", () => {
     ];
     const before = await refusedUpgrades("origin");
     for (const origin of foreign) {
-      for (const credential of [{ cookie: `sluice_access=${token}` }, { authorization: `Bearer ${token}` }]) {
+      const credentials: Record<string, string>[] = [
+        { cookie: `sluice_access=${token}` },
+        { authorization: `Bearer ${token}` },
+      ];
+      for (const credential of credentials) {
         assert.deepEqual(await tryUpgrade({ origin, ...credential }), { status: 403 }, origin);
       }
     }

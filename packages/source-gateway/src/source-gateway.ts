@@ -24,10 +24,12 @@ import { Registry } from "prom-client";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { isChannelName } from "./channel-name";
 import { Connection, type Subscription } from "./connection";
+import { ConnectionsBy } from "./connections-by";
 import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
 import { isAllowedOrigin, parseOrigin } from "./origin";
+import type { Revocation } from "./revocation";
 
 /** The few logger methods the edge uses; pino (Fastify's logger) fits. */
 export interface GatewayLogger {
@@ -57,6 +59,19 @@ export interface SourceGatewayOptions {
    */
   readonly allowedOrigins?: readonly string[];
   readonly limits?: Partial<GatewayLimits>;
+  /**
+   * Tells the gateway of revocations made in this process (identity's `onRevoked`); returns the
+   * unsubscribe. The sockets of a revoked session or member are closed with UNAUTHENTICATED.
+   */
+  readonly revocations?: (listener: (revocation: Revocation) => void) => () => void;
+  /**
+   * Reads the sessions of open sockets again, a batch of ids at a time: answers each live one as
+   * it is now (role included); an id missing from the answer is revoked, expired or gone. This
+   * catches revocations made by other processes (scale-out) that `revocations` never hears of.
+   */
+  readonly verifySessions?: (sessionIds: readonly string[]) => Promise<ReadonlyMap<string, Session>>;
+  /** How often `verifySessions` runs over the open sockets' sessions. Default 5 s. */
+  readonly sessionRecheckMs?: number;
 }
 
 export interface DrainOptions {
@@ -68,6 +83,9 @@ export interface DrainOptions {
 type ReplyOutcome = MessageInitShape<typeof ReplySchema>["outcome"];
 
 const EXPIRY_SWEEP_MS = 1000;
+const DEFAULT_SESSION_RECHECK_MS = 5000;
+/** Session ids per `verifySessions` call: one query each, small enough not to stall the loop. */
+const SESSION_RECHECK_BATCH = 500;
 
 /**
  * The edge that holds the sockets: authenticates at upgrade, takes calls in (queries to the
@@ -82,6 +100,12 @@ export class SourceGateway {
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<WebSocket, Connection>();
+  /** Open connections by session id and by user id: a revocation closes what it names, no scan. */
+  readonly #bySession = new ConnectionsBy<string, Connection>();
+  readonly #byUser = new ConnectionsBy<string, Connection>();
+  readonly #stopRevocations: (() => void) | undefined;
+  readonly #sessionRecheck: NodeJS.Timeout | undefined;
+  #rechecking = false;
   readonly #metrics: GatewayMetrics;
   readonly #fanOut: FanOut;
   readonly #heartbeat: NodeJS.Timeout;
@@ -125,6 +149,12 @@ export class SourceGateway {
     this.#heartbeat.unref();
     this.#expirySweep = setInterval(() => this.#closeExpired(), Math.min(EXPIRY_SWEEP_MS, this.limits.pingIntervalMs));
     this.#expirySweep.unref();
+    this.#stopRevocations = options.revocations?.(this.#revoke);
+    if (options.verifySessions) {
+      const every = options.sessionRecheckMs ?? DEFAULT_SESSION_RECHECK_MS;
+      this.#sessionRecheck = setInterval(() => void this.#recheckSessions(), every);
+      this.#sessionRecheck.unref();
+    }
   }
 
   get connectionCount(): number {
@@ -194,6 +224,8 @@ export class SourceGateway {
     if (!this.#draining) await this.drain({ batchSize: Number.MAX_SAFE_INTEGER });
     clearInterval(this.#heartbeat);
     clearInterval(this.#expirySweep);
+    clearInterval(this.#sessionRecheck);
+    this.#stopRevocations?.();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
@@ -201,6 +233,7 @@ export class SourceGateway {
     const codec = codecFor(socket.protocol || PROTOBUF_SUBPROTOCOL)!;
     const connection = new Connection(socket, codec, randomUUID(), session, this.limits.callBurst);
     this.#connections.set(socket, connection);
+    this.#index(connection);
     this.#metrics.connections.inc();
     socket.on("message", this.#onMessage);
     socket.on("close", this.#onClose);
@@ -476,7 +509,9 @@ export class SourceGateway {
       const error = new RpcError(ErrorCode.PERMISSION_DENIED, "the token belongs to another user or organization");
       return this.#reply(connection, frame.id, { case: "error", value: error.toMessage() });
     }
+    this.#unindex(connection);
     connection.session = session;
+    this.#index(connection);
     this.#reply(connection, frame.id, {
       case: "authenticated",
       value: { sessionExpiresAt: BigInt(session.expiresAt) },
@@ -488,6 +523,7 @@ export class SourceGateway {
     if (!connection) return;
     connection.closing = true;
     this.#connections.delete(socket);
+    this.#unindex(connection);
     this.#metrics.connections.dec();
     for (const controller of connection.calls?.values() ?? []) controller.abort();
     for (const [channel, subscription] of connection.subscriptions ?? [])
@@ -502,6 +538,72 @@ export class SourceGateway {
       if (connection.closing) continue;
       if (connection.lastSeenAt < silentSince) this.#close(connection, CloseCode.IDLE_TIMEOUT);
       else this.#write(connection, ping.for(connection.codec));
+    }
+  }
+
+  #index(connection: Connection): void {
+    this.#bySession.add(connection.session.sessionId, connection);
+    this.#byUser.add(connection.session.userId, connection);
+  }
+
+  #unindex(connection: Connection): void {
+    this.#bySession.delete(connection.session.sessionId, connection);
+    this.#byUser.delete(connection.session.userId, connection);
+  }
+
+  /** Closes the sockets a revocation names, at once. */
+  readonly #revoke = (revocation: Revocation): void => {
+    if (revocation.kind === "sessions") {
+      for (const sessionId of revocation.sessionIds) {
+        for (const connection of this.#bySession.get(sessionId)) {
+          this.#close(connection, CloseCode.UNAUTHENTICATED, "the session was signed out or revoked");
+        }
+      }
+      return;
+    }
+    for (const connection of this.#byUser.get(revocation.userId)) {
+      if (connection.session.organizationId === revocation.organizationId) {
+        this.#close(connection, CloseCode.UNAUTHENTICATED, "your membership changed: sign in again");
+      }
+    }
+  };
+
+  /**
+   * Every few seconds: the sessions of all open sockets, read again in batches. Closes the sockets
+   * of sessions no longer live, and of those whose role changed (the client reconnects with it).
+   * A failed read closes nothing: a database hiccup must not drop every socket.
+   */
+  async #recheckSessions(): Promise<void> {
+    const verifySessions = this.#options.verifySessions;
+    if (!verifySessions || this.#rechecking) return;
+    this.#rechecking = true;
+    const started = performance.now();
+    try {
+      const sessionIds = [...this.#bySession.keys()];
+      for (let start = 0; start < sessionIds.length; start += SESSION_RECHECK_BATCH) {
+        const batch = sessionIds.slice(start, start + SESSION_RECHECK_BATCH);
+        const live = await verifySessions(batch);
+        for (const sessionId of batch) {
+          const current = live.get(sessionId);
+          // Read from the index again: sockets closed or re-authenticated meanwhile have left it.
+          for (const connection of this.#bySession.get(sessionId)) {
+            if (!current) {
+              this.#close(connection, CloseCode.UNAUTHENTICATED, "the session was signed out or revoked");
+            } else if (
+              current.role !== connection.session.role ||
+              current.userId !== connection.session.userId ||
+              current.organizationId !== connection.session.organizationId
+            ) {
+              this.#close(connection, CloseCode.UNAUTHENTICATED, "your membership changed: sign in again");
+            }
+          }
+        }
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, "re-checking the sessions of open sockets failed");
+    } finally {
+      this.#rechecking = false;
+      this.#metrics.sessionRecheckSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
