@@ -192,3 +192,31 @@ describe("the Origin of a WebSocket upgrade", () => {
     });
   });
 });
+
+describe("security headers", () => {
+  test("every HTTP reply, error or not, carries the CSP and helmet's headers", async () => {
+    const requests: Array<[string, RequestInit?]> = [
+      ["/healthz"],
+      ["/metrics"],
+      ["/auth/me"],
+      ["/auth/signin", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }],
+      ["/no/such/path"],
+      ["/docs/json"],
+    ];
+    for (const [path, init] of requests) {
+      const response = await fetch(`${server.url}${path}`, init);
+      await response.arrayBuffer();
+      const header = (name: string) => response.headers.get(name) ?? "";
+      const csp = header("content-security-policy");
+      assert.match(csp, /default-src 'self'/, path);
+      assert.match(csp, /script-src 'self';/, `${path}: scripts only from the origin, nothing inline`);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.match(csp, /object-src 'none'/, path);
+      assert.equal(header("x-content-type-options"), "nosniff", path);
+      assert.equal(header("x-frame-options"), "DENY", path);
+      assert.equal(header("referrer-policy"), "no-referrer", path);
+      assert.match(header("strict-transport-security"), /max-age=\d+/, path);
+      assert.equal(header("cross-origin-opener-policy"), "same-origin", path);
+    }
+  });
+});

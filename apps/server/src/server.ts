@@ -14,7 +14,9 @@ import Fastify from "fastify";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { registerApiDocs } from "./api-docs";
 import type { ServerConfig } from "./config";
+import { registerSecurityHeaders } from "./security-headers";
 
 export interface RunningServer {
   /** Where the server listens, e.g. http://localhost:8080 (the WebSocket is at `${url}/ws`). */
@@ -109,13 +111,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     cleanups.push(() => app.close());
     cleanups.push(() => gateway.close());
 
+    await registerSecurityHeaders(app);
+    await registerApiDocs(app);
+
     let ready = false;
-    app.get("/healthz", async () => ({ status: "ok" }));
-    app.get("/readyz", async (_request, reply) => {
-      if (!ready) return reply.code(503).send({ status: "starting or draining" });
-      return { status: "ready", connections: gateway.connectionCount };
-    });
-    app.get("/metrics", async (_request, reply) => {
+    const operations = { tags: ["operations"] };
+    app.get("/healthz", { schema: { ...operations, summary: "The process is up" } }, async () => ({ status: "ok" }));
+    app.get(
+      "/readyz",
+      { schema: { ...operations, summary: "Ready for traffic (503 while starting or draining)" } },
+      async (_request, reply) => {
+        if (!ready) return reply.code(503).send({ status: "starting or draining" });
+        return { status: "ready", connections: gateway.connectionCount };
+      },
+    );
+    app.get("/metrics", { schema: { ...operations, summary: "Prometheus metrics" } }, async (_request, reply) => {
       reply.type(metrics.contentType);
       return metrics.metrics();
     });
