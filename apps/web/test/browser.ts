@@ -2,10 +2,25 @@
 // person (each in its own context: its own cookies, like another device), and photographs of every
 // page when a step fails.
 import { mkdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { buildWeb } from "../src/build";
 
 const resultsDir = fileURLToPath(new URL("../test-results", import.meta.url));
+
+/**
+ * Builds the SPA from the current sources into a folder of the calling test's own: always built (a
+ * dist left from older sources would test the wrong app), and never into a folder another test,
+ * running alongside, is serving from. `remove` deletes it afterwards.
+ */
+export async function buildWebForTest(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-web-"));
+  await buildWeb(dir);
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -5,19 +5,18 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import type { RunningServer } from "@sluice/server";
 import { testServer } from "@sluice/server/test-support";
-import { buildWeb, webDist } from "../src/build";
-import { launchChromium, newDevice, signIn, step as photographedStep } from "./browser";
+import { buildWebForTest, launchChromium, newDevice, signIn, step as photographedStep } from "./browser";
 
 describe("collaboration on a route sheet", () => {
+  let web: Awaited<ReturnType<typeof buildWebForTest>> | undefined;
   let server: RunningServer;
   let browser: Browser;
   let ana: Page;
   let ben: Page;
 
   before(async () => {
-    // Always built: a dist left from older sources would test the wrong app.
-    await buildWeb();
-    [server, browser] = await Promise.all([testServer({ webDist }), launchChromium()]);
+    web = await buildWebForTest();
+    [server, browser] = await Promise.all([testServer({ webDist: web.dir }), launchChromium()]);
     [ana, ben] = await Promise.all([
       newDevice(browser, server.url).then((page) => signIn(page, "ana@acme.test")),
       newDevice(browser, server.url).then((page) => signIn(page, "ben@acme.test")),
@@ -27,6 +26,7 @@ describe("collaboration on a route sheet", () => {
   after(async () => {
     await browser?.close();
     await server?.close();
+    await web?.remove();
   });
 
   /** Runs a step; when it fails, both browsers are photographed into test-results/. */

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import type { RunningServer } from "@sluice/server";
 import { testServer } from "@sluice/server/test-support";
-import { buildWeb, webDist } from "../src/build";
-import { launchChromium, newDevice, signIn, step as photographedStep, waitUntilLive } from "./browser";
+import { buildWebForTest, launchChromium, newDevice, signIn, step as photographedStep, waitUntilLive } from "./browser";
 
 describe("settings: members, invitations, roles and sessions", () => {
+  let web: Awaited<ReturnType<typeof buildWebForTest>> | undefined;
   let server: RunningServer;
   let browser: Browser;
   /** The server's log lines: the embedded shape logs each invitation's link there. */
@@ -19,9 +19,13 @@ describe("settings: members, invitations, roles and sessions", () => {
   let noraElsewhere: Page;
 
   before(async () => {
-    await buildWeb();
+    web = await buildWebForTest();
     [server, browser] = await Promise.all([
-      testServer({ webDist, logLevel: "info", logStream: { write: (line: string) => void logLines.push(line) } }),
+      testServer({
+        webDist: web.dir,
+        logLevel: "info",
+        logStream: { write: (line: string) => void logLines.push(line) },
+      }),
       launchChromium(),
     ]);
     ana = await signIn(await newDevice(browser, server.url), "ana@acme.test");
@@ -30,6 +34,7 @@ describe("settings: members, invitations, roles and sessions", () => {
   after(async () => {
     await browser?.close();
     await server?.close();
+    await web?.remove();
   });
 
   const step = (name: string, run: () => Promise<void>) =>
