@@ -136,4 +136,29 @@ describe("settings: members, invitations, roles and sessions", () => {
       await nora.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
     });
   });
+
+  test("before the access token expires, the app refreshes it and re-authenticates its socket in band", async () => {
+    // 65 s tokens: the SDK asks for a new one a minute before expiry, so 5 s after each (re)authentication.
+    const shortLived = await testServer({ webDist: web?.dir, accessTokenTtlSeconds: 65 });
+    try {
+      const page = await newDevice(browser, shortLived.url);
+      let sockets = 0;
+      page.on("websocket", () => void sockets++);
+      const refreshed = () =>
+        page.waitForResponse(
+          (response) => new URL(response.url()).pathname === "/auth/refresh" && response.status() === 200,
+          { timeout: 20_000 },
+        );
+      // Such a short token is due at once: the first refresh comes with the socket's first connect.
+      await Promise.all([refreshed(), signIn(page, "ben@acme.test")]);
+      // Then the SDK's in-band re-authentication asks for one; the next is scheduled only when the
+      // server acknowledged that token on the open socket.
+      await refreshed();
+      await refreshed();
+      assert.equal(sockets, 1, "the socket was never reopened");
+      await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
+    } finally {
+      await shortLived.close();
+    }
+  });
 });
