@@ -51,7 +51,7 @@ describe("settings: members, invitations, roles and sessions", () => {
     page.getByRole("navigation", { name: "Settings modules" }).getByRole("link", { name });
   const memberRow = (page: Page, name: string) => page.getByTestId("member-row").and(page.getByRole("row", { name }));
 
-  test("an owner invites a viewer, who joins, is made a dispatcher and signs another device out", async () => {
+  test("an owner invites a viewer, who joins, is made a dispatcher, signs another device out, and is removed", async () => {
     await step("ana invites nora as a viewer", async () => {
       await ana.getByRole("link", { name: /^Invitations/ }).click();
       const form = ana.getByRole("form", { name: "Invite someone" });
@@ -134,6 +134,16 @@ describe("settings: members, invitations, roles and sessions", () => {
       await noraElsewhere.getByRole("alert").getByText("Your session ended. Please sign in again.").waitFor();
       // This device is still signed in.
       await nora.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
+    });
+
+    await step("ana removes nora; nora's window is sent to sign in", async () => {
+      await memberRow(ana, "Nora Nowak").getByRole("button", { name: "Remove Nora Nowak" }).click();
+      const dialog = ana.getByRole("dialog", { name: "Remove Nora Nowak?" });
+      // A stray Enter must not remove anyone: the dialog starts on Cancel.
+      await dialog.getByRole("button", { name: "Cancel" }).and(ana.locator(":focus")).waitFor();
+      await dialog.getByRole("button", { name: "Remove member" }).click();
+      await memberRow(ana, "Nora Nowak").waitFor({ state: "detached" });
+      await nora.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 15_000 });
     });
   });
 
