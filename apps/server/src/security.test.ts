@@ -609,3 +609,143 @@ describe("a viewer", () => {
     await vera.close();
   });
 });
+
+describe("revocation closes sockets (4005) within seconds", () => {
+  test("signing out closes every socket of that session, and only those", async () => {
+    const first = await sdkSignIn("ana@acme.test");
+    const second = await sdkSignIn("ana@acme.test");
+    const doomed = [await connect(first.accessToken), await connect(first.accessToken)];
+    const survivor = await connect(second.accessToken);
+    assert.equal((await rest("POST", "/auth/signout", { token: first.accessToken, body: {} })).status, 204);
+    for (const client of doomed) await closedUnauthenticated(client);
+    // The same token cannot open a new one.
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${first.accessToken}` }), {
+      closeCode: CloseCode.UNAUTHENTICATED.code,
+      frames: 0,
+    });
+    await survivor.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    await survivor.close();
+  });
+
+  test("a replayed refresh token revokes its session: its sockets close, neither token refreshes again", async () => {
+    const signedIn = await sdkSignIn("ana@acme.test");
+    const client = await connect(signedIn.accessToken);
+    const refreshed = await rest("POST", "/auth/refresh", { body: { refreshToken: signedIn.refreshToken } });
+    assert.equal(refreshed.status, 200);
+    const next = kept(refreshed.body as SdkSignedIn);
+    // The socket lives on through a refresh: same session.
+    await roundTrip(client);
+
+    const replay = await rest("POST", "/auth/refresh", { body: { refreshToken: signedIn.refreshToken } });
+    assert.equal(replay.status, 401);
+    assert.equal((replay.body as { code: string }).code, "UNAUTHENTICATED");
+    await closedUnauthenticated(client);
+    for (const attempt of [
+      await rest("POST", "/auth/refresh", { body: { refreshToken: next.refreshToken } }),
+      await rest("GET", "/auth/me", { token: next.accessToken }),
+    ]) {
+      assert.equal(attempt.status, 401);
+    }
+  });
+
+  test("a member whose role changes, then who is removed, loses their sockets in that organization", async () => {
+    const ana = await sdkSignIn("ana@acme.test");
+    // A new member, invited by Ana: the invitation link goes to the log (the embedded shape's mail).
+    const email = `mo-${randomUUID().slice(0, 8)}@acme.test`;
+    const invited = await rest("POST", "/auth/invitations", {
+      token: ana.accessToken,
+      body: { email, role: "dispatcher" },
+    });
+    assert.equal(invited.status, 201);
+    const link = logLines.map((line) => /invitation link: \S+#token=([\w-]+)/.exec(line)?.[1]).findLast(Boolean);
+    assert.ok(link, "the invitation link is in the log");
+    const password = `correct horse ${randomUUID()}`;
+    secrets.add(password);
+    const accepted = await rest("POST", "/auth/invitations/accept", {
+      body: { token: link, displayName: "Mo", password },
+    });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    const mo = kept(accepted.body as SdkSignedIn);
+
+    const sockets = [await connect(mo.accessToken), await connect(mo.accessToken)];
+    const demoted = await rest("PATCH", `/auth/members/${mo.user.id}`, {
+      token: ana.accessToken,
+      body: { role: "viewer" },
+    });
+    assert.equal(demoted.status, 200);
+    for (const socket of sockets) await closedUnauthenticated(socket);
+
+    // Back with the same token, Mo holds the new role.
+    const again = await connect(mo.accessToken);
+    const projectId = bystander.projectId;
+    const refused = await again.call(CREATE_ORDER, CreateOrderRequestSchema, {
+      projectId,
+      consignee: "Not any more",
+      address: "Main St 1",
+      weightKg: 1,
+    });
+    assert.equal(errorCodeOf(refused), ErrorCode.PERMISSION_DENIED);
+
+    assert.equal((await rest("DELETE", `/auth/members/${mo.user.id}`, { token: ana.accessToken })).status, 204);
+    await closedUnauthenticated(again);
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${mo.accessToken}` }), {
+      closeCode: CloseCode.UNAUTHENTICATED.code,
+      frames: 0,
+    });
+    assert.equal((await rest("GET", "/auth/me", { token: mo.accessToken })).status, 401);
+  });
+});
+
+describe("revocations made by another process", () => {
+  // This server's edge is not told of revocations (as when another process makes them): only
+  // the periodic re-check of open sessions can close the sockets.
+  let other: RunningServer;
+  before(async () => {
+    other = await testServer({ hearRevocations: false, sessionRecheckMs: 250 } satisfies Partial<ServerConfig>);
+  });
+  after(() => other.close());
+
+  async function otherSignIn(email: string): Promise<SdkSignedIn> {
+    const response = await fetch(`${other.url}/auth/signin`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-sluice-client": "sdk" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.equal(response.status, 200);
+    return kept((await response.json()) as SdkSignedIn);
+  }
+
+  test("the periodic re-check closes the sockets of a signed-out session and of a changed role; others stay", async () => {
+    const [revoked, kept_, vera, ana] = await Promise.all([
+      otherSignIn("ben@acme.test"),
+      otherSignIn("ben@acme.test"),
+      otherSignIn("vera@acme.test"),
+      otherSignIn("ana@acme.test"),
+    ]);
+    const doomed = await connect(revoked.accessToken, other.url);
+    const survivor = await connect(kept_.accessToken, other.url);
+    const veraSocket = await connect(vera.accessToken, other.url);
+
+    const signOut = await fetch(`${other.url}/auth/signout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${revoked.accessToken}`, "x-sluice-client": "sdk" },
+    });
+    assert.equal(signOut.status, 204);
+    await closedUnauthenticated(doomed);
+
+    const promote = await fetch(`${other.url}/auth/members/${vera.user.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${ana.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ role: "dispatcher" }),
+    });
+    assert.equal(promote.status, 200);
+    await closedUnauthenticated(veraSocket);
+
+    await survivor.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    await roundTrip(survivor);
+    assert.ok(!survivor.frames.some((f) => f.kind.case === "disconnect"));
+    const text = await (await fetch(`${other.url}/metrics`)).text();
+    assert.match(text, /sluice_gateway_session_recheck_seconds_count [1-9]/, "the re-check ran and was timed");
+    await survivor.close();
+  });
+});
