@@ -9,8 +9,8 @@
 // outside the protocol refused (server.test.ts); call rate and subscription limits, slow
 // consumers, expiry, forged or foreign tokens sent in band (gateway-limits.test.ts); CSRF, Origin
 // and cookie rules of each /auth route (packages/identity/src/plugin.test.ts).
-import { create, ScalarType, toJsonString, type DescMethod } from "@bufbuild/protobuf";
-import { anyPack, anyUnpack, AnySchema } from "@bufbuild/protobuf/wkt";
+import { ScalarType, toJsonString, type DescMethod } from "@bufbuild/protobuf";
+import { anyUnpack, AnySchema } from "@bufbuild/protobuf/wkt";
 import { MethodKind, methodName, methodPolicy, registry, Role, services } from "@sluice/contracts";
 import { CreateOrderRequestSchema, CreateOrderResponseSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { AssignOrderRequestSchema, CommandAcceptedSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
@@ -607,5 +607,335 @@ describe("a viewer", () => {
     );
     assert.equal(after, before);
     await vera.close();
+  });
+});
+
+describe("revocation closes sockets (4005) within seconds", () => {
+  test("signing out closes every socket of that session, and only those", async () => {
+    const first = await sdkSignIn("ana@acme.test");
+    const second = await sdkSignIn("ana@acme.test");
+    const doomed = [await connect(first.accessToken), await connect(first.accessToken)];
+    const survivor = await connect(second.accessToken);
+    assert.equal((await rest("POST", "/auth/signout", { token: first.accessToken, body: {} })).status, 204);
+    for (const client of doomed) await closedUnauthenticated(client);
+    // The same token cannot open a new one.
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${first.accessToken}` }), {
+      closeCode: CloseCode.UNAUTHENTICATED.code,
+      frames: 0,
+    });
+    await survivor.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    await survivor.close();
+  });
+
+  test("a replayed refresh token revokes its session: its sockets close, neither token refreshes again", async () => {
+    const signedIn = await sdkSignIn("ana@acme.test");
+    const client = await connect(signedIn.accessToken);
+    const refreshed = await rest("POST", "/auth/refresh", { body: { refreshToken: signedIn.refreshToken } });
+    assert.equal(refreshed.status, 200);
+    const next = kept(refreshed.body as SdkSignedIn);
+    // The socket lives on through a refresh: same session.
+    await roundTrip(client);
+
+    const replay = await rest("POST", "/auth/refresh", { body: { refreshToken: signedIn.refreshToken } });
+    assert.equal(replay.status, 401);
+    assert.equal((replay.body as { code: string }).code, "UNAUTHENTICATED");
+    await closedUnauthenticated(client);
+    for (const attempt of [
+      await rest("POST", "/auth/refresh", { body: { refreshToken: next.refreshToken } }),
+      await rest("GET", "/auth/me", { token: next.accessToken }),
+    ]) {
+      assert.equal(attempt.status, 401);
+    }
+  });
+
+  test("a member whose role changes, then who is removed, loses their sockets in that organization", async () => {
+    const ana = await sdkSignIn("ana@acme.test");
+    // A new member, invited by Ana: the invitation link goes to the log (the embedded shape's mail).
+    const email = `mo-${randomUUID().slice(0, 8)}@acme.test`;
+    const invited = await rest("POST", "/auth/invitations", {
+      token: ana.accessToken,
+      body: { email, role: "dispatcher" },
+    });
+    assert.equal(invited.status, 201);
+    const link = logLines.map((line) => /invitation link: \S+#token=([\w-]+)/.exec(line)?.[1]).findLast(Boolean);
+    assert.ok(link, "the invitation link is in the log");
+    const password = `correct horse ${randomUUID()}`;
+    secrets.add(password);
+    const accepted = await rest("POST", "/auth/invitations/accept", {
+      body: { token: link, displayName: "Mo", password },
+    });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    const mo = kept(accepted.body as SdkSignedIn);
+
+    const sockets = [await connect(mo.accessToken), await connect(mo.accessToken)];
+    const demoted = await rest("PATCH", `/auth/members/${mo.user.id}`, {
+      token: ana.accessToken,
+      body: { role: "viewer" },
+    });
+    assert.equal(demoted.status, 200);
+    for (const socket of sockets) await closedUnauthenticated(socket);
+
+    // Back with the same token, Mo holds the new role.
+    const again = await connect(mo.accessToken);
+    const projectId = bystander.projectId;
+    const refused = await again.call(CREATE_ORDER, CreateOrderRequestSchema, {
+      projectId,
+      consignee: "Not any more",
+      address: "Main St 1",
+      weightKg: 1,
+    });
+    assert.equal(errorCodeOf(refused), ErrorCode.PERMISSION_DENIED);
+
+    assert.equal((await rest("DELETE", `/auth/members/${mo.user.id}`, { token: ana.accessToken })).status, 204);
+    await closedUnauthenticated(again);
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${mo.accessToken}` }), {
+      closeCode: CloseCode.UNAUTHENTICATED.code,
+      frames: 0,
+    });
+    assert.equal((await rest("GET", "/auth/me", { token: mo.accessToken })).status, 401);
+  });
+});
+
+describe("revocations made by another process", () => {
+  // This server's edge is not told of revocations (as when another process makes them): only
+  // the periodic re-check of open sessions can close the sockets.
+  let other: RunningServer;
+  before(async () => {
+    other = await testServer({ hearRevocations: false, sessionRecheckMs: 250 } satisfies Partial<ServerConfig>);
+  });
+  after(() => other.close());
+
+  async function otherSignIn(email: string): Promise<SdkSignedIn> {
+    const response = await fetch(`${other.url}/auth/signin`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-sluice-client": "sdk" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    assert.equal(response.status, 200);
+    return kept((await response.json()) as SdkSignedIn);
+  }
+
+  test("the periodic re-check closes the sockets of a signed-out session and of a changed role; others stay", async () => {
+    const [revoked, kept_, vera, ana] = await Promise.all([
+      otherSignIn("ben@acme.test"),
+      otherSignIn("ben@acme.test"),
+      otherSignIn("vera@acme.test"),
+      otherSignIn("ana@acme.test"),
+    ]);
+    const doomed = await connect(revoked.accessToken, other.url);
+    const survivor = await connect(kept_.accessToken, other.url);
+    const veraSocket = await connect(vera.accessToken, other.url);
+
+    const signOut = await fetch(`${other.url}/auth/signout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${revoked.accessToken}`, "x-sluice-client": "sdk" },
+    });
+    assert.equal(signOut.status, 204);
+    await closedUnauthenticated(doomed);
+
+    const promote = await fetch(`${other.url}/auth/members/${vera.user.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${ana.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ role: "dispatcher" }),
+    });
+    assert.equal(promote.status, 200);
+    await closedUnauthenticated(veraSocket);
+
+    await survivor.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    await roundTrip(survivor);
+    assert.ok(!survivor.frames.some((f) => f.kind.case === "disconnect"));
+    const text = await (await fetch(`${other.url}/metrics`)).text();
+    assert.match(text, /sluice_gateway_session_recheck_seconds_count [1-9]/, "the re-check ran and was timed");
+    await survivor.close();
+  });
+});
+
+describe("oversized and malformed input", () => {
+  test("REST: each is refused with its status and a JSON { code, message }, the password never hashed or echoed", async () => {
+    const password = `pw-${randomUUID()}`;
+    secrets.add(password);
+    const signin = "/auth/signin";
+    const cases: Array<[string, number, Parameters<typeof rest>[2]]> = [
+      ["malformed JSON", 400, { body: '{"email": "ana@acme.test", "password": ' }],
+      ["a JSON array", 400, { body: "[1, 2, 3]" }],
+      [
+        "a __proto__ key",
+        400,
+        { body: `{"email":"ana@acme.test","password":"${password}","__proto__":{"admin":true}}` },
+      ],
+      ["an email that is an object", 400, { body: { email: { $ne: null }, password } }],
+      ["a password of 100 KB", 400, { body: { email: "ana@acme.test", password: "x".repeat(100_000) } }],
+      ["deeply nested JSON", 400, { body: `${"[".repeat(50_000)}${"]".repeat(50_000)}` }],
+      ["a body over the 1 MiB limit", 413, { body: { email: "ana@acme.test", password: "x".repeat(1_100_000) } }],
+      [
+        "a body that is not JSON",
+        415,
+        { body: `email=ana&password=${password}`, headers: { "content-type": "application/x-www-form-urlencoded" } },
+      ],
+    ];
+    for (const [name, status, options] of cases) {
+      const reply = await rest("POST", signin, options);
+      assert.equal(reply.status, status, `${name}: ${JSON.stringify(reply.body).slice(0, 200)}`);
+      const body = reply.body as { code?: unknown; message?: unknown };
+      assert.equal(typeof body.code, "string", name);
+      assert.equal(typeof body.message, "string", name);
+      assert.ok(!JSON.stringify(body).includes(password), `${name}: the reply does not echo the password`);
+    }
+  });
+
+  test("HTTP: headers over Node's limit are refused 431, on REST and on the WebSocket upgrade", async () => {
+    const huge = "x".repeat(20_000);
+    assert.equal((await rest("GET", "/auth/me", { headers: { cookie: `sluice_access=${huge}` } })).status, 431);
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${huge}` }), { status: 431 });
+    // Under the header limit, a long garbage token is only a bad token.
+    assert.deepEqual(await tryUpgrade({ authorization: `Bearer ${"x".repeat(8000)}` }), {
+      closeCode: CloseCode.UNAUTHENTICATED.code,
+      frames: 0,
+    });
+  });
+
+  test("WebSocket: oversized fields get typed errors and the socket lives; a frame past the transport cap is cut (1009)", async () => {
+    const client = await connect(await signInKept(server.url, "ana@acme.test"));
+    const big = "x".repeat(DEFAULT_MAX_FRAME_BYTES / 2);
+
+    // A request whose Any names the right type but holds garbage bytes.
+    const id = client.id();
+    client.send({
+      kind: {
+        case: "call",
+        value: {
+          id,
+          method: CREATE_ORDER,
+          request: {
+            $typeName: "google.protobuf.Any",
+            typeUrl: `type.googleapis.com/${CreateOrderRequestSchema.typeName}`,
+            value: new Uint8Array([0xff, 0xff, 0xff]),
+          },
+        },
+      },
+    });
+    assert.equal(errorCodeOf(await client.next("reply", (r) => r.id === id)), ErrorCode.INVALID_ARGUMENT);
+
+    const overLong = await client.call(CREATE_ORDER, CreateOrderRequestSchema, {
+      projectId: bystander.projectId,
+      consignee: big,
+      address: "Main St 1",
+      weightKg: 1,
+    });
+    assert.equal(errorCodeOf(overLong), ErrorCode.INVALID_ARGUMENT);
+
+    const authenticateId = client.id();
+    client.send({ kind: { case: "authenticate", value: { id: authenticateId, token: big } } });
+    assert.equal(errorCodeOf(await client.next("reply", (r) => r.id === authenticateId)), ErrorCode.UNAUTHENTICATED);
+
+    assert.equal(errorCodeOf(await subscribeReply(client, `project:${big}`)), ErrorCode.INVALID_ARGUMENT);
+    assert.equal(errorCodeOf(await client.call(big, ListProjectsRequestSchema, {})), ErrorCode.UNKNOWN_METHOD);
+
+    // Still the same socket, still working.
+    await client.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
+    client.sendRaw(new Uint8Array(DEFAULT_MAX_FRAME_BYTES * 4 + 1));
+    assert.equal((await client.closed).code, 1009);
+  });
+
+  test("WebSocket JSON mapping: a frame of the wrong shape is a protocol violation (4004)", async () => {
+    const token = await signInKept(server.url, "ana@acme.test");
+    for (const frame of [
+      '{"call": {"id": "seven"}}',
+      '{"call": {"id": 1, "request": {"@type": "nope"}}}',
+      "[]",
+      "null",
+    ]) {
+      const client = await RawClient.connect(server.url, token, JSON_SUBPROTOCOL);
+      await client.next("connected");
+      client.sendRaw(frame);
+      assert.equal((await client.closed).code, CloseCode.PROTOCOL_VIOLATION.code, frame);
+    }
+  });
+});
+
+/** A sign-in posted from a given loopback address, so one address can be locked out while the others work. */
+function signInFrom(localAddress: string, email: string, password: string): Promise<RestReply> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(server.url);
+    const body = JSON.stringify({ email, password });
+    const request = httpRequest(
+      {
+        host: hostname,
+        port,
+        localAddress,
+        method: "POST",
+        path: "/auth/signin",
+        headers: {
+          "content-type": "application/json",
+          "x-sluice-client": "sdk",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers))
+            if (typeof value === "string") headers.set(name, value);
+          resolve({
+            status: response.statusCode ?? 0,
+            headers,
+            body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+          });
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+// Last: the lockouts last for the rest of this server's life.
+describe("brute force on sign-in", () => {
+  test("per email: after five wrong passwords, 429 with Retry-After, the same whether the email exists or not", async () => {
+    const replies: Record<string, Array<[number, unknown]>> = {};
+    for (const email of ["vera@acme.test", "nobody@acme.test"]) {
+      replies[email] = [];
+      for (let attempt = 0; attempt < 7; attempt++) {
+        const wrong = `guess-${attempt}-${randomUUID()}`;
+        secrets.add(wrong);
+        const reply = await rest("POST", "/auth/signin", { body: { email, password: wrong } });
+        replies[email]!.push([reply.status, reply.body]);
+        if (reply.status === 429) assert.match(reply.headers.get("retry-after") ?? "", /^[1-9]\d*$/);
+      }
+    }
+    assert.deepEqual(
+      replies["vera@acme.test"]!.map(([status]) => status),
+      [401, 401, 401, 401, 401, 429, 429],
+    );
+    assert.deepEqual(replies["vera@acme.test"], replies["nobody@acme.test"], "nothing tells the two apart");
+    const locked = replies["vera@acme.test"]![5]![1] as { code: string };
+    assert.equal(locked.code, "RESOURCE_EXHAUSTED");
+    // Locked means locked: the right password waits too.
+    assert.equal(
+      (await rest("POST", "/auth/signin", { body: { email: "vera@acme.test", password: PASSWORD } })).status,
+      429,
+    );
+    // Another user signs in as usual.
+    await sdkSignIn("ana@acme.test");
+  });
+
+  test("per address: one address guessing across many emails is locked out; other addresses sign in", async () => {
+    let status = 0;
+    let attempts = 0;
+    while (status !== 429) {
+      assert.ok(attempts++ < 150, "the address was never locked out");
+      const wrong = `spray-${randomUUID()}`;
+      secrets.add(wrong);
+      status = (await signInFrom("127.0.0.2", `user${attempts}@example.test`, wrong)).status;
+      assert.ok(status === 401 || status === 429, `status ${status}`);
+    }
+    const locked = await signInFrom("127.0.0.2", "ana@acme.test", PASSWORD);
+    assert.equal(locked.status, 429, "even a right password, from the locked address");
+    assert.match(locked.headers.get("retry-after") ?? "", /^[1-9]\d*$/);
+    const elsewhere = await signInFrom("127.0.0.3", "ana@acme.test", PASSWORD);
+    assert.equal(elsewhere.status, 200);
+    kept(elsewhere.body as SdkSignedIn);
   });
 });
