@@ -39,8 +39,9 @@ export function RolesView({ role }: RolesViewProps) {
                 roleAtLeast(name, capability.minimum) ? (
                   <Icon name="check" label="Yes" />
                 ) : (
-                  <span className="sl-muted" aria-label="No">
-                    –
+                  <span className="sl-muted">
+                    <span aria-hidden="true">–</span>
+                    <span className="sl-visually-hidden">No</span>
                   </span>
                 ),
             })),
