@@ -1,6 +1,9 @@
 // The Settings app against the real server (embedded shape, in-memory database) and the built web
-// app: an owner invites someone, who joins from the link in a second browser, is promoted, and
-// signs another of their devices out.
+// app: an owner invites someone, who joins from the link in a second browser, is promoted, signs
+// another of their devices out and is removed; and the token refresh that keeps every page signed in.
+//
+// Access tokens last 65 s here: the client SDK asks for a new one a minute before expiry, so every
+// page refreshes and re-authenticates its socket every few seconds while the steps run.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
@@ -23,6 +26,7 @@ describe("settings: members, invitations, roles and sessions", () => {
     [server, browser] = await Promise.all([
       testServer({
         webDist: web.dir,
+        accessTokenTtlSeconds: 65,
         logLevel: "info",
         logStream: { write: (line: string) => void logLines.push(line) },
       }),
@@ -148,27 +152,21 @@ describe("settings: members, invitations, roles and sessions", () => {
   });
 
   test("before the access token expires, the app refreshes it and re-authenticates its socket in band", async () => {
-    // 65 s tokens: the SDK asks for a new one a minute before expiry, so 5 s after each (re)authentication.
-    const shortLived = await testServer({ webDist: web?.dir, accessTokenTtlSeconds: 65 });
-    try {
-      const page = await newDevice(browser, shortLived.url);
-      let sockets = 0;
-      page.on("websocket", () => void sockets++);
-      const refreshed = () =>
-        page.waitForResponse(
-          (response) => new URL(response.url()).pathname === "/auth/refresh" && response.status() === 200,
-          { timeout: 20_000 },
-        );
-      // Such a short token is due at once: the first refresh comes with the socket's first connect.
-      await Promise.all([refreshed(), signIn(page, "ben@acme.test")]);
-      // Then the SDK's in-band re-authentication asks for one; the next is scheduled only when the
-      // server acknowledged that token on the open socket.
-      await refreshed();
-      await refreshed();
-      assert.equal(sockets, 1, "the socket was never reopened");
-      await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
-    } finally {
-      await shortLived.close();
-    }
+    const page = await newDevice(browser, server.url);
+    let sockets = 0;
+    page.on("websocket", () => void sockets++);
+    const refreshed = () =>
+      page.waitForResponse(
+        (response) => new URL(response.url()).pathname === "/auth/refresh" && response.status() === 200,
+        { timeout: 20_000 },
+      );
+    // Such a short token is due at once: the first refresh comes with the socket's first connect.
+    await Promise.all([refreshed(), signIn(page, "ben@acme.test")]);
+    // Then the SDK's in-band re-authentication asks for one; the next is scheduled only when the
+    // server acknowledged that token on the open socket.
+    await refreshed();
+    await refreshed();
+    assert.equal(sockets, 1, "the socket was never reopened");
+    await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
   });
 });
