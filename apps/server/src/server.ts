@@ -110,8 +110,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       limits: config.gatewayLimits,
       allowedOrigins: config.allowedOrigins,
       revocations: config.hearRevocations === false ? undefined : (listener) => identity.onRevoked(listener),
-      verifySessions: liveSessions(db, Date.now),
-      sessionRecheckMs: config.sessionRecheckMs,
+      ...(config.sessionRecheckMs !== undefined && {
+        verifySessions: liveSessions(db, Date.now),
+        sessionRecheckMs: config.sessionRecheckMs,
+      }),
     });
     gateway.attach(app.server);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.
