@@ -71,6 +71,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       logger: log,
     });
+    cleanups.push(async () => identity.close());
     const dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
 
