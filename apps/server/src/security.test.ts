@@ -695,9 +695,9 @@ describe("revocation closes sockets (4005) within seconds", () => {
   });
 });
 
-describe("revocations made by another process", () => {
-  // This server's edge is not told of revocations (as when another process makes them): only
-  // the periodic re-check of open sessions can close the sockets.
+describe("revocations the edge is not told of", () => {
+  // This server's edge does not hear identity's revocations (which tell it of other processes'
+  // too): only the periodic re-check of open sessions, the second line, can close the sockets.
   let other: RunningServer;
   before(async () => {
     other = await testServer({ hearRevocations: false, sessionRecheckMs: 250 } satisfies Partial<ServerConfig>);
