@@ -38,7 +38,26 @@ test("/docs/json is an OpenAPI 3 document of the /auth endpoints, with their bod
   const authRoutes = Object.entries(document.paths)
     .filter(([path]) => path.startsWith("/auth/"))
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
-  for (const route of ["POST /auth/signin", "POST /auth/signout", "GET /auth/me"]) {
+  // The REST contract of issue 3 (docs/identity.md).
+  const contract = [
+    "POST /auth/signup",
+    "POST /auth/signin",
+    "POST /auth/refresh",
+    "POST /auth/signout",
+    "GET /auth/me",
+    "GET /auth/sessions",
+    "DELETE /auth/sessions/{id}",
+    "POST /auth/password",
+    "GET /auth/members",
+    "PATCH /auth/members/{userId}",
+    "DELETE /auth/members/{userId}",
+    "GET /auth/invitations",
+    "POST /auth/invitations",
+    "DELETE /auth/invitations/{id}",
+    "POST /auth/invitations/accept",
+  ];
+  assert.ok(document.paths["/.well-known/jwks.json"]?.get, "the JWKS is documented");
+  for (const route of contract) {
     assert.ok(authRoutes.includes(route), `${route} is documented (documented: ${authRoutes.join(", ")})`);
   }
   const signIn = document.paths["/auth/signin"]!.post!;

@@ -71,6 +71,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       logger: log,
     });
+    cleanups.push(async () => identity.close());
     const dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
 
@@ -110,8 +111,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       limits: config.gatewayLimits,
       allowedOrigins: config.allowedOrigins,
       revocations: config.hearRevocations === false ? undefined : (listener) => identity.onRevoked(listener),
-      verifySessions: liveSessions(db, Date.now),
-      sessionRecheckMs: config.sessionRecheckMs,
+      ...(config.sessionRecheckMs !== undefined && {
+        verifySessions: liveSessions(db, Date.now),
+        sessionRecheckMs: config.sessionRecheckMs,
+      }),
     });
     gateway.attach(app.server);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.
