@@ -11,11 +11,12 @@ const webRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Builds the SPA as `npm run build` does, in a child process with NODE_ENV=production: a test
- * runner's NODE_ENV=test would otherwise give React's development build.
+ * runner's NODE_ENV=test would otherwise give React's development build. `outDir` (emptied first)
+ * defaults to `webDist`; tests that run side by side each build into their own.
  */
-export async function buildWeb(): Promise<void> {
+export async function buildWeb(outDir: string = webDist): Promise<void> {
   const vite = join(dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin/vite.js");
-  await promisify(execFile)(process.execPath, [vite, "build", "--logLevel", "warn"], {
+  await promisify(execFile)(process.execPath, [vite, "build", "--logLevel", "warn", "--outDir", outDir], {
     cwd: webRoot,
     env: { ...process.env, NODE_ENV: "production" },
   });

@@ -2,78 +2,35 @@
 // against the real server (embedded shape, in-memory database) and the built web app.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { RunningServer } from "@sluice/server";
 import { testServer } from "@sluice/server/test-support";
-import { buildWeb, webDist } from "../src/build";
-
-const resultsDir = fileURLToPath(new URL("../test-results", import.meta.url));
+import { buildWebForTest, launchChromium, newDevice, signIn, step as photographedStep } from "./browser";
 
 describe("collaboration on a route sheet", () => {
+  let web: Awaited<ReturnType<typeof buildWebForTest>> | undefined;
   let server: RunningServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
   let ana: Page;
   let ben: Page;
 
   before(async () => {
-    // Always built: a dist left from older sources would test the wrong app.
-    await buildWeb();
-    [server, browser] = await Promise.all([
-      testServer({ webDist }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--headless=new",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      }),
+    web = await buildWebForTest();
+    [server, browser] = await Promise.all([testServer({ webDist: web.dir }), launchChromium()]);
+    [ana, ben] = await Promise.all([
+      newDevice(browser, server.url).then((page) => signIn(page, "ana@acme.test")),
+      newDevice(browser, server.url).then((page) => signIn(page, "ben@acme.test")),
     ]);
-    [ana, ben] = await Promise.all([signIn("ana@acme.test"), signIn("ben@acme.test")]);
   });
 
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     await server?.close();
+    await web?.remove();
   });
 
-  async function signIn(email: string): Promise<Page> {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 860 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto("/");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("dispatch");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: /^Welcome/ }).waitFor();
-    await page.locator('[data-testid="connection-status"][data-state="connected"]').waitFor();
-    return page;
-  }
-
   /** Runs a step; when it fails, both browsers are photographed into test-results/. */
-  async function step(name: string, run: () => Promise<void>): Promise<void> {
-    try {
-      await run();
-    } catch (error) {
-      mkdirSync(resultsDir, { recursive: true });
-      const file = name.replace(/\W+/g, "-");
-      await Promise.all([
-        ana?.screenshot({ path: `${resultsDir}/${file}-ana.png`, fullPage: true }).catch(() => undefined),
-        ben?.screenshot({ path: `${resultsDir}/${file}-ben.png`, fullPage: true }).catch(() => undefined),
-      ]);
-      throw error;
-    }
-  }
+  const step = (name: string, run: () => Promise<void>) => photographedStep(name, () => [ana, ben], run);
 
   const stop = (page: Page, position: number, consignee: string) =>
     page.getByRole("listitem", { name: `Stop ${position}: ${consignee}` });

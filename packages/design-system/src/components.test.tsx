@@ -2,6 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { renderToStaticMarkup } from "react-dom/server";
 import { avatarColor, initials } from "./Avatar";
+import { ConfirmDialog } from "./ConfirmDialog";
+import { NavTabs } from "./NavTabs";
+import { Notice } from "./Notice";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { fromDateTimeLocal, toDateTimeLocal } from "./DateTimeField";
 import { LoadBar, loadTone } from "./LoadBar";
@@ -103,5 +106,63 @@ describe("choices", () => {
     assert.match(radios[0] ?? "", /tabindex="-1"/);
     assert.match(radios[1] ?? "", /aria-checked="true"/);
     assert.match(radios[1] ?? "", /tabindex="0"/);
+  });
+});
+
+describe("dialogs and navigation", () => {
+  test("a confirm dialog names its action, starts on Cancel and shows why the action failed", () => {
+    const html = renderToStaticMarkup(
+      <ConfirmDialog
+        open
+        title="Remove Ben Brandt?"
+        confirmLabel="Remove member"
+        tone="danger"
+        error={{
+          title: "You may not do this",
+          message: "Only owners and admins remove members.",
+          code: "PERMISSION_DENIED",
+        }}
+        onConfirm={() => {}}
+        onCancel={() => {}}
+      >
+        Ben loses access at once.
+      </ConfirmDialog>,
+    );
+    assert.match(html, /<h2 id="[^"]+" class="sl-dialog__title">Remove Ben Brandt\?<\/h2>/);
+    assert.match(html, /<button data-autofocus="true" type="button"[^>]*>Cancel<\/button>/);
+    assert.match(html, /class="sl-button sl-button--danger"[^>]*>Remove member<\/button>/);
+    assert.match(html, /role="alert"[\s\S]*PERMISSION_DENIED/);
+  });
+
+  test("a busy confirm dialog cannot be cancelled or confirmed twice", () => {
+    const html = renderToStaticMarkup(
+      <ConfirmDialog open busy title="Sign out?" confirmLabel="Sign out" onConfirm={() => {}} onCancel={() => {}}>
+        The device must sign in again.
+      </ConfirmDialog>,
+    );
+    assert.match(html, /<button data-autofocus="true" type="button" disabled=""[^>]*>Cancel<\/button>/);
+    assert.match(html, /disabled="" aria-busy="true"[^>]*>Sign out<\/button>/);
+  });
+
+  test("a notice is a polite status with its title and message", () => {
+    const html = renderToStaticMarkup(<Notice title="Password changed" message="Other devices were signed out." />);
+    assert.match(html, /class="sl-banner sl-banner--success" role="status"/);
+    assert.match(html, /Password changed[\s\S]*Other devices were signed out\./);
+  });
+
+  test("nav tabs are a named navigation with the current page marked", () => {
+    const html = renderToStaticMarkup(
+      <NavTabs
+        label="Settings modules"
+        current="sessions"
+        tabs={[
+          { id: "members", label: "Members", href: "/settings/members" },
+          { id: "sessions", label: "Sessions", href: "/settings/sessions" },
+        ]}
+      />,
+    );
+    assert.match(html, /<nav aria-label="Settings modules"/);
+    assert.match(html, /<a href="\/settings\/members" class="sl-tabs__tab">Members<\/a>/);
+    assert.match(html, /<a href="\/settings\/sessions" class="sl-tabs__tab" aria-current="page">Sessions<\/a>/);
   });
 });

@@ -1,7 +1,5 @@
 import { createListenerMiddleware } from "@reduxjs/toolkit";
-import { callRejected, sluiceConnection, sluicePublication, sluiceSubscribed } from "@sluice/client-sdk/redux";
-import { CloseCode } from "@sluice/protocol";
-import { signedOut } from "../session/sessionSlice";
+import { callRejected, sluicePublication, sluiceSubscribed } from "@sluice/client-sdk/redux";
 import { toastShown } from "../notifications/toastsSlice";
 import {
   loadActivity,
@@ -122,19 +120,6 @@ startListening({
         message: error.message,
         code: error.codeName,
       }),
-    );
-  },
-});
-
-startListening({
-  actionCreator: sluiceConnection,
-  effect: ({ payload }, api) => {
-    // The server ended the session (expired or revoked): the socket will not come back by itself,
-    // so send people to sign in again rather than leave them looking at "Offline".
-    if (payload.state !== "closed" || payload.error?.code !== CloseCode.UNAUTHENTICATED.code) return;
-    if (api.getState().session.status !== "signedIn") return;
-    api.dispatch(
-      signedOut({ kind: "ended", code: "UNAUTHENTICATED", message: "Your session ended. Please sign in again." }),
     );
   },
 });

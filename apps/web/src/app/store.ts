@@ -1,4 +1,4 @@
-import { combineSlices, configureStore } from "@reduxjs/toolkit";
+import { combineSlices, configureStore, createDynamicMiddleware } from "@reduxjs/toolkit";
 import type { SluiceClient } from "@sluice/client-sdk";
 import { connectionSlice, createSluiceMiddleware } from "@sluice/client-sdk/redux";
 import { activitySlice } from "../dispatch/state/activitySlice";
@@ -11,7 +11,14 @@ import { sessionSlice } from "../session/sessionSlice";
 import { listeners } from "./listeners";
 import { presenceSlice } from "./presenceSlice";
 
-const rootReducer = combineSlices(
+/**
+ * Slices an app's lazy chunk brings along (`rootReducer.inject`, with its middleware added to
+ * `appMiddleware`), so the main bundle carries none of the Settings app. Each adds itself here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface LazyLoadedSlices {}
+
+export const rootReducer = combineSlices(
   sessionSlice,
   connectionSlice,
   presenceSlice,
@@ -21,7 +28,10 @@ const rootReducer = combineSlices(
   routesSlice,
   routeSheetSlice,
   activitySlice,
-);
+).withLazyLoadedSlices<LazyLoadedSlices>();
+
+/** Where a lazy chunk adds its middleware (e.g. an RTK Query API's). */
+export const appMiddleware = createDynamicMiddleware();
 
 export type RootState = ReturnType<typeof rootReducer>;
 
@@ -29,7 +39,8 @@ export type RootState = ReturnType<typeof rootReducer>;
 export function makeStore(client: SluiceClient) {
   return configureStore({
     reducer: rootReducer,
-    middleware: (getDefault) => getDefault().prepend(listeners.middleware).concat(createSluiceMiddleware(client)),
+    middleware: (getDefault) =>
+      getDefault().prepend(listeners.middleware).concat(createSluiceMiddleware(client), appMiddleware.middleware),
   });
 }
 

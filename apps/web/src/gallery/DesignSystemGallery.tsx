@@ -6,6 +6,7 @@ import {
   Button,
   Card,
   CardBody,
+  ConfirmDialog,
   ConnectionStatus,
   DataTable,
   DateTimeField,
@@ -17,6 +18,8 @@ import {
   iconNames,
   ListRow,
   LoadBar,
+  NavTabs,
+  Notice,
   NumberField,
   Panel,
   PresenceStack,
@@ -307,14 +310,38 @@ function Surfaces() {
 
 function Feedback() {
   const [open, setOpen] = useState(false);
+  const [confirming, setConfirming] = useState<"plain" | "failed" | null>(null);
   return (
     <Section
-      title="Dialog, Toast, ErrorBanner"
-      description="Modal questions, short-lived messages, and errors with their typed code."
+      title="Dialog, ConfirmDialog, Toast, ErrorBanner, Notice"
+      description="Modal questions, confirmations, short-lived messages, errors with their typed code, and notices."
     >
       <div className="sl-inline">
         <Button onClick={() => setOpen(true)}>Open a dialog</Button>
+        <Button variant="danger" onClick={() => setConfirming("plain")}>
+          Ask before removing
+        </Button>
+        <Button onClick={() => setConfirming("failed")}>A confirmation that failed</Button>
       </div>
+      <ConfirmDialog
+        open={confirming !== null}
+        title="Remove Ben Brandt?"
+        confirmLabel="Remove member"
+        tone="danger"
+        error={
+          confirming === "failed"
+            ? {
+                title: "Not possible right now",
+                message: "An organization keeps at least one owner.",
+                code: "FAILED_PRECONDITION",
+              }
+            : undefined
+        }
+        onConfirm={() => setConfirming(null)}
+        onCancel={() => setConfirming(null)}
+      >
+        <p>Ben loses access at once: every device he uses is signed out. Focus starts on Cancel.</p>
+      </ConfirmDialog>
       <Dialog open={open} title="A dialog" onClose={() => setOpen(false)}>
         <p style={{ marginTop: 0 }}>Focus is trapped inside; Escape or the backdrop closes it.</p>
         <div className="sl-form__actions">
@@ -361,6 +388,8 @@ function Feedback() {
         message="Your changes are sent when the connection is back."
         action={<Button size="sm">Retry now</Button>}
       />
+      <Notice title="Password changed" message="Your other devices were signed out." />
+      <Notice tone="info" title="Invitations last seven days" message="Invite them again after that." />
     </Section>
   );
 }
@@ -393,11 +422,22 @@ function People() {
 }
 
 function ShellParts() {
+  const [tab, setTab] = useState("members");
   return (
     <Section
-      title="AppLauncher, Taskbar (and Shell)"
-      description="The frame of the app: apps and their modules, the bar with the connection status always in sight."
+      title="AppLauncher, Taskbar (and Shell), NavTabs"
+      description="The frame of the app: apps and their modules, the bar with the connection status always in sight, an app's pages as tabs."
     >
+      <NavTabs
+        label="Sample modules"
+        current={tab}
+        onNavigate={(href) => setTab(href.slice(1))}
+        tabs={[
+          { id: "members", label: "Members", href: "#members" },
+          { id: "roles", label: "Roles", href: "#roles" },
+          { id: "sessions", label: "Sessions", href: "#sessions" },
+        ]}
+      />
       <AppLauncher apps={apps} onNavigate={() => {}} />
       <div className="gallery__taskbar">
         <Taskbar

@@ -52,8 +52,8 @@ export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
           </Button>
         </form>
         <p className="signin__hint">
-          Demo: <code className="sl-code">ana@acme.test</code> or <code className="sl-code">ben@acme.test</code>,
-          password <code className="sl-code">dispatch</code>
+          Demo: <code className="sl-code">ana@acme.test</code> (owner) or <code className="sl-code">ben@acme.test</code>{" "}
+          (dispatcher), password <code className="sl-code">dispatch</code>
         </p>
       </div>
     </div>

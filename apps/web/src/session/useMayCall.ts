@@ -1,14 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Role, methodPolicy, roleAllows } from "@sluice/contracts";
-import type { RoleName } from "@sluice/identity";
+import { methodPolicy, roleAllows } from "@sluice/contracts";
 import { useAppSelector } from "../app/hooks";
-
-const roles: Record<RoleName, Role> = {
-  viewer: Role.VIEWER,
-  dispatcher: Role.DISPATCHER,
-  admin: Role.ADMIN,
-  owner: Role.OWNER,
-};
+import { roleOf } from "../settings/roles";
 
 /**
  * Whether the signed-in user's role meets the policy the .proto declares for a method, so views
@@ -17,5 +10,5 @@ const roles: Record<RoleName, Role> = {
 export function useMayCall(method: DescMethod): boolean {
   const role = useAppSelector((state) => state.session.user?.role);
   const policy = methodPolicy(method);
-  return role !== undefined && policy !== undefined && roleAllows(roles[role], policy.minRole);
+  return role !== undefined && policy !== undefined && roleAllows(roleOf[role], policy.minRole);
 }

@@ -6,7 +6,7 @@ import type { ConnectionState as SocketState } from "@sluice/client-sdk";
 import { useAppDispatch, useAppSelector } from "../app/hooks";
 import { toastDismissed } from "../notifications/toastsSlice";
 import { signOut } from "../session/authApi";
-import { apps } from "./apps";
+import { appsFor } from "./apps";
 
 // The SDK's socket states, in the words people see.
 const shown: Record<SocketState, ConnectionState> = {
@@ -25,14 +25,16 @@ export function ShellContainer() {
   const connection = useAppSelector(selectConnection);
   const toasts = useAppSelector((state) => state.toasts);
 
-  const tasks = apps.flatMap((app) =>
-    app.modules.map((module) => ({
-      id: `${app.id}.${module.id}`,
-      label: module.name,
-      href: module.href,
-      current: isCurrent(pathname, module.id),
-    })),
+  // The taskbar holds the modules of the app open now; the launcher holds every app.
+  const openApp = appsFor(user?.role ?? "viewer").find(
+    (app) => pathname === `/${app.id}` || pathname.startsWith(`/${app.id}/`),
   );
+  const tasks = (openApp?.modules ?? []).map((module) => ({
+    id: `${openApp?.id}.${module.id}`,
+    label: module.name,
+    href: module.href,
+    current: isCurrent(pathname, module.id),
+  }));
   const retry = useRetryCountdown(connection.state === "disconnected" ? connection : null);
 
   return (
@@ -60,10 +62,9 @@ export function ShellContainer() {
 }
 
 function isCurrent(pathname: string, module: string): boolean {
-  if (!pathname.startsWith("/dispatch/")) return false;
   const rest = pathname.split("/").filter(Boolean);
-  // /dispatch/<module> or /dispatch/p/<id>/<module>/…
-  return rest[1] === module || (rest[1] === "p" && rest[3] === module);
+  // /<app>/<module>, or Dispatch's /dispatch/p/<id>/<module>/…
+  return rest[1] === module || (rest[0] === "dispatch" && rest[1] === "p" && rest[3] === module);
 }
 
 /** "retrying in 3 s", counting down to the SDK's next attempt while the socket is down. */

@@ -1,8 +1,10 @@
 import type { LauncherApp } from "@sluice/design-system";
+import type { RoleName } from "@sluice/identity";
+import { mayOpen, settingsModules } from "../settings/modules";
 
 /**
  * The apps this build contains, and their modules. Only apps that exist are listed; each one is
- * its own code-split entry (see App.tsx).
+ * its own code-split entry (see App.tsx), under `/<app id>/`.
  */
 export const apps: readonly LauncherApp[] = [
   {
@@ -34,4 +36,18 @@ export const apps: readonly LauncherApp[] = [
       },
     ],
   },
+  {
+    id: "settings",
+    name: "Settings",
+    description: "Members, invitations and roles of your organization; your sessions and password.",
+    icon: "sliders",
+    modules: settingsModules,
+  },
 ];
+
+/** The apps and modules a role is offered. The server still checks every request. */
+export function appsFor(role: RoleName): readonly LauncherApp[] {
+  return apps.map((app) =>
+    app.id === "settings" ? { ...app, modules: settingsModules.filter((module) => mayOpen(module.id, role)) } : app,
+  );
+}

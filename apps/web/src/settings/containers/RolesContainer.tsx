@@ -1,0 +1,6 @@
+import { RolesView } from "../views/RolesView";
+import { useActor } from "./state";
+
+export function RolesContainer() {
+  return <RolesView role={useActor().role} />;
+}
