@@ -1,8 +1,23 @@
 import type { HashCost } from "@sluice/identity";
-import type { GatewayLimits } from "@sluice/source-gateway";
+import { parseOrigin, type GatewayLimits } from "@sluice/source-gateway";
 import { z } from "zod";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** A comma-separated list of origins, each normalized (`https://app.example.com`). */
+const OriginList = z
+  .string()
+  .default("")
+  .transform((list, context) => {
+    const origins: string[] = [];
+    for (const entry of list.split(",").map((item) => item.trim())) {
+      if (entry === "") continue;
+      const parsed = parseOrigin(entry);
+      if (parsed) origins.push(parsed.origin);
+      else context.addIssue(`"${entry}" is not an origin like https://app.example.com (scheme, host, port; no path)`);
+    }
+    return origins;
+  });
 
 /** The environment the server reads, validated once at start. */
 const EnvSchema = z.object({
@@ -18,6 +33,11 @@ const EnvSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** PEM of the access-token signing key; without it the embedded shape keeps its own in DATA_DIR. */
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  /**
+   * Browser origins besides the server's own that may open the WebSocket and call /auth
+   * (a front end served from another host). Comma-separated; empty means same origin only.
+   */
+  ALLOWED_ORIGINS: OriginList,
 });
 
 export interface ServerConfig {
@@ -28,6 +48,8 @@ export interface ServerConfig {
   readonly logLevel: z.infer<typeof LogLevel>;
   readonly accessTokenTtlSeconds?: number | undefined;
   readonly jwtPrivateKeyPem?: string | undefined;
+  /** Browser origins besides the server's own, normalized. */
+  readonly allowedOrigins?: readonly string[] | undefined;
   /** The built SPA; served with a fallback to index.html when the folder exists. */
   readonly webDist?: string | undefined;
   /** Seed the demo organizations, users and a project on first start. Default true. */
@@ -35,6 +57,8 @@ export interface ServerConfig {
   /** Test knobs forwarded to the parts they belong to. */
   readonly hashCost?: HashCost | undefined;
   readonly gatewayLimits?: Partial<GatewayLimits> | undefined;
+  /** Where log lines go instead of stdout (tests read them to prove what is not logged). */
+  readonly logStream?: { write(line: string): void } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -48,7 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
     throw new ConfigError(`invalid environment:\n${problems}`);
   }
-  const { PORT, HOST, DATA_DIR, LOG_LEVEL, ACCESS_TOKEN_TTL_SECONDS, SLUICE_JWT_PRIVATE_KEY } = parsed.data;
+  const { PORT, HOST, DATA_DIR, LOG_LEVEL, ACCESS_TOKEN_TTL_SECONDS, SLUICE_JWT_PRIVATE_KEY, ALLOWED_ORIGINS } =
+    parsed.data;
   return {
     port: PORT,
     host: HOST,
@@ -56,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: LOG_LEVEL,
     accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
     jwtPrivateKeyPem: SLUICE_JWT_PRIVATE_KEY,
+    allowedOrigins: ALLOWED_ORIGINS,
   };
 }

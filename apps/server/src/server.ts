@@ -14,7 +14,9 @@ import Fastify from "fastify";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { registerApiDocs } from "./api-docs";
 import type { ServerConfig } from "./config";
+import { registerSecurityHeaders } from "./security-headers";
 
 export interface RunningServer {
   /** Where the server listens, e.g. http://localhost:8080 (the WebSocket is at `${url}/ws`). */
@@ -37,7 +39,10 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
  * endpoints on one port.
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const app = Fastify({ logger: { level: config.logLevel }, forceCloseConnections: true });
+  const app = Fastify({
+    logger: { level: config.logLevel, ...(config.logStream && { stream: config.logStream }) },
+    forceCloseConnections: true,
+  });
   const log = app.log;
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async () => {
@@ -99,19 +104,28 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logger: log,
       metrics,
       limits: config.gatewayLimits,
+      allowedOrigins: config.allowedOrigins,
     });
     gateway.attach(app.server);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.
     cleanups.push(() => app.close());
     cleanups.push(() => gateway.close());
 
+    await registerSecurityHeaders(app);
+    await registerApiDocs(app);
+
     let ready = false;
-    app.get("/healthz", async () => ({ status: "ok" }));
-    app.get("/readyz", async (_request, reply) => {
-      if (!ready) return reply.code(503).send({ status: "starting or draining" });
-      return { status: "ready", connections: gateway.connectionCount };
-    });
-    app.get("/metrics", async (_request, reply) => {
+    const operations = { tags: ["operations"] };
+    app.get("/healthz", { schema: { ...operations, summary: "The process is up" } }, async () => ({ status: "ok" }));
+    app.get(
+      "/readyz",
+      { schema: { ...operations, summary: "Ready for traffic (503 while starting or draining)" } },
+      async (_request, reply) => {
+        if (!ready) return reply.code(503).send({ status: "starting or draining" });
+        return { status: "ready", connections: gateway.connectionCount };
+      },
+    );
+    app.get("/metrics", { schema: { ...operations, summary: "Prometheus metrics" } }, async (_request, reply) => {
       reply.type(metrics.contentType);
       return metrics.metrics();
     });

@@ -1,8 +1,8 @@
-import { errors, jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose";
 import type { Role } from "@sluice/contracts";
-import { ErrorCode, RpcError } from "@sluice/rpc";
+import { unauthenticated } from "./errors";
+import type { KeyRing } from "./key-ring";
 import { roleFromName, roleName } from "./roles";
-import type { SigningKey } from "./signing-key";
 
 export const tokenAudience = "sluice";
 export const tokenIssuer = "sluice";
@@ -18,18 +18,14 @@ export interface AccessTokenClaims {
   readonly expiresAt: number;
 }
 
-export function unauthenticated(message: string): RpcError {
-  return new RpcError(ErrorCode.UNAUTHENTICATED, message);
-}
-
-/** Signs and checks JWT access tokens: EdDSA or ES256, aud and iss "sluice", short-lived. */
+/** Signs and checks JWT access tokens: EdDSA or ES256, `kid` naming the key, aud and iss "sluice". */
 export class AccessTokens {
-  readonly #key: SigningKey;
+  readonly #keys: KeyRing;
   readonly #ttlSeconds: number;
   readonly #now: () => number;
 
-  constructor(key: SigningKey, ttlSeconds: number, now: () => number) {
-    this.#key = key;
+  constructor(keys: KeyRing, ttlSeconds: number, now: () => number) {
+    this.#keys = keys;
     this.#ttlSeconds = ttlSeconds;
     this.#now = now;
   }
@@ -39,28 +35,39 @@ export class AccessTokens {
     return (Math.floor(this.#now() / 1000) + this.#ttlSeconds) * 1000;
   }
 
-  sign(claims: AccessTokenClaims): Promise<string> {
+  async sign(claims: AccessTokenClaims): Promise<string> {
+    const key = await this.#keys.signingKey();
     return new SignJWT({
       org: claims.organizationId,
       role: roleName(claims.role),
       name: claims.displayName,
       sid: claims.sessionId,
     })
-      .setProtectedHeader({ alg: this.#key.algorithm, kid: this.#key.keyId, typ: "JWT" })
+      .setProtectedHeader({ alg: key.algorithm, kid: key.keyId, typ: "JWT" })
       .setSubject(claims.userId)
       .setAudience(tokenAudience)
       .setIssuer(tokenIssuer)
       .setIssuedAt(Math.floor(this.#now() / 1000))
       .setExpirationTime(Math.floor(claims.expiresAt / 1000))
-      .sign(this.#key.privateKey);
+      .sign(key.privateKey);
   }
 
-  /** Signature, algorithm, audience, issuer, expiry and claim shapes; throws UNAUTHENTICATED. */
+  /** Key (by `kid`), signature, algorithm, audience, issuer, expiry and claim shapes; throws UNAUTHENTICATED. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw unauthenticated("access token is malformed");
+    }
+    if (kid === undefined) throw unauthenticated("access token names no signing key");
+    const key = await this.#keys.verificationKey(kid);
+    if (!key) throw unauthenticated("access token is signed by a key Sluice does not know");
+
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.#key.publicKey, {
-        algorithms: [this.#key.algorithm],
+      ({ payload } = await jwtVerify(token, key.publicKey, {
+        algorithms: [key.algorithm],
         audience: tokenAudience,
         issuer: tokenIssuer,
         currentDate: new Date(this.#now()),
@@ -93,7 +100,7 @@ export class AccessTokens {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return "access token expired: sign in again";
+  if (error instanceof errors.JWTExpired) return "access token expired: refresh it or sign in again";
   if (error instanceof errors.JWTClaimValidationFailed) return `access token rejected: ${error.claim} does not match`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return "access token signature is not valid";
   if (error instanceof errors.JOSEAlgNotAllowed)

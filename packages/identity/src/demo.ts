@@ -10,7 +10,7 @@ const demoOrganizations = [
     key: "acme",
     name: "Acme Logistics",
     users: [
-      { email: "ana@acme.test", displayName: "Ana Alvarez", role: "dispatcher" },
+      { email: "ana@acme.test", displayName: "Ana Alvarez", role: "owner" },
       { email: "ben@acme.test", displayName: "Ben Brandt", role: "dispatcher" },
       { email: "vera@acme.test", displayName: "Vera Vogel", role: "viewer" },
     ],
@@ -18,7 +18,7 @@ const demoOrganizations = [
   {
     key: "globex",
     name: "Globex Freight",
-    users: [{ email: "gina@globex.test", displayName: "Gina Grant", role: "dispatcher" }],
+    users: [{ email: "gina@globex.test", displayName: "Gina Grant", role: "owner" }],
   },
 ] as const satisfies readonly {
   key: string;
@@ -58,11 +58,18 @@ export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<De
       for (const user of org.users) {
         const hash = hashes.get(user.email);
         if (hash === undefined) continue;
-        await tx.query(
-          `INSERT INTO users (id, organization_id, email, display_name, password_hash, role)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING`,
-          [randomUUID(), id, user.email, user.displayName, hash, user.role],
+        const userId = randomUUID();
+        const { rows: inserted } = await tx.query(
+          `INSERT INTO users (id, organization_id, email, display_name, password_hash)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id`,
+          [userId, id, user.email, user.displayName, hash],
         );
+        if (inserted.length === 0) continue;
+        await tx.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [
+          id,
+          userId,
+          user.role,
+        ]);
       }
     }
     const { rows } = await tx.query<{ id: string; email: string }>(

@@ -1,10 +1,7 @@
 import { createPrivateKey, generateKeyPairSync } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SignJWT } from "jose";
+import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { Role } from "@sluice/contracts";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
@@ -57,13 +54,13 @@ for (const backend of await testBackends()) {
       const seed = await identity.seedDemo();
       const signedIn = await identity.signIn("  Ana@Acme.test ", "dispatch");
       assert.equal(signedIn.user.id, seed.users["ana@acme.test"]);
-      assert.equal(signedIn.user.role, "dispatcher");
+      assert.equal(signedIn.user.role, "owner");
       assert.equal(signedIn.user.organizationName, "Acme Logistics");
       assert.equal(signedIn.user.organizationId, seed.organizations.acme);
 
       const session = await identity.verifyAccessToken(signedIn.accessToken);
       assert.deepEqual(session, signedIn.session);
-      assert.equal(session.role, Role.DISPATCHER);
+      assert.equal(session.role, Role.OWNER);
       assert.equal(session.displayName, "Ana Alvarez");
       assert.equal(session.expiresAt, signedIn.expiresAt);
     });
@@ -99,14 +96,29 @@ for (const backend of await testBackends()) {
     test("a token signed with another key is refused", async () => {
       const other = await createIdentity({ db, privateKeyPem: ed25519Pem(), hashCost: lowHashCost });
       const { accessToken } = await other.signIn("ana@acme.test", "dispatch");
-      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signature/));
+      await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/key Sluice does not know/));
+    });
+
+    test("a token naming our key but signed by another is refused", async () => {
+      const { accessToken } = await identity.signIn("ana@acme.test", "dispatch");
+      const { kid } = decodeProtectedHeader(accessToken);
+      const claims = decodeJwt(accessToken);
+      const forged = await new SignJWT(claims)
+        .setProtectedHeader({ alg: "EdDSA", kid })
+        .sign(createPrivateKey(ed25519Pem()));
+      await assert.rejects(identity.verifyAccessToken(forged), isUnauthenticated(/signature/));
+      const unsigned = await new SignJWT(claims)
+        .setProtectedHeader({ alg: "EdDSA" })
+        .sign(createPrivateKey(privateKeyPem));
+      await assert.rejects(identity.verifyAccessToken(unsigned), isUnauthenticated(/names no signing key/));
     });
 
     test("a token for another audience or issuer is refused", async () => {
-      const { session } = await identity.signIn("ana@acme.test", "dispatch");
+      const { session, accessToken } = await identity.signIn("ana@acme.test", "dispatch");
+      const { kid } = decodeProtectedHeader(accessToken);
       const sign = (audience: string, issuer: string) =>
         new SignJWT({ org: session.organizationId, role: "dispatcher", name: "Ana", sid: session.sessionId })
-          .setProtectedHeader({ alg: "EdDSA" })
+          .setProtectedHeader({ alg: "EdDSA", kid })
           .setSubject(session.userId)
           .setAudience(audience)
           .setIssuer(issuer)
@@ -131,20 +143,17 @@ for (const backend of await testBackends()) {
       await assert.rejects(identity.verifyAccessToken(accessToken), isUnauthenticated(/signed out/));
     });
 
-    test("the embedded shape generates a key once and keeps it under dataDir", async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), "sluice-identity-"));
-      try {
-        const first = await createIdentity({ db, dataDir, hashCost: lowHashCost });
-        await first.seedDemo();
-        const { accessToken } = await first.signIn("gina@globex.test", "dispatch");
-        assert.deepEqual(await readdir(join(dataDir, "keys")), ["access-token-signing.pem"]);
+    test("without a configured key, the embedded shape generates one and keeps it in the database", async () => {
+      const first = await createIdentity({ db, hashCost: lowHashCost });
+      const { accessToken } = await first.signIn("gina@globex.test", "dispatch");
+      const { rows } = await db.query<{ count: number }>("SELECT count(*)::int AS count FROM signing_keys");
+      assert.equal(rows[0]?.count, 1);
 
-        const restarted = await createIdentity({ db, dataDir, hashCost: lowHashCost });
-        const session = await restarted.verifyAccessToken(accessToken);
-        assert.equal(session.displayName, "Gina Grant");
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
+      const restarted = await createIdentity({ db, hashCost: lowHashCost });
+      const session = await restarted.verifyAccessToken(accessToken);
+      assert.equal(session.displayName, "Gina Grant");
+      const again = await db.query<{ count: number }>("SELECT count(*)::int AS count FROM signing_keys");
+      assert.equal(again.rows[0]?.count, 1, "a restart reuses the key");
     });
 
     test("a P-256 key signs ES256 tokens", async () => {

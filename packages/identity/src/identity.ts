@@ -2,34 +2,85 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { parseCookie } from "cookie";
 import type { FastifyPluginAsync } from "fastify";
+import type { JSONWebKeySet } from "jose";
 import { migrate, type Database, type Migration } from "@sluice/database";
 import type { Session } from "@sluice/rpc";
-import { AccessTokens, unauthenticated } from "./access-tokens";
+import { AccessTokens } from "./access-tokens";
+import { IdentityConfigError } from "./config-error";
 import { seedDemo, type DemoSeed } from "./demo";
+import { alreadyExists, notFound, permissionDenied, unauthenticated } from "./errors";
+import { createInvitations, type Invitations } from "./invitations";
+import { databaseKeyRing, staticKeyRing } from "./key-ring";
+import { createMembers, type Members } from "./members";
+import { hashOpaqueToken } from "./opaque-token";
 import { PasswordHasher, productionHashCost, type HashCost } from "./password-hasher";
 import { accessCookieName, createIdentityPlugin } from "./plugin";
+import { Revocations, type Revocation, type RevocationListener } from "./revocations";
 import { roleFromName, type RoleName } from "./roles";
 import { identityMigrations } from "./schema";
-import { IdentityConfigError } from "./config-error";
-import { loadSigningKey } from "./signing-key";
+import { SessionCache, type CachedSession } from "./session-cache";
+import {
+  iso,
+  listLiveSessions,
+  liveSessionIds,
+  revokeSessionRows,
+  rotateRefreshToken,
+  startSession,
+  type SessionSummary,
+} from "./sessions";
+import {
+  defaultSignInLimits,
+  MemoryAttemptCounters,
+  SignInThrottle,
+  type AttemptCounters,
+  type SignInLimits,
+} from "./sign-in-throttle";
 
 export const defaultAccessTokenTtlSeconds = 15 * 60;
+const day = 24 * 3600 * 1000;
+
+/** Where identity reports what it does not answer to a caller: a pino logger fits. */
+export interface IdentityLogger {
+  info(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
 
 export interface IdentityOptions {
   /** createIdentity applies `identityMigrations` to it (a no-op when the server already has). */
   readonly db: Database;
-  /** Embedded shape: the signing key is generated once and kept in `<dataDir>/keys/`. */
-  readonly dataDir?: string | undefined;
-  /** PKCS#8 PEM (Ed25519 or P-256), e.g. SLUICE_JWT_PRIVATE_KEY; wins over dataDir. */
+  /** PKCS#8 PEM (Ed25519 or P-256), e.g. SLUICE_JWT_PRIVATE_KEY: it alone signs. Without it, keys live in the database and rotate. */
   readonly privateKeyPem?: string | undefined;
+  /** Database keys: how long one key signs before the next takes over. Default 30. */
+  readonly signingKeyRotationDays?: number | undefined;
   readonly accessTokenTtlSeconds?: number | undefined;
+  /** A sign-in lasts this long at most, refreshed or not. Default 30 days. */
+  readonly sessionTtlDays?: number | undefined;
+  /** An invitation link works this long. Default 7 days. */
+  readonly invitationTtlDays?: number | undefined;
+  /**
+   * A refresh token presented again within this many seconds of its rotation is refused without
+   * revoking the session: two tabs refreshing at once are not an attack. Default 10.
+   */
+  readonly refreshReuseGraceSeconds?: number | undefined;
+  /**
+   * Origins whose requests may change things on /auth, besides the server's own (the request's
+   * Host). E.g. a Vite dev server's "http://localhost:5173".
+   */
+  readonly allowedOrigins?: readonly string[] | undefined;
+  /** Sign-in rate limits and lockout; defaults in docs/identity.md. */
+  readonly signInLimits?: SignInLimits | undefined;
+  /** Where attempt counters live; in this process's memory by default. */
+  readonly attemptCounters?: AttemptCounters | undefined;
+  /** How long this process trusts a session it has read (ms). Its own revocations apply at once. Default 2000. */
+  readonly sessionCacheMs?: number | undefined;
   /** argon2id cost; the production cost by default. Tests pass `lowHashCost`. */
   readonly hashCost?: HashCost | undefined;
+  readonly logger?: IdentityLogger | undefined;
   /** Unix milliseconds; tests move time with it. */
   readonly now?: (() => number) | undefined;
 }
 
-/** A user as the client sees it. */
+/** A user as the client sees it: the account, in the organization of the session. */
 export interface UserProfile {
   readonly id: string;
   readonly email: string;
@@ -41,87 +92,189 @@ export interface UserProfile {
 
 export interface SignedIn {
   readonly accessToken: string;
-  /** Unix milliseconds. */
+  /** Unix milliseconds: when the access token expires. */
   readonly expiresAt: number;
+  /** Continues the session at POST /auth/refresh; in a cookie for browsers, in the body for SDKs. */
+  readonly refreshToken: string;
+  /** Unix milliseconds: when the session ends, refreshed or not. */
+  readonly sessionExpiresAt: number;
   readonly session: Session;
   readonly user: UserProfile;
 }
 
+/** Where a request came from, for throttling and the sessions list. */
+export interface ClientContext {
+  readonly clientAddress?: string | undefined;
+  readonly userAgent?: string | undefined;
+}
+
+export interface SignUp {
+  readonly organizationName: string;
+  readonly displayName: string;
+  readonly email: string;
+  readonly password: string;
+}
+
 export interface Identity {
   readonly migrations: readonly Migration[];
-  /** Fastify plugin: POST /auth/signin, POST /auth/signout, GET /auth/me. */
+  /** Fastify plugin: the /auth routes and /.well-known/jwks.json (docs/identity.md). */
   readonly plugin: FastifyPluginAsync;
   readonly accessTokenTtlSeconds: number;
   /** Reads `Authorization: Bearer <token>`, else the `sluice_access` cookie. Throws UNAUTHENTICATED. */
   authenticate(headers: IncomingHttpHeaders): Promise<Session>;
-  /** Signature, aud, iss, exp, and a session that is neither revoked nor expired. Throws UNAUTHENTICATED. */
+  /** Key, signature, aud, iss, exp, a live session and a membership. Throws UNAUTHENTICATED. */
   verifyAccessToken(token: string): Promise<Session>;
-  /** Throws UNAUTHENTICATED, the same for an unknown email and a wrong password. */
-  signIn(email: string, password: string): Promise<SignedIn>;
+  /**
+   * Throws UNAUTHENTICATED, the same for an unknown email and a wrong password, and
+   * RATE_LIMITED (TooManyAttempts) while the email or address is locked out.
+   */
+  signIn(email: string, password: string, options?: ClientContext & { organizationId?: string }): Promise<SignedIn>;
   /** Revokes the session: tokens naming it stop working at once. */
   signOut(sessionId: string): Promise<void>;
-  profile(userId: string): Promise<UserProfile | undefined>;
-  /** Idempotent: Acme Logistics (ana, ben, vera) and Globex Freight (gina), password "dispatch". */
+  profile(userId: string, organizationId: string): Promise<UserProfile | undefined>;
+  /** Idempotent: Acme Logistics (ana owner, ben dispatcher, vera viewer), Globex Freight (gina owner); password "dispatch". */
   seedDemo(): Promise<DemoSeed>;
+  /** Told after each revocation commits; returns the unsubscribe. */
+  onRevoked(listener: RevocationListener): () => void;
 }
 
-interface UserRow {
-  id: string;
+/** What the plugin needs beyond the public Identity. */
+export interface IdentityService extends Identity {
+  /** Unix milliseconds, the clock identity runs on. */
+  readonly now: () => number;
+  readonly allowedOrigins: readonly string[];
+  readonly members: Members;
+  readonly invitations: Omit<Invitations, "accept">;
+  signUp(request: SignUp, context: ClientContext): Promise<SignedIn>;
+  refresh(refreshToken: string, context: ClientContext): Promise<SignedIn>;
+  signOutEverywhere(userId: string): Promise<void>;
+  /** Revokes the session a refresh token (current or rotated) belongs to. */
+  signOutByRefreshToken(refreshToken: string): Promise<void>;
+  sessions(userId: string): Promise<SessionSummary[]>;
+  revokeSession(session: Session, sessionId: string): Promise<void>;
+  changePassword(session: Session, currentPassword: string, newPassword: string, context: ClientContext): Promise<void>;
+  acceptInvitation(
+    acceptance: { token: string; displayName?: string | undefined; password: string },
+    context: ClientContext,
+  ): Promise<SignedIn>;
+  jwks(): Promise<JSONWebKeySet>;
+}
+
+interface MembershipRow {
+  user_id: string;
   email: string;
   display_name: string;
-  password_hash: string;
-  role: string;
+  role: RoleName;
   organization_id: string;
   organization_name: string;
 }
 
-const selectUser = `
-  SELECT u.id, u.email, u.display_name, u.password_hash, u.role, u.organization_id, o.name AS organization_name
-  FROM users u JOIN organizations o ON o.id = u.organization_id`;
+const selectMembership = `
+  SELECT u.id AS user_id, u.email, u.display_name, m.role, m.organization_id, o.name AS organization_name
+  FROM users u JOIN memberships m ON m.user_id = u.id JOIN organizations o ON o.id = m.organization_id`;
 
-export async function createIdentity(options: IdentityOptions): Promise<Identity> {
+function positive(name: string, value: number, max: number): number {
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new IdentityConfigError(`${name} must be a number above 0 and at most ${max}, got ${value}`);
+  }
+  return value;
+}
+
+export async function createIdentity(options: IdentityOptions): Promise<IdentityService> {
   const { db } = options;
   await migrate(db, identityMigrations);
   const ttl = options.accessTokenTtlSeconds ?? defaultAccessTokenTtlSeconds;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 24 * 3600) {
     throw new IdentityConfigError(`accessTokenTtlSeconds must be a whole number from 1 to 86400, got ${ttl}`);
   }
-  const now = options.now ?? Date.now;
-  const key = await loadSigningKey({ privateKeyPem: options.privateKeyPem, dataDir: options.dataDir });
-  const tokens = new AccessTokens(key, ttl, now);
-  const hasher = new PasswordHasher(options.hashCost ?? productionHashCost);
+  const sessionTtlMs = positive("sessionTtlDays", options.sessionTtlDays ?? 30, 366) * day;
+  const invitationTtlMs = positive("invitationTtlDays", options.invitationTtlDays ?? 7, 90) * day;
+  const rotateAfterMs = positive("signingKeyRotationDays", options.signingKeyRotationDays ?? 30, 366) * day;
+  const reuseGraceMs = (options.refreshReuseGraceSeconds ?? 10) * 1000;
+  const sessionCacheMs = options.sessionCacheMs ?? 2000;
+  if (!(reuseGraceMs >= 0 && reuseGraceMs <= 60_000)) {
+    throw new IdentityConfigError("refreshReuseGraceSeconds must be from 0 to 60");
+  }
+  if (!(sessionCacheMs >= 0 && sessionCacheMs <= 60_000)) {
+    throw new IdentityConfigError("sessionCacheMs must be from 0 to 60000");
+  }
+  const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new IdentityConfigError(`allowed origin ${JSON.stringify(origin)} is not an origin like https://host:port`);
+    }
+    return origin;
+  });
 
-  async function verifyAccessToken(token: string): Promise<Session> {
-    const claims = await tokens.verify(token);
-    // The session row decides: a signed-out session is dead even while its token has not expired.
-    // Role and name come from the user row, so a changed role applies to the next check.
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  const keys =
+    options.privateKeyPem !== undefined
+      ? await staticKeyRing(options.privateKeyPem, now)
+      : await databaseKeyRing({ db, now, rotateAfterMs, tokenTtlMs: ttl * 1000 });
+  const tokens = new AccessTokens(keys, ttl, now);
+  const hasher = new PasswordHasher(options.hashCost ?? productionHashCost);
+  const throttle = new SignInThrottle(
+    options.attemptCounters ?? new MemoryAttemptCounters(now),
+    options.signInLimits ?? defaultSignInLimits,
+    now,
+  );
+  const revocations = new Revocations((error) => logger?.error({ err: error }, "revocation listener failed"));
+  const cache = new SessionCache(sessionCacheMs, 100_000, now);
+  revocations.subscribe((revocation) => cache.forget(revocation));
+  const revoked = (revocation: Revocation) => revocations.publish(revocation);
+
+  const members = createMembers(db, revocations, now);
+  const invitations = createInvitations({ db, hasher, throttle, ttlMs: invitationTtlMs, now, normalizeEmail });
+
+  async function readSession(sessionId: string): Promise<CachedSession | undefined> {
+    const cached = cache.get(sessionId);
+    if (cached) return cached;
     const { rows } = await db.query<{
       user_id: string;
       organization_id: string;
       revoked: boolean;
-      expired: boolean;
-      role: string;
+      expires_ms: number;
+      role: string | null;
       display_name: string;
     }>(
       `SELECT s.user_id, s.organization_id, s.revoked_at IS NOT NULL AS revoked,
-              s.expires_at <= $2::timestamptz AS expired, u.role, u.display_name
+              (extract(epoch FROM s.expires_at) * 1000)::float8 AS expires_ms, m.role, u.display_name
        FROM sessions s JOIN users u ON u.id = s.user_id
+       LEFT JOIN memberships m ON m.user_id = s.user_id AND m.organization_id = s.organization_id
        WHERE s.id = $1`,
-      [claims.sessionId, new Date(now()).toISOString()],
+      [sessionId],
     );
     const row = rows[0];
-    if (!row || row.user_id !== claims.userId || row.organization_id !== claims.organizationId) {
+    if (!row) return undefined;
+    if (row.revoked) throw unauthenticated("session was signed out: sign in again");
+    if (row.role === null) throw unauthenticated("no longer a member of this organization");
+    const session: CachedSession = {
+      userId: row.user_id,
+      organizationId: row.organization_id,
+      displayName: row.display_name,
+      roleName: row.role,
+      sessionExpiresAt: row.expires_ms,
+    };
+    cache.set(sessionId, session);
+    return session;
+  }
+
+  async function verifyAccessToken(token: string): Promise<Session> {
+    const claims = await tokens.verify(token);
+    // The session decides: a signed-out session is dead while its token lives. Role and name come
+    // from the membership and user rows, so a changed role applies to the next check.
+    const row = await readSession(claims.sessionId);
+    if (!row || row.userId !== claims.userId || row.organizationId !== claims.organizationId) {
       throw unauthenticated("access token names no session: sign in again");
     }
-    if (row.revoked) throw unauthenticated("session was signed out: sign in again");
-    if (row.expired) throw unauthenticated("session expired: sign in again");
-    const role = roleFromName(row.role);
+    if (row.sessionExpiresAt <= now()) throw unauthenticated("session expired: sign in again");
+    const role = roleFromName(row.roleName);
     if (role === undefined) throw unauthenticated("user has no usable role");
     return {
       sessionId: claims.sessionId,
-      userId: row.user_id,
-      displayName: row.display_name,
-      organizationId: row.organization_id,
+      userId: row.userId,
+      displayName: row.displayName,
+      organizationId: row.organizationId,
       role,
       expiresAt: claims.expiresAt,
     };
@@ -135,53 +288,238 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     return verifyAccessToken(token);
   }
 
-  async function signIn(email: string, password: string): Promise<SignedIn> {
-    const { rows } = await db.query<UserRow>(`${selectUser} WHERE u.email = $1`, [normalizeEmail(email)]);
-    const row = rows[0];
-    const passwordMatches = row
-      ? await hasher.verify(row.password_hash, password)
-      : await hasher.verifyAgainstDummy(password);
-    const role = row ? roleFromName(row.role) : undefined;
-    if (!row || !passwordMatches || role === undefined) throw unauthenticated("wrong email or password");
+  async function membershipOf(userId: string, organizationId: string): Promise<MembershipRow | undefined> {
+    const { rows } = await db.query<MembershipRow>(`${selectMembership} WHERE u.id = $1 AND m.organization_id = $2`, [
+      userId,
+      organizationId,
+    ]);
+    return rows[0];
+  }
 
-    const sessionId = randomUUID();
-    const expiresAt = tokens.nextExpiry();
-    await db.query(
-      `INSERT INTO sessions (id, user_id, organization_id, created_at, expires_at)
-       VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)`,
-      [sessionId, row.id, row.organization_id, new Date(now()).toISOString(), new Date(expiresAt).toISOString()],
-    );
+  /** Signs an access token for a session that now exists. */
+  async function signedIn(
+    membership: MembershipRow,
+    sessionId: string,
+    refreshToken: string,
+    sessionExpiresAt: number,
+  ): Promise<SignedIn> {
+    const role = roleFromName(membership.role);
+    if (role === undefined) throw unauthenticated("user has no usable role");
+    // An access token never outlives its session.
+    const expiresAt = Math.min(tokens.nextExpiry(), Math.floor(sessionExpiresAt / 1000) * 1000);
     const session: Session = {
       sessionId,
-      userId: row.id,
-      displayName: row.display_name,
-      organizationId: row.organization_id,
+      userId: membership.user_id,
+      displayName: membership.display_name,
+      organizationId: membership.organization_id,
       role,
       expiresAt,
     };
     const accessToken = await tokens.sign(session);
-    return { accessToken, expiresAt, session, user: toProfile(row) };
+    return { accessToken, expiresAt, refreshToken, sessionExpiresAt, session, user: toProfile(membership) };
+  }
+
+  async function startSignedIn(membership: MembershipRow, context: ClientContext): Promise<SignedIn> {
+    const at = now();
+    const sessionExpiresAt = at + sessionTtlMs;
+    const { sessionId, refreshToken } = await db.transaction((tx) =>
+      startSession(tx, {
+        userId: membership.user_id,
+        organizationId: membership.organization_id,
+        userAgent: context.userAgent,
+        now: at,
+        expiresAt: sessionExpiresAt,
+      }),
+    );
+    return signedIn(membership, sessionId, refreshToken, sessionExpiresAt);
+  }
+
+  async function signIn(
+    email: string,
+    password: string,
+    context: ClientContext & { organizationId?: string | undefined } = {},
+  ): Promise<SignedIn> {
+    const subject = { email: normalizeEmail(email), clientAddress: context.clientAddress };
+    await throttle.admit(subject);
+    const { rows } = await db.query<{ id: string; password_hash: string }>(
+      `SELECT id, password_hash FROM users WHERE email = $1`,
+      [subject.email],
+    );
+    const user = rows[0];
+    const passwordMatches = user
+      ? await hasher.verify(user.password_hash, password)
+      : await hasher.verifyAgainstDummy(password);
+    if (!user || !passwordMatches) {
+      await throttle.failed(subject);
+      throw unauthenticated("wrong email or password");
+    }
+    await throttle.succeeded(subject);
+
+    // The organization asked for, else the first the user joined.
+    const { rows: memberships } = await db.query<MembershipRow>(
+      `${selectMembership} WHERE u.id = $1 ORDER BY m.created_at, m.organization_id`,
+      [user.id],
+    );
+    const membership = context.organizationId
+      ? memberships.find((m) => m.organization_id === context.organizationId)
+      : memberships[0];
+    if (!membership) {
+      throw permissionDenied(
+        context.organizationId ? "not a member of that organization" : "not a member of any organization",
+      );
+    }
+    return startSignedIn(membership, context);
+  }
+
+  async function signUp(request: SignUp, context: ClientContext): Promise<SignedIn> {
+    const email = normalizeEmail(request.email);
+    await throttle.admit({ email, clientAddress: context.clientAddress });
+    const taken = await db.query(`SELECT 1 FROM users WHERE email = $1`, [email]);
+    if (taken.rows.length > 0) throw alreadyExists("an account with this email exists: sign in instead");
+    const passwordHash = await hasher.hash(request.password);
+    const organizationId = randomUUID();
+    const userId = randomUUID();
+    await db.transaction(async (tx) => {
+      const at = iso(now());
+      await tx.query(`INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3::timestamptz)`, [
+        organizationId,
+        request.organizationName.trim(),
+        at,
+      ]);
+      const { rows } = await tx.query(
+        `INSERT INTO users (id, organization_id, email, display_name, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz) ON CONFLICT (email) DO NOTHING RETURNING id`,
+        [userId, organizationId, email, request.displayName.trim(), passwordHash, at],
+      );
+      if (rows.length === 0) throw alreadyExists("an account with this email exists: sign in instead");
+      await tx.query(
+        `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3::timestamptz)`,
+        [organizationId, userId, at],
+      );
+    });
+    const membership = await membershipOf(userId, organizationId);
+    if (!membership) throw new Error("the new owner's membership is missing");
+    return startSignedIn(membership, context);
+  }
+
+  async function refresh(refreshToken: string, context: ClientContext): Promise<SignedIn> {
+    const rotation = await db.transaction((tx) =>
+      rotateRefreshToken(tx, refreshToken, now(), reuseGraceMs, context.userAgent),
+    );
+    switch (rotation.kind) {
+      case "reused":
+        revoked({ kind: "sessions", sessionIds: [rotation.sessionId] });
+        throw unauthenticated("refresh token was already used: the session is revoked, sign in again");
+      case "just-rotated":
+        throw unauthenticated("refresh token was just replaced: use the newer one");
+      case "invalid":
+        throw unauthenticated(rotation.reason);
+    }
+    const membership = await membershipOf(rotation.userId, rotation.organizationId);
+    if (!membership) throw unauthenticated("no longer a member of this organization");
+    return signedIn(membership, rotation.sessionId, rotation.refreshToken, rotation.sessionExpiresAt);
+  }
+
+  async function revokeAndTell(sessionIds: readonly string[]): Promise<void> {
+    const ids = await db.transaction((tx) => revokeSessionRows(tx, sessionIds, now()));
+    revoked({ kind: "sessions", sessionIds: ids });
   }
 
   async function signOut(sessionId: string): Promise<void> {
-    await db.query(`UPDATE sessions SET revoked_at = $2::timestamptz WHERE id = $1 AND revoked_at IS NULL`, [
-      sessionId,
-      new Date(now()).toISOString(),
-    ]);
+    await revokeAndTell([sessionId]);
   }
 
-  async function profile(userId: string): Promise<UserProfile | undefined> {
-    const { rows } = await db.query<UserRow>(`${selectUser} WHERE u.id = $1`, [userId]);
-    return rows[0] && toProfile(rows[0]);
+  async function signOutEverywhere(userId: string): Promise<void> {
+    await revokeAndTell(await liveSessionIds(db, { userId }, now()));
   }
 
-  const core = { authenticate, verifyAccessToken, signIn, signOut, profile, accessTokenTtlSeconds: ttl };
-  return {
-    ...core,
+  async function signOutByRefreshToken(refreshToken: string): Promise<void> {
+    const { rows } = await db.query<{ session_id: string }>(
+      `SELECT session_id FROM refresh_tokens WHERE token_hash = $1`,
+      [hashOpaqueToken(refreshToken)],
+    );
+    if (rows[0]) await revokeAndTell([rows[0].session_id]);
+  }
+
+  async function revokeSession(session: Session, sessionId: string): Promise<void> {
+    const own = await liveSessionIds(db, { userId: session.userId }, now());
+    if (!own.includes(sessionId)) throw notFound("no such session of yours");
+    await revokeAndTell([sessionId]);
+  }
+
+  async function changePassword(
+    session: Session,
+    currentPassword: string,
+    newPassword: string,
+    context: ClientContext,
+  ): Promise<void> {
+    const { rows } = await db.query<{ email: string; password_hash: string }>(
+      `SELECT email, password_hash FROM users WHERE id = $1`,
+      [session.userId],
+    );
+    const user = rows[0];
+    if (!user) throw unauthenticated("user no longer exists: sign in again");
+    // A stolen session must not become a way to guess the password: throttled like sign-in.
+    const subject = { email: user.email, clientAddress: context.clientAddress };
+    await throttle.admit(subject);
+    if (!(await hasher.verify(user.password_hash, currentPassword))) {
+      await throttle.failed(subject);
+      throw permissionDenied("the current password is wrong");
+    }
+    await throttle.succeeded(subject);
+    const passwordHash = await hasher.hash(newPassword);
+    const ids = await db.transaction(async (tx) => {
+      await tx.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [session.userId, passwordHash]);
+      const others = await liveSessionIds(tx, { userId: session.userId, except: session.sessionId }, now());
+      return revokeSessionRows(tx, others, now());
+    });
+    revoked({ kind: "sessions", sessionIds: ids });
+  }
+
+  async function acceptInvitation(
+    acceptance: { token: string; displayName?: string | undefined; password: string },
+    context: ClientContext,
+  ): Promise<SignedIn> {
+    const joined = await invitations.accept(acceptance, context.clientAddress);
+    const membership = await membershipOf(joined.userId, joined.organizationId);
+    if (!membership) throw new Error("the accepted membership is missing");
+    return startSignedIn(membership, context);
+  }
+
+  async function profile(userId: string, organizationId: string): Promise<UserProfile | undefined> {
+    const membership = await membershipOf(userId, organizationId);
+    return membership && toProfile(membership);
+  }
+
+  async function jwks(): Promise<JSONWebKeySet> {
+    return { keys: (await keys.publicKeys()).map((key) => key.jwk) };
+  }
+
+  const service: Omit<IdentityService, "plugin"> = {
     migrations: identityMigrations,
-    plugin: createIdentityPlugin(core),
+    accessTokenTtlSeconds: ttl,
+    now,
+    allowedOrigins,
+    members,
+    invitations,
+    authenticate,
+    verifyAccessToken,
+    signIn,
+    signOut,
+    profile,
     seedDemo: () => seedDemo(db, hasher),
+    onRevoked: (listener) => revocations.subscribe(listener),
+    signUp,
+    refresh,
+    signOutEverywhere,
+    signOutByRefreshToken,
+    sessions: (userId) => listLiveSessions(db, userId, now()),
+    revokeSession,
+    changePassword,
+    acceptInvitation,
+    jwks,
   };
+  return { ...service, plugin: createIdentityPlugin(service) };
 }
 
 export function normalizeEmail(email: string): string {
@@ -201,12 +539,12 @@ function accessTokenFrom(headers: IncomingHttpHeaders): string | undefined {
   return value ? value : undefined;
 }
 
-function toProfile(row: UserRow): UserProfile {
+function toProfile(row: MembershipRow): UserProfile {
   return {
-    id: row.id,
+    id: row.user_id,
     email: row.email,
     displayName: row.display_name,
-    role: row.role as RoleName,
+    role: row.role,
     organizationId: row.organization_id,
     organizationName: row.organization_name,
   };

@@ -31,7 +31,7 @@ describe("identity plugin", () => {
     const body = response.json<{ accessToken: string; expiresAt: number; user: Record<string, string> }>();
     assert.equal(body.user.email, "ana@acme.test");
     assert.equal(body.user.displayName, "Ana Alvarez");
-    assert.equal(body.user.role, "dispatcher");
+    assert.equal(body.user.role, "owner");
     assert.equal(body.user.organizationName, "Acme Logistics");
     assert.equal(Object.hasOwn(body.user, "passwordHash"), false);
     assert.ok(body.expiresAt > Date.now());
@@ -121,7 +121,12 @@ describe("identity plugin", () => {
     const { accessToken } = (await signIn({ email: "ben@acme.test", password: "dispatch" })).json<{
       accessToken: string;
     }>();
-    const signOut = await app.inject({ method: "POST", url: "/auth/signout", cookies: { sluice_access: accessToken } });
+    const signOut = await app.inject({
+      method: "POST",
+      url: "/auth/signout",
+      cookies: { sluice_access: accessToken, sluice_csrf: "c" },
+      headers: { "x-sluice-csrf": "c" },
+    });
     assert.equal(signOut.statusCode, 204);
     const cleared = signOut.cookies.find((c) => c.name === "sluice_access");
     assert.ok(cleared);

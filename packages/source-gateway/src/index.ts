@@ -1,3 +1,4 @@
 export { SourceGateway, type DrainOptions, type GatewayLogger, type SourceGatewayOptions } from "./source-gateway";
 export { defaultLimits, type GatewayLimits } from "./limits";
 export { isChannelName } from "./channel-name";
+export { isAllowedOrigin, parseOrigin } from "./origin";

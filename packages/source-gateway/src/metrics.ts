@@ -9,6 +9,8 @@ export class GatewayMetrics {
   readonly publicationsDelivered: Counter;
   readonly sendQueueDrops: Counter;
   readonly closes: Counter<"code">;
+  readonly upgradesRefused: Counter<"reason">;
+  readonly sessionRecheckSeconds: Histogram;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -45,6 +47,18 @@ export class GatewayMetrics {
       name: "sluice_gateway_closes_total",
       help: "Connections closed by the server, by close code",
       labelNames: ["code"],
+      registers,
+    });
+    this.upgradesRefused = new Counter({
+      name: "sluice_gateway_upgrades_refused_total",
+      help: "WebSocket upgrades refused, by reason (origin, unauthenticated)",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.sessionRecheckSeconds = new Histogram({
+      name: "sluice_gateway_session_recheck_seconds",
+      help: "Time to read again the sessions of every open socket (all batches of one round)",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
   }

@@ -24,9 +24,12 @@ import { Registry } from "prom-client";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { isChannelName } from "./channel-name";
 import { Connection, type Subscription } from "./connection";
+import { ConnectionsBy } from "./connections-by";
 import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
+import { isAllowedOrigin, parseOrigin } from "./origin";
+import type { Revocation } from "./revocation";
 
 /** The few logger methods the edge uses; pino (Fastify's logger) fits. */
 export interface GatewayLogger {
@@ -50,7 +53,25 @@ export interface SourceGatewayOptions {
   readonly nodeId?: string;
   /** The upgrade path. */
   readonly path?: string;
+  /**
+   * Browser origins besides the server's own that may open a socket (`https://app.example.com`).
+   * An upgrade with any other `Origin` is refused with HTTP 403.
+   */
+  readonly allowedOrigins?: readonly string[];
   readonly limits?: Partial<GatewayLimits>;
+  /**
+   * Tells the gateway of revocations made in this process (identity's `onRevoked`); returns the
+   * unsubscribe. The sockets of a revoked session or member are closed with UNAUTHENTICATED.
+   */
+  readonly revocations?: (listener: (revocation: Revocation) => void) => () => void;
+  /**
+   * Reads the sessions of open sockets again, a batch of ids at a time: answers each live one as
+   * it is now (role included); an id missing from the answer is revoked, expired or gone. This
+   * catches revocations made by other processes (scale-out) that `revocations` never hears of.
+   */
+  readonly verifySessions?: (sessionIds: readonly string[]) => Promise<ReadonlyMap<string, Session>>;
+  /** How often `verifySessions` runs over the open sockets' sessions. Default 5 s. */
+  readonly sessionRecheckMs?: number;
 }
 
 export interface DrainOptions {
@@ -62,6 +83,9 @@ export interface DrainOptions {
 type ReplyOutcome = MessageInitShape<typeof ReplySchema>["outcome"];
 
 const EXPIRY_SWEEP_MS = 1000;
+const DEFAULT_SESSION_RECHECK_MS = 5000;
+/** Session ids per `verifySessions` call: one query each, small enough not to stall the loop. */
+const SESSION_RECHECK_BATCH = 500;
 
 /**
  * The edge that holds the sockets: authenticates at upgrade, takes calls in (queries to the
@@ -73,8 +97,15 @@ export class SourceGateway {
   readonly nodeId: string;
   readonly #options: SourceGatewayOptions;
   readonly #path: string;
+  readonly #allowedOrigins: ReadonlySet<string>;
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<WebSocket, Connection>();
+  /** Open connections by session id and by user id: a revocation closes what it names, no scan. */
+  readonly #bySession = new ConnectionsBy<string, Connection>();
+  readonly #byUser = new ConnectionsBy<string, Connection>();
+  readonly #stopRevocations: (() => void) | undefined;
+  readonly #sessionRecheck: NodeJS.Timeout | undefined;
+  #rechecking = false;
   readonly #metrics: GatewayMetrics;
   readonly #fanOut: FanOut;
   readonly #heartbeat: NodeJS.Timeout;
@@ -96,6 +127,13 @@ export class SourceGateway {
     this.limits = { ...defaultLimits, ...options.limits };
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
     this.#path = options.path ?? "/ws";
+    this.#allowedOrigins = new Set(
+      (options.allowedOrigins ?? []).map((origin) => {
+        const parsed = parseOrigin(origin);
+        if (!parsed) throw new TypeError(`allowedOrigins: ${JSON.stringify(origin)} is not an origin`);
+        return parsed.origin;
+      }),
+    );
     this.#metrics = new GatewayMetrics(options.metrics ?? new Registry());
     this.#fanOut = new FanOut(options.broker, (connection, data) => this.#write(connection, data), this.#metrics);
     this.#wss = new WebSocketServer({
@@ -111,6 +149,12 @@ export class SourceGateway {
     this.#heartbeat.unref();
     this.#expirySweep = setInterval(() => this.#closeExpired(), Math.min(EXPIRY_SWEEP_MS, this.limits.pingIntervalMs));
     this.#expirySweep.unref();
+    this.#stopRevocations = options.revocations?.(this.#revoke);
+    if (options.verifySessions) {
+      const every = options.sessionRecheckMs ?? DEFAULT_SESSION_RECHECK_MS;
+      this.#sessionRecheck = setInterval(() => void this.#recheckSessions(), every);
+      this.#sessionRecheck.unref();
+    }
   }
 
   get connectionCount(): number {
@@ -132,14 +176,24 @@ export class SourceGateway {
     const path = (request.url ?? "/").split("?")[0];
     if (path !== this.#path) return refuse(socket, 404, "Not Found");
     if (this.#draining) return refuse(socket, 503, "Service Unavailable");
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isAllowedOrigin(origin, request.headers.host, this.#allowedOrigins)) {
+      // Refused before anything else, with a status the page's script cannot read.
+      this.#metrics.upgradesRefused.inc({ reason: "origin" });
+      return refuse(socket, 403, "Forbidden");
+    }
     const offered = (request.headers["sec-websocket-protocol"] ?? "")
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean);
     if (offered.length > 0 && !offered.some((p) => codecFor(p))) return refuse(socket, 400, "Bad Request");
-    const session = await this.#options.authenticate(request.headers).catch(() => undefined);
+    // Without an Origin the client is not a browser: it brings its own bearer token, and a cookie
+    // (a browser's credential, only trusted with an Origin checked above) does not count.
+    const headers = origin === undefined ? { ...request.headers, cookie: undefined } : request.headers;
+    const session = await this.#options.authenticate(headers).catch(() => undefined);
     if (socket.destroyed) return;
     if (!session || session.expiresAt <= Date.now()) {
+      this.#metrics.upgradesRefused.inc({ reason: "unauthenticated" });
       // A browser cannot read the status of a refused upgrade (it only sees 1006), so the socket
       // is opened only to be closed with UNAUTHENTICATED: it never holds a session, calls nothing.
       const { code, reason } = CloseCode.UNAUTHENTICATED;
@@ -170,6 +224,8 @@ export class SourceGateway {
     if (!this.#draining) await this.drain({ batchSize: Number.MAX_SAFE_INTEGER });
     clearInterval(this.#heartbeat);
     clearInterval(this.#expirySweep);
+    clearInterval(this.#sessionRecheck);
+    this.#stopRevocations?.();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
@@ -177,6 +233,7 @@ export class SourceGateway {
     const codec = codecFor(socket.protocol || PROTOBUF_SUBPROTOCOL)!;
     const connection = new Connection(socket, codec, randomUUID(), session, this.limits.callBurst);
     this.#connections.set(socket, connection);
+    this.#index(connection);
     this.#metrics.connections.inc();
     socket.on("message", this.#onMessage);
     socket.on("close", this.#onClose);
@@ -452,7 +509,9 @@ export class SourceGateway {
       const error = new RpcError(ErrorCode.PERMISSION_DENIED, "the token belongs to another user or organization");
       return this.#reply(connection, frame.id, { case: "error", value: error.toMessage() });
     }
+    this.#unindex(connection);
     connection.session = session;
+    this.#index(connection);
     this.#reply(connection, frame.id, {
       case: "authenticated",
       value: { sessionExpiresAt: BigInt(session.expiresAt) },
@@ -464,6 +523,7 @@ export class SourceGateway {
     if (!connection) return;
     connection.closing = true;
     this.#connections.delete(socket);
+    this.#unindex(connection);
     this.#metrics.connections.dec();
     for (const controller of connection.calls?.values() ?? []) controller.abort();
     for (const [channel, subscription] of connection.subscriptions ?? [])
@@ -478,6 +538,72 @@ export class SourceGateway {
       if (connection.closing) continue;
       if (connection.lastSeenAt < silentSince) this.#close(connection, CloseCode.IDLE_TIMEOUT);
       else this.#write(connection, ping.for(connection.codec));
+    }
+  }
+
+  #index(connection: Connection): void {
+    this.#bySession.add(connection.session.sessionId, connection);
+    this.#byUser.add(connection.session.userId, connection);
+  }
+
+  #unindex(connection: Connection): void {
+    this.#bySession.delete(connection.session.sessionId, connection);
+    this.#byUser.delete(connection.session.userId, connection);
+  }
+
+  /** Closes the sockets a revocation names, at once. */
+  readonly #revoke = (revocation: Revocation): void => {
+    if (revocation.kind === "sessions") {
+      for (const sessionId of revocation.sessionIds) {
+        for (const connection of this.#bySession.get(sessionId)) {
+          this.#close(connection, CloseCode.UNAUTHENTICATED, "the session was signed out or revoked");
+        }
+      }
+      return;
+    }
+    for (const connection of this.#byUser.get(revocation.userId)) {
+      if (connection.session.organizationId === revocation.organizationId) {
+        this.#close(connection, CloseCode.UNAUTHENTICATED, "your membership changed: sign in again");
+      }
+    }
+  };
+
+  /**
+   * Every few seconds: the sessions of all open sockets, read again in batches. Closes the sockets
+   * of sessions no longer live, and of those whose role changed (the client reconnects with it).
+   * A failed read closes nothing: a database hiccup must not drop every socket.
+   */
+  async #recheckSessions(): Promise<void> {
+    const verifySessions = this.#options.verifySessions;
+    if (!verifySessions || this.#rechecking) return;
+    this.#rechecking = true;
+    const started = performance.now();
+    try {
+      const sessionIds = [...this.#bySession.keys()];
+      for (let start = 0; start < sessionIds.length; start += SESSION_RECHECK_BATCH) {
+        const batch = sessionIds.slice(start, start + SESSION_RECHECK_BATCH);
+        const live = await verifySessions(batch);
+        for (const sessionId of batch) {
+          const current = live.get(sessionId);
+          // Read from the index again: sockets closed or re-authenticated meanwhile have left it.
+          for (const connection of this.#bySession.get(sessionId)) {
+            if (!current) {
+              this.#close(connection, CloseCode.UNAUTHENTICATED, "the session was signed out or revoked");
+            } else if (
+              current.role !== connection.session.role ||
+              current.userId !== connection.session.userId ||
+              current.organizationId !== connection.session.organizationId
+            ) {
+              this.#close(connection, CloseCode.UNAUTHENTICATED, "your membership changed: sign in again");
+            }
+          }
+        }
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, "re-checking the sessions of open sockets failed");
+    } finally {
+      this.#rechecking = false;
+      this.#metrics.sessionRecheckSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
