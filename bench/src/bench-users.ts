@@ -4,12 +4,9 @@ import { request } from "node:http";
 export interface BenchUser {
   readonly email: string;
   readonly password: string;
+  /** The access token the sign-up answered with: a session of its own. */
+  readonly accessToken: string;
 }
-
-/** The demo users every embedded server seeds (packages/identity/src/demo.ts). */
-const demoUsers: readonly BenchUser[] = ["ana@acme.test", "ben@acme.test", "vera@acme.test", "gina@globex.test"].map(
-  (email) => ({ email, password: "dispatch" }),
-);
 
 /**
  * Loopback addresses the bench connects from, 127.0.0.2 onwards: Linux routes all of 127/8 to
@@ -63,47 +60,29 @@ export function postJson(url: string, body: unknown, localAddress?: string): Pro
   });
 }
 
-export interface BenchUsers {
-  readonly users: readonly BenchUser[];
-  /** "signup" when the server has POST /auth/signup, else "demo" (the four seeded users). */
-  readonly source: "signup" | "demo";
-}
-
 /**
- * `count` users, each the owner of an organization of its own, through POST /auth/signup when the
- * server has it; otherwise the four demo users (the server has no other way to add one yet).
+ * `count` users through POST /auth/signup, each the owner of an organization of its own, so each
+ * stays far below the per-email sign-in limit; two at a time, as each sign-up hashes a password
+ * and the server has two cores.
  */
-export async function benchUsers(serverUrl: string, count: number): Promise<BenchUsers> {
+export async function benchUsers(serverUrl: string, count: number): Promise<BenchUser[]> {
   const run = Date.now().toString(36);
   const password = "bench password, long enough for any policy";
-  const make = (index: number): BenchUser => ({ email: `bench-${run}-${index}@bench.test`, password });
-  const probe = await postJson(
-    `${serverUrl}/auth/signup`,
-    { organizationName: `Bench ${run} 0`, displayName: "Bench 0", ...make(0) },
-    clientAddress(0),
-  );
-  if (probe.status === 404) return { users: demoUsers, source: "demo" };
-  if (probe.status !== 201) throw new Error(`sign-up answered ${probe.status}: ${JSON.stringify(probe.body)}`);
-  const users: BenchUser[] = [make(0)];
-  process.stdout.write(`signing up ${count} users `);
-  // Two at a time: each sign-up hashes a password, and the server has two cores.
-  for (let index = 1; index < count; index += 2) {
-    const batch = [index, index + 1].filter((i) => i < count);
-    await Promise.all(
-      batch.map(async (i) => {
-        const user = make(i);
-        const reply = await postJson(
-          `${serverUrl}/auth/signup`,
-          { organizationName: `Bench ${run} ${i}`, displayName: `Bench ${i}`, ...user },
-          clientAddress(i),
-        );
-        if (reply.status !== 201)
-          throw new Error(`sign-up ${i} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-        users.push(user);
-      }),
+  const users: BenchUser[] = [];
+  const signUp = async (index: number) => {
+    const email = `bench-${run}-${index}@bench.test`;
+    const reply = await postJson(
+      `${serverUrl}/auth/signup`,
+      { organizationName: `Bench ${run} ${index}`, displayName: `Bench ${index}`, email, password },
+      clientAddress(index),
     );
-    process.stdout.write(".");
+    if (reply.status !== 201) throw new Error(`sign-up answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+    users.push({ email, password, accessToken: (reply.body as { accessToken: string }).accessToken });
+  };
+  for (let index = 0; index < count; index += 2) {
+    await Promise.all([index, index + 1].filter((i) => i < count).map(signUp));
+    process.stdout.write(`\r  signed up ${users.length}/${count} users`);
   }
-  process.stdout.write(" done\n");
-  return { users, source: "signup" };
+  process.stdout.write("\n");
+  return users;
 }
