@@ -1,4 +1,4 @@
-import type { HashCost } from "@sluice/identity";
+import type { HashCost, SignInLimits } from "@sluice/identity";
 import { parseOrigin, type GatewayLimits } from "@sluice/source-gateway";
 import { z } from "zod";
 
@@ -31,13 +31,21 @@ const EnvSchema = z.object({
    * when the token expires and the user signs in again; an hour keeps that rare.
    */
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-  /** PEM of the access-token signing key; without it the embedded shape keeps its own in DATA_DIR. */
+  /** PEM of the access-token signing key; without it keys are generated, kept in the database and rotated. */
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   /**
    * Browser origins besides the server's own that may open the WebSocket and call /auth
    * (a front end served from another host). Comma-separated; empty means same origin only.
    */
   ALLOWED_ORIGINS: OriginList,
+  /**
+   * How often the WebSocket edge reads again the sessions of its open sockets, to close those
+   * revoked by another process. Unset: never. Revocations made in this process close sockets at
+   * once, and the embedded shape is one process, so it needs none (on PGlite a round over 10,000
+   * open sessions also costs about a second, 0.2 s of it CPU). Scale-out nodes set it, e.g. 5000:
+   * on PostgreSQL the same round is 20 queries, about 0.25 s wall and 35 ms of the node's CPU.
+   */
+  SESSION_RECHECK_MS: z.coerce.number().int().min(250).max(600_000).optional(),
 });
 
 export interface ServerConfig {
@@ -50,6 +58,8 @@ export interface ServerConfig {
   readonly jwtPrivateKeyPem?: string | undefined;
   /** Browser origins besides the server's own, normalized. */
   readonly allowedOrigins?: readonly string[] | undefined;
+  /** Undefined: no periodic re-check of open sockets' sessions (see SESSION_RECHECK_MS). */
+  readonly sessionRecheckMs?: number | undefined;
   /** The built SPA; served with a fallback to index.html when the folder exists. */
   readonly webDist?: string | undefined;
   /** Seed the demo organizations, users and a project on first start. Default true. */
@@ -57,6 +67,14 @@ export interface ServerConfig {
   /** Test knobs forwarded to the parts they belong to. */
   readonly hashCost?: HashCost | undefined;
   readonly gatewayLimits?: Partial<GatewayLimits> | undefined;
+  readonly signInLimits?: SignInLimits | undefined;
+  /** Identity's grace for a refresh token presented again right after its rotation (0 in tests of reuse). */
+  readonly refreshReuseGraceSeconds?: number | undefined;
+  /**
+   * False: the edge is not told of this process's revocations, as when another process makes
+   * them; only the periodic re-check closes sockets then. Default true.
+   */
+  readonly hearRevocations?: boolean | undefined;
   /** Where log lines go instead of stdout (tests read them to prove what is not logged). */
   readonly logStream?: { write(line: string): void } | undefined;
 }
@@ -72,8 +90,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
     throw new ConfigError(`invalid environment:\n${problems}`);
   }
-  const { PORT, HOST, DATA_DIR, LOG_LEVEL, ACCESS_TOKEN_TTL_SECONDS, SLUICE_JWT_PRIVATE_KEY, ALLOWED_ORIGINS } =
-    parsed.data;
+  const {
+    PORT,
+    HOST,
+    DATA_DIR,
+    LOG_LEVEL,
+    ACCESS_TOKEN_TTL_SECONDS,
+    SLUICE_JWT_PRIVATE_KEY,
+    ALLOWED_ORIGINS,
+    SESSION_RECHECK_MS,
+  } = parsed.data;
   return {
     port: PORT,
     host: HOST,
@@ -82,5 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
     jwtPrivateKeyPem: SLUICE_JWT_PRIVATE_KEY,
     allowedOrigins: ALLOWED_ORIGINS,
+    sessionRecheckMs: SESSION_RECHECK_MS,
   };
 }

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { registerApiDocs } from "./api-docs";
 import type { ServerConfig } from "./config";
+import { liveSessions } from "./live-sessions";
 import { registerSecurityHeaders } from "./security-headers";
 
 export interface RunningServer {
@@ -62,10 +63,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const identity = await createIdentity({
       db,
-      dataDir: config.dataDir,
       hashCost: config.hashCost,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       privateKeyPem: config.jwtPrivateKeyPem,
+      allowedOrigins: config.allowedOrigins,
+      signInLimits: config.signInLimits,
+      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+      logger: log,
     });
     const dispatch = createDispatchModule({ db, store });
     await migrate(db, dispatch.migrations);
@@ -105,6 +109,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       metrics,
       limits: config.gatewayLimits,
       allowedOrigins: config.allowedOrigins,
+      revocations: config.hearRevocations === false ? undefined : (listener) => identity.onRevoked(listener),
+      ...(config.sessionRecheckMs !== undefined && {
+        verifySessions: liveSessions(db, Date.now),
+        sessionRecheckMs: config.sessionRecheckMs,
+      }),
     });
     gateway.attach(app.server);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.

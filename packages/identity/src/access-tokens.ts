@@ -16,11 +16,18 @@ export interface AccessTokenClaims {
   readonly sessionId: string;
   /** Unix milliseconds, whole seconds (JWT `exp` × 1000). */
   readonly expiresAt: number;
+  /** Unix milliseconds, whole seconds (JWT `iat` × 1000). */
+  readonly issuedAt: number;
 }
+
+/** How many verified tokens to remember: a socket reconnecting with its token skips the signature check. */
+const verifiedTokensKept = 10_000;
 
 /** Signs and checks JWT access tokens: EdDSA or ES256, `kid` naming the key, aud and iss "sluice". */
 export class AccessTokens {
   readonly #keys: KeyRing;
+  /** Tokens whose signature and claims checked out, by their exact text; only expiry changes with time. */
+  readonly #verified = new Map<string, AccessTokenClaims>();
   readonly #ttlSeconds: number;
   readonly #now: () => number;
 
@@ -35,7 +42,7 @@ export class AccessTokens {
     return (Math.floor(this.#now() / 1000) + this.#ttlSeconds) * 1000;
   }
 
-  async sign(claims: AccessTokenClaims): Promise<string> {
+  async sign(claims: Omit<AccessTokenClaims, "issuedAt">): Promise<string> {
     const key = await this.#keys.signingKey();
     return new SignJWT({
       org: claims.organizationId,
@@ -54,6 +61,23 @@ export class AccessTokens {
 
   /** Key (by `kid`), signature, algorithm, audience, issuer, expiry and claim shapes; throws UNAUTHENTICATED. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.expiresAt > this.#now()) return known;
+      this.#verified.delete(token);
+      throw unauthenticated(expiredMessage);
+    }
+    const claims = await this.#verifyAnew(token);
+    if (this.#verified.size >= verifiedTokensKept) {
+      // Maps iterate in insertion order: the first key is the oldest.
+      const oldest = this.#verified.keys().next();
+      if (!oldest.done) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(token, claims);
+    return claims;
+  }
+
+  async #verifyAnew(token: string): Promise<AccessTokenClaims> {
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -71,12 +95,12 @@ export class AccessTokens {
         audience: tokenAudience,
         issuer: tokenIssuer,
         currentDate: new Date(this.#now()),
-        requiredClaims: ["sub", "exp"],
+        requiredClaims: ["sub", "exp", "iat"],
       }));
     } catch (error) {
       throw unauthenticated(describeFailure(error));
     }
-    const { sub, org, role, name, sid, exp } = payload;
+    const { sub, org, role, name, sid, exp, iat } = payload;
     const parsedRole = typeof role === "string" ? roleFromName(role) : undefined;
     if (
       typeof sub !== "string" ||
@@ -84,6 +108,7 @@ export class AccessTokens {
       typeof name !== "string" ||
       typeof sid !== "string" ||
       typeof exp !== "number" ||
+      typeof iat !== "number" ||
       parsedRole === undefined
     ) {
       throw unauthenticated("access token lacks the claims of a Sluice session");
@@ -95,12 +120,15 @@ export class AccessTokens {
       displayName: name,
       sessionId: sid,
       expiresAt: exp * 1000,
+      issuedAt: iat * 1000,
     };
   }
 }
 
+const expiredMessage = "access token expired: refresh it or sign in again";
+
 function describeFailure(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return "access token expired: refresh it or sign in again";
+  if (error instanceof errors.JWTExpired) return expiredMessage;
   if (error instanceof errors.JWTClaimValidationFailed) return `access token rejected: ${error.claim} does not match`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return "access token signature is not valid";
   if (error instanceof errors.JOSEAlgNotAllowed)

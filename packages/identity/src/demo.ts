@@ -36,7 +36,7 @@ export interface DemoSeed {
  * Writes the demo organizations and users when missing, and returns their ids. Organization ids
  * derive from their names, so concurrent or repeated seeding lands on the same rows.
  */
-export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<DemoSeed> {
+export async function seedDemo(db: Database, hasher: PasswordHasher, now: () => number): Promise<DemoSeed> {
   const emails = demoOrganizations.flatMap((org) => org.users.map((user) => user.email));
   const { rows: present } = await db.query<{ email: string }>(`SELECT email FROM users WHERE email = ANY($1)`, [
     emails,
@@ -47,29 +47,29 @@ export async function seedDemo(db: Database, hasher: PasswordHasher): Promise<De
   for (const email of emails) if (!existing.has(email)) hashes.set(email, await hasher.hash(demoPassword));
 
   return db.transaction(async (tx) => {
+    const at = new Date(now()).toISOString();
     const organizations: Record<string, string> = {};
     for (const org of demoOrganizations) {
       const id = demoOrganizationId(org.name);
-      await tx.query(`INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
-        id,
-        org.name,
-      ]);
+      await tx.query(
+        `INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT (id) DO NOTHING`,
+        [id, org.name, at],
+      );
       organizations[org.key] = id;
       for (const user of org.users) {
         const hash = hashes.get(user.email);
         if (hash === undefined) continue;
         const userId = randomUUID();
         const { rows: inserted } = await tx.query(
-          `INSERT INTO users (id, organization_id, email, display_name, password_hash)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id`,
-          [userId, id, user.email, user.displayName, hash],
+          `INSERT INTO users (id, organization_id, email, display_name, password_hash, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6::timestamptz) ON CONFLICT (email) DO NOTHING RETURNING id`,
+          [userId, id, user.email, user.displayName, hash, at],
         );
         if (inserted.length === 0) continue;
-        await tx.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)`, [
-          id,
-          userId,
-          user.role,
-        ]);
+        await tx.query(
+          `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4::timestamptz)`,
+          [id, userId, user.role, at],
+        );
       }
     }
     const { rows } = await tx.query<{ id: string; email: string }>(

@@ -35,7 +35,10 @@ for (const backend of await testBackends()) {
       identity = await createIdentity({ db, privateKeyPem, hashCost: lowHashCost });
       await identity.seedDemo();
     });
-    after(() => db?.close());
+    after(async () => {
+      identity?.close();
+      await db?.close();
+    });
 
     test("seedDemo is idempotent and returns both organizations' ids", async () => {
       const again = await identity.seedDemo();
@@ -122,6 +125,7 @@ for (const backend of await testBackends()) {
           .setSubject(session.userId)
           .setAudience(audience)
           .setIssuer(issuer)
+          .setIssuedAt()
           .setExpirationTime("5m")
           .sign(createPrivateKey(privateKeyPem));
       await assert.rejects(identity.verifyAccessToken(await sign("elsewhere", "sluice")), isUnauthenticated(/aud/));

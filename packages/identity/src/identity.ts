@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { JSONWebKeySet } from "jose";
 import { migrate, type Database, type Migration } from "@sluice/database";
 import type { Session } from "@sluice/rpc";
-import { AccessTokens } from "./access-tokens";
+import { AccessTokens, type AccessTokenClaims } from "./access-tokens";
 import { IdentityConfigError } from "./config-error";
 import { seedDemo, type DemoSeed } from "./demo";
 import { alreadyExists, notFound, permissionDenied, unauthenticated } from "./errors";
@@ -18,7 +18,6 @@ import { accessCookieName, createIdentityPlugin } from "./plugin";
 import { Revocations, type Revocation, type RevocationListener } from "./revocations";
 import { roleFromName, type RoleName } from "./roles";
 import { identityMigrations } from "./schema";
-import { SessionCache, type CachedSession } from "./session-cache";
 import {
   iso,
   listLiveSessions,
@@ -59,7 +58,8 @@ export interface IdentityOptions {
   readonly invitationTtlDays?: number | undefined;
   /**
    * A refresh token presented again within this many seconds of its rotation is refused without
-   * revoking the session: two tabs refreshing at once are not an attack. Default 10.
+   * revoking the session: two tabs refreshing at once are not an attack. Default 2 (short: the window
+   * is a thief's too).
    */
   readonly refreshReuseGraceSeconds?: number | undefined;
   /**
@@ -71,8 +71,8 @@ export interface IdentityOptions {
   readonly signInLimits?: SignInLimits | undefined;
   /** Where attempt counters live; in this process's memory by default. */
   readonly attemptCounters?: AttemptCounters | undefined;
-  /** How long this process trusts a session it has read (ms). Its own revocations apply at once. Default 2000. */
-  readonly sessionCacheMs?: number | undefined;
+  /** How often to read revocations other processes made (ms); this process's own apply at once. Default 1000. */
+  readonly revocationPollMs?: number | undefined;
   /** argon2id cost; the production cost by default. Tests pass `lowHashCost`. */
   readonly hashCost?: HashCost | undefined;
   readonly logger?: IdentityLogger | undefined;
@@ -134,8 +134,13 @@ export interface Identity {
   profile(userId: string, organizationId: string): Promise<UserProfile | undefined>;
   /** Idempotent: Acme Logistics (ana owner, ben dispatcher, vera viewer), Globex Freight (gina owner); password "dispatch". */
   seedDemo(): Promise<DemoSeed>;
-  /** Told after each revocation commits; returns the unsubscribe. */
+  /**
+   * Told after each revocation commits: this process's at once, other processes' (same database)
+   * within `revocationPollMs`. Returns the unsubscribe.
+   */
   onRevoked(listener: RevocationListener): () => void;
+  /** Stops following the revocation log; call before closing the database. */
+  close(): void;
 }
 
 /** What the plugin needs beyond the public Identity. */
@@ -190,13 +195,13 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const sessionTtlMs = positive("sessionTtlDays", options.sessionTtlDays ?? 30, 366) * day;
   const invitationTtlMs = positive("invitationTtlDays", options.invitationTtlDays ?? 7, 90) * day;
   const rotateAfterMs = positive("signingKeyRotationDays", options.signingKeyRotationDays ?? 30, 366) * day;
-  const reuseGraceMs = (options.refreshReuseGraceSeconds ?? 10) * 1000;
-  const sessionCacheMs = options.sessionCacheMs ?? 2000;
+  const reuseGraceMs = (options.refreshReuseGraceSeconds ?? 2) * 1000;
+  const revocationPollMs = options.revocationPollMs ?? 1000;
   if (!(reuseGraceMs >= 0 && reuseGraceMs <= 60_000)) {
     throw new IdentityConfigError("refreshReuseGraceSeconds must be from 0 to 60");
   }
-  if (!(sessionCacheMs >= 0 && sessionCacheMs <= 60_000)) {
-    throw new IdentityConfigError("sessionCacheMs must be from 0 to 60000");
+  if (!(revocationPollMs >= 10 && revocationPollMs <= 60_000)) {
+    throw new IdentityConfigError("revocationPollMs must be from 10 to 60000");
   }
   const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => {
     if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
@@ -218,17 +223,20 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     options.signInLimits ?? defaultSignInLimits,
     now,
   );
-  const revocations = new Revocations((error) => logger?.error({ err: error }, "revocation listener failed"));
-  const cache = new SessionCache(sessionCacheMs, 100_000, now);
-  revocations.subscribe((revocation) => cache.forget(revocation));
-  const revoked = (revocation: Revocation) => revocations.publish(revocation);
+  const revocations = await Revocations.start({
+    db,
+    now,
+    tokenTtlMs: ttl * 1000,
+    pollMs: revocationPollMs,
+    onListenerError: (error) => logger?.error({ err: error }, "revocation listener failed"),
+    onPollError: (error) => logger?.error({ err: error }, "reading revocations failed"),
+  });
 
-  const members = createMembers(db, revocations, now);
+  const members = createMembers(revocations, db, now);
   const invitations = createInvitations({ db, hasher, throttle, ttlMs: invitationTtlMs, now, normalizeEmail });
 
-  async function readSession(sessionId: string): Promise<CachedSession | undefined> {
-    const cached = cache.get(sessionId);
-    if (cached) return cached;
+  /** The session and membership rows, for a token whose membership changed after it was issued. */
+  async function sessionFromRows(claims: AccessTokenClaims): Promise<Session> {
     const { rows } = await db.query<{
       user_id: string;
       organization_id: string;
@@ -242,42 +250,29 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
        FROM sessions s JOIN users u ON u.id = s.user_id
        LEFT JOIN memberships m ON m.user_id = s.user_id AND m.organization_id = s.organization_id
        WHERE s.id = $1`,
-      [sessionId],
+      [claims.sessionId],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    if (!row || row.user_id !== claims.userId || row.organization_id !== claims.organizationId) {
+      throw unauthenticated("access token names no session: sign in again");
+    }
     if (row.revoked) throw unauthenticated("session was signed out: sign in again");
-    if (row.role === null) throw unauthenticated("no longer a member of this organization");
-    const session: CachedSession = {
-      userId: row.user_id,
-      organizationId: row.organization_id,
-      displayName: row.display_name,
-      roleName: row.role,
-      sessionExpiresAt: row.expires_ms,
-    };
-    cache.set(sessionId, session);
-    return session;
+    if (row.expires_ms <= now()) throw unauthenticated("session expired: sign in again");
+    const role = row.role === null ? undefined : roleFromName(row.role);
+    if (role === undefined) throw unauthenticated("no longer a member of this organization");
+    return { ...sessionOf(claims), role, displayName: row.display_name };
   }
 
   async function verifyAccessToken(token: string): Promise<Session> {
     const claims = await tokens.verify(token);
-    // The session decides: a signed-out session is dead while its token lives. Role and name come
-    // from the membership and user rows, so a changed role applies to the next check.
-    const row = await readSession(claims.sessionId);
-    if (!row || row.userId !== claims.userId || row.organizationId !== claims.organizationId) {
-      throw unauthenticated("access token names no session: sign in again");
+    // A token never outlives its session, so a valid signature leaves two questions: was the
+    // session revoked, and did the membership change after the token was issued? The revocation
+    // log answers both from memory; only a changed membership sends the check to the rows.
+    if (revocations.sessionRevoked(claims.sessionId)) throw unauthenticated("session was signed out: sign in again");
+    if (revocations.memberChangedSince(claims.userId, claims.organizationId, claims.issuedAt)) {
+      return sessionFromRows(claims);
     }
-    if (row.sessionExpiresAt <= now()) throw unauthenticated("session expired: sign in again");
-    const role = roleFromName(row.roleName);
-    if (role === undefined) throw unauthenticated("user has no usable role");
-    return {
-      sessionId: claims.sessionId,
-      userId: row.userId,
-      displayName: row.displayName,
-      organizationId: row.organizationId,
-      role,
-      expiresAt: claims.expiresAt,
-    };
+    return sessionOf(claims);
   }
 
   async function authenticate(headers: IncomingHttpHeaders): Promise<Session> {
@@ -403,12 +398,14 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   }
 
   async function refresh(refreshToken: string, context: ClientContext): Promise<SignedIn> {
-    const rotation = await db.transaction((tx) =>
-      rotateRefreshToken(tx, refreshToken, now(), reuseGraceMs, context.userAgent),
-    );
+    const rotation = await revocations.commit(async (tx) => {
+      const result = await rotateRefreshToken(tx, refreshToken, now(), reuseGraceMs, context.userAgent);
+      const revocation: Revocation | undefined =
+        result.kind === "reused" ? { kind: "sessions", sessionIds: [result.sessionId] } : undefined;
+      return { result, revocation };
+    });
     switch (rotation.kind) {
       case "reused":
-        revoked({ kind: "sessions", sessionIds: [rotation.sessionId] });
         throw unauthenticated("refresh token was already used: the session is revoked, sign in again");
       case "just-rotated":
         throw unauthenticated("refresh token was just replaced: use the newer one");
@@ -421,8 +418,10 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   }
 
   async function revokeAndTell(sessionIds: readonly string[]): Promise<void> {
-    const ids = await db.transaction((tx) => revokeSessionRows(tx, sessionIds, now()));
-    revoked({ kind: "sessions", sessionIds: ids });
+    await revocations.commit(async (tx) => {
+      const ids = await revokeSessionRows(tx, sessionIds, now());
+      return { result: undefined, revocation: { kind: "sessions", sessionIds: ids } };
+    });
   }
 
   async function signOut(sessionId: string): Promise<void> {
@@ -468,12 +467,12 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     }
     await throttle.succeeded(subject);
     const passwordHash = await hasher.hash(newPassword);
-    const ids = await db.transaction(async (tx) => {
+    await revocations.commit(async (tx) => {
       await tx.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [session.userId, passwordHash]);
       const others = await liveSessionIds(tx, { userId: session.userId, except: session.sessionId }, now());
-      return revokeSessionRows(tx, others, now());
+      const ids = await revokeSessionRows(tx, others, now());
+      return { result: undefined, revocation: { kind: "sessions", sessionIds: ids } };
     });
-    revoked({ kind: "sessions", sessionIds: ids });
   }
 
   async function acceptInvitation(
@@ -507,8 +506,9 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     signIn,
     signOut,
     profile,
-    seedDemo: () => seedDemo(db, hasher),
+    seedDemo: () => seedDemo(db, hasher, now),
     onRevoked: (listener) => revocations.subscribe(listener),
+    close: () => revocations.close(),
     signUp,
     refresh,
     signOutEverywhere,
@@ -547,5 +547,16 @@ function toProfile(row: MembershipRow): UserProfile {
     role: row.role,
     organizationId: row.organization_id,
     organizationName: row.organization_name,
+  };
+}
+
+function sessionOf(claims: AccessTokenClaims): Session {
+  return {
+    sessionId: claims.sessionId,
+    userId: claims.userId,
+    displayName: claims.displayName,
+    organizationId: claims.organizationId,
+    role: claims.role,
+    expiresAt: claims.expiresAt,
   };
 }

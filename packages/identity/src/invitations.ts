@@ -4,7 +4,7 @@ import type { Session } from "@sluice/rpc";
 import { alreadyExists, invalidArgument, notFound, permissionDenied, unauthenticated } from "./errors";
 import { invitationRefusal, mayManageMembers } from "./member-rules";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token";
-import type { PasswordHasher } from "./password-hasher";
+import { minimumPasswordLength, type PasswordHasher } from "./password-hasher";
 import type { RoleName } from "./roles";
 import { iso } from "./sessions";
 import type { SignInSubject, SignInThrottle } from "./sign-in-throttle";
@@ -161,6 +161,11 @@ export function createInvitations(deps: InvitationDeps): Invitations {
       } else {
         const displayName = acceptance.displayName?.trim();
         if (!displayName) throw invalidArgument("displayName: a new account needs a display name");
+        if (acceptance.password.length < minimumPasswordLength) {
+          throw invalidArgument(
+            `password: a new account's password needs at least ${minimumPasswordLength} characters`,
+          );
+        }
         newAccount = { id: randomUUID(), hash: await hasher.hash(acceptance.password), displayName };
       }
 

@@ -2,7 +2,7 @@ import type { Database, Queryable } from "@sluice/database";
 import type { Session } from "@sluice/rpc";
 import { notFound, permissionDenied } from "./errors";
 import { mayManageMembers, removalRefusal, roleChangeRefusal } from "./member-rules";
-import type { Revocations } from "./revocations";
+import type { Revocation, Revocations } from "./revocations";
 import type { RoleName } from "./roles";
 import { liveSessionIds, revokeSessionRows } from "./sessions";
 
@@ -48,7 +48,7 @@ export interface Members {
  * The members of the caller's organization. The organization always comes from the session; a
  * user id from another organization is answered NOT_FOUND, exactly like one that does not exist.
  */
-export function createMembers(db: Database, revocations: Revocations, now: () => number): Members {
+export function createMembers(revocations: Revocations, db: Database, now: () => number): Members {
   /** Locks the organization's memberships for the transaction, so rules see a settled picture. */
   async function lockedRoles(tx: Queryable, organizationId: string) {
     const { rows } = await tx.query<{ user_id: string; role: RoleName }>(
@@ -68,7 +68,7 @@ export function createMembers(db: Database, revocations: Revocations, now: () =>
     },
 
     async changeRole(session, userId, role) {
-      const changed = await db.transaction(async (tx) => {
+      return revocations.commit(async (tx) => {
         const roles = await lockedRoles(tx, session.organizationId);
         const actorRole = roles.get(session.userId);
         const targetRole = roles.get(userId);
@@ -94,14 +94,14 @@ export function createMembers(db: Database, revocations: Revocations, now: () =>
           session.organizationId,
           userId,
         ]);
-        return { member: toMember(rows[0]!), changed: targetRole !== role };
+        const revocation: Revocation | undefined =
+          targetRole !== role ? { kind: "member", userId, organizationId: session.organizationId } : undefined;
+        return { result: toMember(rows[0]!), revocation };
       });
-      if (changed.changed) revocations.publish({ kind: "member", userId, organizationId: session.organizationId });
-      return changed.member;
     },
 
     async remove(session, userId) {
-      await db.transaction(async (tx) => {
+      await revocations.commit(async (tx) => {
         const roles = await lockedRoles(tx, session.organizationId);
         const actorRole = roles.get(session.userId);
         const targetRole = roles.get(userId);
@@ -127,8 +127,9 @@ export function createMembers(db: Database, revocations: Revocations, now: () =>
           await liveSessionIds(tx, { userId, organizationId: session.organizationId }, at),
           at,
         );
+        // A member revocation covers their sessions here: token checks and sockets go by user and organization.
+        return { result: undefined, revocation: { kind: "member", userId, organizationId: session.organizationId } };
       });
-      revocations.publish({ kind: "member", userId, organizationId: session.organizationId });
     },
   };
 }

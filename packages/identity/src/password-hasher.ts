@@ -4,6 +4,9 @@ import { IdentityConfigError } from "./config-error";
 // Algorithm.Argon2id: the package declares Algorithm as a const enum, which isolated modules cannot read.
 const argon2id = 2 as Algorithm;
 
+/** New passwords (sign-up, a new invitee, a change) need this many characters at least. */
+export const minimumPasswordLength = 8;
+
 /** argon2id cost parameters. See docs/decisions/0002-password-hashing.md for the choice. */
 export interface HashCost {
   /** KiB of memory per hash. */

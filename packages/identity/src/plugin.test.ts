@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
+import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { openDatabase, type Database } from "@sluice/database";
 import { createIdentity, type Identity } from "./identity";
 import { lowHashCost } from "./password-hasher";
@@ -19,6 +21,7 @@ describe("identity plugin", () => {
     await app.ready();
   });
   after(async () => {
+    identity?.close();
     await app.close();
     await db.close();
   });
@@ -143,4 +146,63 @@ describe("identity plugin", () => {
     const again = await app.inject({ method: "POST", url: "/auth/signout" });
     assert.equal(again.statusCode, 204, "signing out without a session is harmless");
   });
+
+  test("expired, forged, wrong-key and wrong-audience tokens are refused over HTTP, 401 with a plain reason", async () => {
+    const real = (await signIn({ email: "vera@acme.test", password: "dispatch" })).json<{ accessToken: string }>();
+    const { kid } = decodeProtectedHeader(real.accessToken);
+    const claims = decodeJwt(real.accessToken);
+    const { rows } = await db.query<{ private_key_pem: string }>(
+      "SELECT private_key_pem FROM signing_keys WHERE id = $1",
+      [kid],
+    );
+    const ourKey = createPrivateKey(rows[0]!.private_key_pem);
+    const otherKey = generateKeyPairSync("ed25519").privateKey;
+    const hourAgo = Date.now() - 3600_000;
+    const past = await createIdentity({ db, hashCost: lowHashCost, now: () => hourAgo });
+    const expired = (await past.signIn("vera@acme.test", "dispatch")).accessToken;
+    past.close();
+
+    const cases: [string, string, RegExp][] = [
+      ["expired", expired, /expired/],
+      [
+        "wrong audience",
+        await new SignJWT({ ...claims, aud: "elsewhere" }).setProtectedHeader({ alg: "EdDSA", kid }).sign(ourKey),
+        /aud/,
+      ],
+      [
+        "forged with our kid",
+        await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid }).sign(otherKey),
+        /signature/,
+      ],
+      [
+        "unknown key",
+        await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: "someone-elses" }).sign(otherKey),
+        /does not know/,
+      ],
+      ["promoted role", tamper(real.accessToken, { role: "owner" }), /signature/],
+      ["alg none", `${b64({ alg: "none", kid })}.${b64(claims)}.`, /./],
+      ["garbage", "not.a.token", /malformed/],
+    ];
+    for (const [name, token, reason] of cases) {
+      const response = await app.inject({
+        method: "GET",
+        url: "/auth/me",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(response.statusCode, 401, name);
+      const body = response.json<{ code: string; message: string }>();
+      assert.equal(body.code, "UNAUTHENTICATED", name);
+      assert.match(body.message, reason, name);
+    }
+  });
 });
+
+function b64(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+function tamper(token: string, change: object): string {
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as object;
+  return `${header}.${b64({ ...claims, ...change })}.${signature}`;
+}

@@ -4,6 +4,7 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { invalidArgument, restStatusOf, TooManyAttempts, unauthenticated } from "./errors";
 import type { ClientContext, IdentityService, SignedIn } from "./identity";
 import { newOpaqueToken } from "./opaque-token";
+import { minimumPasswordLength } from "./password-hasher";
 import {
   accessCookieName,
   changesSomething,
@@ -27,7 +28,7 @@ export const clientHeaderName = "x-sluice-client";
 /** Sign-in takes whatever was typed (a wrong email is just a failed sign-in); new addresses must look like one. */
 const typedEmail = { type: "string", minLength: 3, maxLength: 320 } as const;
 const email = { ...typedEmail, pattern: "^\\s*[^\\s@]+@[^\\s@]+\\s*$" } as const;
-const newPassword = { type: "string", minLength: 8, maxLength: 1024 } as const;
+const newPassword = { type: "string", minLength: minimumPasswordLength, maxLength: 1024 } as const;
 const anyPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
 const displayName = { type: "string", minLength: 1, maxLength: 200, pattern: "\\S" } as const;
 const role = { type: "string", enum: roleNames } as const;
@@ -156,7 +157,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
       },
       async (request, reply) => {
         const signedIn = await identity.signUp(request.body, clientOf(request));
-        return sendSignedIn(request, reply.code(201), signedIn, identity.now());
+        return sendSignedIn(request, reply.code(201), signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
 
@@ -171,7 +172,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
       async (request, reply) => {
         const { email: address, password, organizationId } = request.body;
         const signedIn = await identity.signIn(address, password, { ...clientOf(request), organizationId });
-        return sendSignedIn(request, reply, signedIn, identity.now());
+        return sendSignedIn(request, reply, signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
 
@@ -191,7 +192,13 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
           throw unauthenticated(`no ${refreshCookieName} cookie: sign in again`);
         }
         try {
-          return sendSignedIn(request, reply, await identity.refresh(token, clientOf(request)), identity.now());
+          return sendSignedIn(
+            request,
+            reply,
+            await identity.refresh(token, clientOf(request)),
+            identity.now(),
+            identity.accessTokenTtlSeconds,
+          );
         } catch (error) {
           // A dead refresh cookie only causes more failed refreshes: drop the cookies with the refusal.
           if (!sdk && error instanceof RpcError && error.code === ErrorCode.UNAUTHENTICATED) {
@@ -416,14 +423,15 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
           body: body(["token", "password"], {
             token: { type: "string", minLength: 1, maxLength: 200 },
             displayName,
-            password: newPassword,
+            // An existing account's password is checked as it is; a new one must be long enough (below).
+            password: anyPassword,
           }),
           response: signedInReply,
         },
       },
       async (request, reply) => {
         const signedIn = await identity.acceptInvitation(request.body, clientOf(request));
-        return sendSignedIn(request, reply, signedIn, identity.now());
+        return sendSignedIn(request, reply, signedIn, identity.now(), identity.accessTokenTtlSeconds);
       },
     );
   };
@@ -452,7 +460,13 @@ function clientOf(request: FastifyRequest): ClientContext {
 }
 
 /** Browsers get cookies and no refresh token in the body; SDK clients get it in the body and no cookies. */
-function sendSignedIn(request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn, now: number) {
+function sendSignedIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  signedIn: SignedIn,
+  now: number,
+  accessTtlSeconds: number,
+) {
   const reply_ = { accessToken: signedIn.accessToken, expiresAt: signedIn.expiresAt, user: signedIn.user };
   if (isSdk(request)) return { ...reply_, refreshToken: signedIn.refreshToken };
 
@@ -463,7 +477,8 @@ function sendSignedIn(request: FastifyRequest, reply: FastifyReply, signedIn: Si
     sameSite: "strict",
     secure,
     path: "/",
-    maxAge: seconds(signedIn.expiresAt),
+    // The token's lifetime, not the seconds left of it: a second boundary passing mid-request must not shorten it.
+    maxAge: Math.min(accessTtlSeconds, seconds(signedIn.sessionExpiresAt)),
   });
   reply.setCookie(refreshCookieName, signedIn.refreshToken, {
     httpOnly: true,

@@ -96,6 +96,19 @@ export const identityMigrations: readonly Migration[] = [
         revoked_at timestamptz
       );
       CREATE INDEX invitations_organization_id ON invitations (organization_id);
+
+      -- Every revocation, written in the transaction that makes it; each process reads the others'
+      -- (docs/identity.md). Either session_ids, or user_id with organization_id (a membership changed).
+      CREATE TABLE revocations (
+        position bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        session_ids text[],
+        user_id text,
+        organization_id text
+      );
+      CREATE INDEX revocations_at ON revocations (at);
+      INSERT INTO revocations (at, session_ids)
+        SELECT revoked_at, array[id] FROM sessions WHERE revoked_at > now() - interval '1 day';
     `,
   },
 ];

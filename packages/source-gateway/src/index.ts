@@ -1,4 +1,10 @@
-export { SourceGateway, type DrainOptions, type GatewayLogger, type SourceGatewayOptions } from "./source-gateway";
+export {
+  SourceGateway,
+  type DrainOptions,
+  type GatewayLogger,
+  type LiveSession,
+  type SourceGatewayOptions,
+} from "./source-gateway";
 export { defaultLimits, type GatewayLimits } from "./limits";
 export { isChannelName } from "./channel-name";
 export { isAllowedOrigin, parseOrigin } from "./origin";

@@ -29,7 +29,7 @@ import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
 import { isAllowedOrigin, parseOrigin } from "./origin";
-import type { Revocation } from "./revocation";
+import type { Revocation } from "@sluice/identity";
 
 /** The few logger methods the edge uses; pino (Fastify's logger) fits. */
 export interface GatewayLogger {
@@ -69,10 +69,13 @@ export interface SourceGatewayOptions {
    * it is now (role included); an id missing from the answer is revoked, expired or gone. This
    * catches revocations made by other processes (scale-out) that `revocations` never hears of.
    */
-  readonly verifySessions?: (sessionIds: readonly string[]) => Promise<ReadonlyMap<string, Session>>;
+  readonly verifySessions?: (sessionIds: readonly string[]) => Promise<ReadonlyMap<string, LiveSession>>;
   /** How often `verifySessions` runs over the open sockets' sessions. Default 5 s. */
   readonly sessionRecheckMs?: number;
 }
+
+/** What the periodic re-check compares with a socket's session: a change closes the socket. */
+export type LiveSession = Pick<Session, "userId" | "organizationId" | "role">;
 
 export interface DrainOptions {
   /** Connections told to go per batch, so clients do not all reconnect to the next node at once. */
@@ -106,6 +109,10 @@ export class SourceGateway {
   readonly #stopRevocations: (() => void) | undefined;
   readonly #sessionRecheck: NodeJS.Timeout | undefined;
   #rechecking = false;
+  /** Upgrades between their session check and their socket's entry in the indexes. */
+  #upgrading = 0;
+  /** Revocations heard while any upgrade was in flight (performance.now() when heard). */
+  #revokedDuringUpgrades: Array<{ readonly at: number; readonly revocation: Revocation }> = [];
   readonly #metrics: GatewayMetrics;
   readonly #fanOut: FanOut;
   readonly #heartbeat: NodeJS.Timeout;
@@ -190,7 +197,21 @@ export class SourceGateway {
     // Without an Origin the client is not a browser: it brings its own bearer token, and a cookie
     // (a browser's credential, only trusted with an Origin checked above) does not count.
     const headers = origin === undefined ? { ...request.headers, cookie: undefined } : request.headers;
-    const session = await this.#options.authenticate(headers).catch(() => undefined);
+    this.#upgrading++;
+    const startedAt = performance.now();
+    let session: Session | undefined;
+    try {
+      session = await this.#options.authenticate(headers).catch(() => undefined);
+      // A revocation told while the session was being read cannot have found this socket in the
+      // indexes: check it against what was told meanwhile.
+      const revoked = (heard: { at: number; revocation: Revocation }) =>
+        heard.at >= startedAt && revokes(heard.revocation, session!);
+      if (session && this.#revokedDuringUpgrades.some(revoked)) {
+        session = undefined;
+      }
+    } finally {
+      if (--this.#upgrading === 0) this.#revokedDuringUpgrades = [];
+    }
     if (socket.destroyed) return;
     if (!session || session.expiresAt <= Date.now()) {
       this.#metrics.upgradesRefused.inc({ reason: "unauthenticated" });
@@ -553,6 +574,12 @@ export class SourceGateway {
 
   /** Closes the sockets a revocation names, at once. */
   readonly #revoke = (revocation: Revocation): void => {
+    if (this.#upgrading > 0) {
+      // Kept while upgrades overlap, but not forever under a steady stream of them.
+      const at = performance.now();
+      this.#revokedDuringUpgrades = this.#revokedDuringUpgrades.filter((heard) => heard.at > at - 60_000);
+      this.#revokedDuringUpgrades.push({ at, revocation });
+    }
     if (revocation.kind === "sessions") {
       for (const sessionId of revocation.sessionIds) {
         for (const connection of this.#bySession.get(sessionId)) {
@@ -673,6 +700,12 @@ export class SourceGateway {
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     connection.socket.close(reason.code, reason.reason);
   }
+}
+
+function revokes(revocation: Revocation, session: Session): boolean {
+  return revocation.kind === "sessions"
+    ? revocation.sessionIds.includes(session.sessionId)
+    : revocation.userId === session.userId && revocation.organizationId === session.organizationId;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
