@@ -1,5 +1,5 @@
-// The source gateway's limits and lifecycle on a real server over real sockets: heartbeats, slow
-// consumers, rate limits, session expiry and in-band re-authentication, and the drain at shutdown.
+// The source gateway's limits on a real server over real sockets: heartbeats, slow consumers and
+// rate limits (session expiry, in-band re-authentication and the drain: gateway-lifecycle.test.ts).
 // Each describe block starts its own server with the limits it needs, kept small so the tests are
 // quick; tests wait on frames and closes, never on the clock.
 //
@@ -13,7 +13,7 @@ import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb"
 import { ListProjectsRequestSchema, ProjectListSchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type { Publication, Reply, StreamPosition, Subscribed } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
-import { CloseCode, JSON_SUBPROTOCOL } from "@sluice/protocol";
+import { CloseCode } from "@sluice/protocol";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningServer } from "./server";
@@ -27,15 +27,6 @@ async function connect(server: RunningServer, email: string, subprotocol?: strin
   const client = await RawClient.connect(server.url, await signIn(server.url, email), subprotocol);
   await client.next("connected");
   return client;
-}
-
-/** Answers every server Ping with a Pong, as a well-behaved client does. */
-function answerPings(client: RawClient): void {
-  client.socket.on("message", (data, isBinary) => {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-    const frame = client.codec.decodeServer(isBinary ? bytes : bytes.toString("utf8"));
-    if (frame.kind.case === "ping") client.send({ kind: { case: "pong", value: {} } });
-  });
 }
 
 async function subscribe(client: RawClient, channel: string, since?: StreamPosition): Promise<Subscribed> {
@@ -53,12 +44,6 @@ async function subscribeReply(client: RawClient, channel: string, since?: Stream
 function errorOf(reply: Reply) {
   assert.equal(reply.outcome.case, "error", `expected an error reply, got ${reply.outcome.case}`);
   return reply.outcome.case === "error" ? reply.outcome.value : undefined!;
-}
-
-/** A Ping answered by a Pong: the socket is open and the server still reads it. */
-async function roundTrip(client: RawClient): Promise<void> {
-  client.send({ kind: { case: "ping", value: {} } });
-  await client.next("pong");
 }
 
 async function firstProject(client: RawClient): Promise<string> {
@@ -96,7 +81,7 @@ describe("heartbeats", () => {
   test("a socket that never answers pings is closed with IDLE_TIMEOUT; one that answers stays open", async () => {
     const silent = await connect(server, "ana@acme.test");
     const alive = await connect(server, "ben@acme.test");
-    answerPings(alive);
+    alive.answerPings();
 
     const disconnect = await silent.next("disconnect");
     assert.equal(disconnect.code, CloseCode.IDLE_TIMEOUT.code);
@@ -107,7 +92,7 @@ describe("heartbeats", () => {
 
     // Over the same period and two more intervals the answering socket was pinged and kept.
     for (let i = 0; i < 3; i++) await alive.next("ping");
-    await roundTrip(alive);
+    await alive.roundTrip();
     assert.ok(!alive.frames.some((f) => f.kind.case === "disconnect"));
     await alive.close();
   });
@@ -180,7 +165,7 @@ describe("slow consumers", () => {
       received.map((p) => p.offset),
       created.map((_, i) => watched.position!.offset + BigInt(i + 1)),
     );
-    await roundTrip(vera);
+    await vera.roundTrip();
     assert.ok(!vera.frames.some((f) => f.kind.case === "publication"));
     await ana.close();
     await vera.close();
@@ -221,7 +206,7 @@ describe("rate limits", () => {
     } while (reply.outcome.case === "error" && reply.outcome.value.code === ErrorCode.RATE_LIMITED);
     assert.equal(reply.outcome.case, "result");
     // No call got a second reply.
-    await roundTrip(client);
+    await client.roundTrip();
     assert.ok(!client.frames.some((f) => f.kind.case === "reply"));
     await client.close();
   });
@@ -238,97 +223,5 @@ describe("rate limits", () => {
     assert.equal((await client.next("reply", (r) => r.id === id)).outcome.case, "unsubscribed");
     await subscribe(client, `route:${SOME_UUID}`);
     await client.close();
-  });
-});
-
-describe("session expiry and in-band re-authentication", () => {
-  // Tokens live two seconds (expiry rounded to whole seconds: one to two seconds from sign-in).
-  let server: RunningServer;
-  before(async () => {
-    server = await testServer({ accessTokenTtlSeconds: 2, gatewayLimits: { pingIntervalMs: 250 } });
-  });
-  after(() => server.close());
-
-  test("at expiry the socket is closed with UNAUTHENTICATED; one that re-authenticated in time lives on", async () => {
-    const token = await signIn(server.url, "ana@acme.test");
-    const [expiring, renewing] = await Promise.all([
-      RawClient.connect(server.url, token),
-      RawClient.connect(server.url, token),
-    ]);
-    answerPings(expiring);
-    answerPings(renewing);
-    const expiresAt = Number((await expiring.next("connected")).sessionExpiresAt);
-    assert.equal(Number((await renewing.next("connected")).sessionExpiresAt), expiresAt);
-
-    // A token signed a whole second later expires a second later.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - 1000 - Date.now())));
-    const fresh = await signIn(server.url, "ana@acme.test");
-    const id = renewing.id();
-    renewing.send({ kind: { case: "authenticate", value: { id, token: fresh } } });
-    const reply = await renewing.next("reply", (r) => r.id === id);
-    assert.equal(reply.outcome.case, "authenticated");
-    const renewedUntil = reply.outcome.case === "authenticated" ? Number(reply.outcome.value.sessionExpiresAt) : 0;
-    assert.ok(renewedUntil > expiresAt, "the fresh token expires later");
-
-    const disconnect = await expiring.next("disconnect", () => true, 10_000);
-    assert.equal(disconnect.code, CloseCode.UNAUTHENTICATED.code);
-    assert.equal(disconnect.reconnect, false);
-    assert.equal((await expiring.closed).code, CloseCode.UNAUTHENTICATED.code);
-    assert.ok(Date.now() >= expiresAt, "not closed before the session expired");
-
-    await roundTrip(renewing);
-    assert.equal((await renewing.closed).code, CloseCode.UNAUTHENTICATED.code);
-    assert.ok(Date.now() >= renewedUntil, "the renewed session ran to its new expiry");
-  });
-
-  test("a garbage or forged token gets UNAUTHENTICATED and another user's PERMISSION_DENIED; the session runs on", async () => {
-    const token = await signIn(server.url, "ana@acme.test");
-    const client = await RawClient.connect(server.url, token);
-    answerPings(client);
-    const expiresAt = (await client.next("connected")).sessionExpiresAt;
-    const [header, payload, signature] = token.split(".");
-    const forged = `${header}.${payload}.${signature!.startsWith("A") ? "B" : "A"}${signature!.slice(1)}`;
-    const tampered = `${header}.${Buffer.from(JSON.stringify({ sub: "someone", exp: 9_999_999_999 })).toString("base64url")}.${signature}`;
-
-    for (const [bad, code] of [
-      ["not-a-token", ErrorCode.UNAUTHENTICATED],
-      [forged, ErrorCode.UNAUTHENTICATED],
-      [tampered, ErrorCode.UNAUTHENTICATED],
-      [await signIn(server.url, "ben@acme.test"), ErrorCode.PERMISSION_DENIED],
-    ] as const) {
-      const id = client.id();
-      client.send({ kind: { case: "authenticate", value: { id, token: bad } } });
-      assert.equal(errorOf(await client.next("reply", (r) => r.id === id)).code, code);
-    }
-    // Still open, still the old session: it closes at the old expiry.
-    const projects = await client.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
-    assert.ok(projects.projects.length >= 1);
-    assert.equal((await client.closed).code, CloseCode.UNAUTHENTICATED.code);
-    assert.ok(Date.now() >= Number(expiresAt));
-  });
-});
-
-describe("graceful drain", () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await testServer();
-  });
-  after(() => server.close());
-
-  test("close() tells every socket SHUTDOWN (reconnect) in a Disconnect frame, closes them with 4001 and refuses new ones", async () => {
-    const clients = [
-      await connect(server, "ana@acme.test"),
-      await connect(server, "ben@acme.test", JSON_SUBPROTOCOL),
-      await connect(server, "vera@acme.test"),
-    ];
-    await subscribe(clients[2]!, "org");
-    await server.close();
-    for (const client of clients) {
-      const disconnect = await client.next("disconnect");
-      assert.equal(disconnect.code, CloseCode.SHUTDOWN.code);
-      assert.equal(disconnect.reconnect, true);
-      assert.equal((await client.closed).code, CloseCode.SHUTDOWN.code);
-    }
-    await assert.rejects(RawClient.connect(server.url, "whatever"));
   });
 });

@@ -7,8 +7,9 @@
 // token closed 4005 before any frame, undecodable, truncated, oversized and empty frames closed
 // 4004, a wrong request type and broken validation rules answered INVALID_ARGUMENT, a channel name
 // outside the protocol refused (server.test.ts); call rate and subscription limits, slow
-// consumers, expiry, forged or foreign tokens sent in band (gateway-limits.test.ts); CSRF, Origin
-// and cookie rules of each /auth route (packages/identity/src/plugin.test.ts).
+// consumers (gateway-limits.test.ts); expiry, forged or foreign tokens sent in band
+// (gateway-lifecycle.test.ts); CSRF, Origin and cookie rules of each /auth route (the identity
+// package's own tests).
 import { ScalarType, toJsonString, type DescMethod } from "@bufbuild/protobuf";
 import { anyUnpack, AnySchema } from "@bufbuild/protobuf/wkt";
 import { MethodKind, methodName, methodPolicy, registry, Role, services } from "@sluice/contracts";
@@ -194,11 +195,7 @@ async function rest(
 async function connect(token: string, url = server.url): Promise<RawClient> {
   const client = await RawClient.connect(url, token);
   await client.next("connected");
-  client.socket.on("message", (data, isBinary) => {
-    if (!isBinary) return;
-    const frame = client.codec.decodeServer(new Uint8Array(data as Buffer));
-    if (frame.kind.case === "ping") client.send({ kind: { case: "pong", value: {} } });
-  });
+  client.answerPings();
   return client;
 }
 
@@ -212,12 +209,6 @@ async function subscribe(client: RawClient, channel: string): Promise<Subscribed
   const reply = await subscribeReply(client, channel);
   assert.equal(reply.outcome.case, "subscribed", `subscribe to ${channel}`);
   return reply.outcome.value as Subscribed;
-}
-
-/** A Ping answered by a Pong: everything the server sent before it has arrived. */
-async function roundTrip(client: RawClient): Promise<void> {
-  client.send({ kind: { case: "ping", value: {} } });
-  await client.next("pong");
 }
 
 /** The socket is told UNAUTHENTICATED in a Disconnect frame, then closed with 4005. */
@@ -561,7 +552,7 @@ describe("another organization's ids", () => {
     });
     await ana.next("publication", (p) => p.channel === `route:${acme.route}`);
     await bystander.client.next("publication", (p) => anyUnpack(p.event!, OrderCreatedSchema)?.orderId === orderId);
-    await roundTrip(gina);
+    await gina.roundTrip();
     assert.deepEqual(
       gina.frames.filter((f) => f.kind.case === "publication"),
       [],
@@ -633,7 +624,7 @@ describe("revocation closes sockets (4005) within seconds", () => {
     assert.equal(refreshed.status, 200);
     const next = kept(refreshed.body as SdkSignedIn);
     // The socket lives on through a refresh: same session.
-    await roundTrip(client);
+    await client.roundTrip();
 
     const replay = await rest("POST", "/auth/refresh", { body: { refreshToken: signedIn.refreshToken } });
     assert.equal(replay.status, 401);
@@ -741,7 +732,7 @@ describe("revocations the edge is not told of", () => {
     await closedUnauthenticated(veraSocket);
 
     await survivor.result(LIST_PROJECTS, ListProjectsRequestSchema, ProjectListSchema, {});
-    await roundTrip(survivor);
+    await survivor.roundTrip();
     assert.ok(!survivor.frames.some((f) => f.kind.case === "disconnect"));
     const text = await (await fetch(`${other.url}/metrics`)).text();
     assert.match(text, /sluice_gateway_session_recheck_seconds_count [1-9]/, "the re-check ran and was timed");

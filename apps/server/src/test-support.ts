@@ -101,6 +101,21 @@ export class RawClient {
     this.socket.send(this.codec.encodeClient(create(ClientFrameSchema, frame) as ClientFrame));
   }
 
+  /** Answers every server Ping with a Pong from now on, as a well-behaved client does. */
+  answerPings(): void {
+    this.socket.on("message", (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      const frame = this.codec.decodeServer(isBinary ? bytes : bytes.toString("utf8"));
+      if (frame.kind.case === "ping") this.send({ kind: { case: "pong", value: {} } });
+    });
+  }
+
+  /** A Ping answered by a Pong: the socket is open, and everything sent before the Pong has arrived. */
+  async roundTrip(): Promise<void> {
+    this.send({ kind: { case: "ping", value: {} } });
+    await this.next("pong");
+  }
+
   sendRaw(data: Uint8Array | string): void {
     this.socket.send(data);
   }
