@@ -27,10 +27,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: LogLevel.default("info"),
   /**
-   * How long a sign-in lasts. Until refresh tokens arrive (identity issue), the socket is closed
-   * when the token expires and the user signs in again; an hour keeps that rare.
+   * How long an access token lasts. Short: browsers refresh it (rotating refresh token) and the
+   * socket re-authenticates in band before it expires, so a stolen one is useful briefly.
    */
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** PEM of the access-token signing key; without it keys are generated, kept in the database and rotated. */
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   /**

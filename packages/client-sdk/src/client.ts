@@ -536,7 +536,9 @@ export class SluiceClient {
     const token = this.#token;
     if (typeof token !== "function" || !expiresAt) return;
     const left = expiresAt - Date.now();
-    const delay = Math.max(0, Math.min(left - REAUTH_LEAD_MS, left * 0.9));
+    // A minute before expiry, but never sooner than a tenth of the time left: a token living a
+    // minute or less would otherwise be renewed at once, and its successor too, in a loop.
+    const delay = Math.max(left - REAUTH_LEAD_MS, left * 0.1);
     if (delay > MAX_TIMER_MS) return;
     const socket = this.#socket;
     this.#reauthTimer = setTimeout(async () => {
