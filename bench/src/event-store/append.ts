@@ -269,7 +269,8 @@ function write() {
   const file = new URL("event-store-append.json", out);
   mkdirSync(out, { recursive: true });
   const runs = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
-  runs[`${[...phases].join("+")} synchronous_commit=${commit}`] = results;
+  const filledTo = phases.has("size") ? ` ${sizeStores.join("+")} to ${large}` : "";
+  runs[`${[...phases].join("+")}${filledTo} synchronous_commit=${commit}`] = results;
   writeFileSync(file, `${JSON.stringify(runs, null, 2)}\n`);
   log("wrote bench/results/event-store-append.json");
 }

@@ -23,7 +23,7 @@ const runs = JSON.parse(
 ) as Record<string, Run>;
 const storeLabel: Record<StoreName, string> = {
   sluice: "Sluice",
-  "sluice-fix": "Sluice + proposed fix",
+  "sluice-fix": "Sluice + fix",
   emmett: "Emmett",
 };
 
