@@ -58,7 +58,7 @@ type AwaitedReply =
 
 const OPEN = 1;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Re-authenticate this long before the session expires (or at 90% of what is left, if sooner). */
+/** Re-authenticate this long before the session expires. */
 const REAUTH_LEAD_MS = 60_000;
 
 /**
