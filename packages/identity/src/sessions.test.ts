@@ -241,7 +241,9 @@ for (const backend of await testBackends()) {
           const changed = await ana.request("PATCH", `/auth/members/${vera.user.id}`, { role: "dispatcher" });
           assert.equal(changed.statusCode, 200);
 
-          await told;
+          // The poll's timer does not hold the process open (a server's sockets do): this test must.
+          const holdOpen = setInterval(() => {}, 1000);
+          await told.finally(() => clearInterval(holdOpen));
           assert.deepEqual(heard, [
             { kind: "sessions", sessionIds: [benSession.sessionId] },
             { kind: "member", userId: vera.user.id, organizationId: vera.user.organizationId },
