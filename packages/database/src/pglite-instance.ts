@@ -1,4 +1,4 @@
-// PGlite itself, as the worker thread of pglite.ts runs it.
+// Opening PGlite: on a data directory, or in memory from a cached template.
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
