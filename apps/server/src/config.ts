@@ -1,5 +1,6 @@
 import type { HashCost, SignInLimits } from "@sluice/identity";
-import { parseOrigin, type GatewayLimits } from "@sluice/source-gateway";
+import { parseOrigin } from "@sluice/identity/origin";
+import type { GatewayLimits } from "@sluice/source-gateway";
 import { z } from "zod";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);

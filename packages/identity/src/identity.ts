@@ -1,3 +1,4 @@
+import { parseOrigin } from "./origin";
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { parseCookie } from "cookie";
@@ -147,7 +148,8 @@ export interface Identity {
 export interface IdentityService extends Identity {
   /** Unix milliseconds, the clock identity runs on. */
   readonly now: () => number;
-  readonly allowedOrigins: readonly string[];
+  /** Normalized (`parseOrigin`). */
+  readonly allowedOrigins: ReadonlySet<string>;
   readonly members: Members;
   readonly invitations: Omit<Invitations, "accept">;
   signUp(request: SignUp, context: ClientContext): Promise<SignedIn>;
@@ -203,12 +205,17 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   if (!(revocationPollMs >= 10 && revocationPollMs <= 60_000)) {
     throw new IdentityConfigError("revocationPollMs must be from 10 to 60000");
   }
-  const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => {
-    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
-      throw new IdentityConfigError(`allowed origin ${JSON.stringify(origin)} is not an origin like https://host:port`);
-    }
-    return origin;
-  });
+  const allowedOrigins = new Set(
+    (options.allowedOrigins ?? []).map((origin) => {
+      const parsed = parseOrigin(origin);
+      if (!parsed) {
+        throw new IdentityConfigError(
+          `allowed origin ${JSON.stringify(origin)} is not an origin like https://host:port`,
+        );
+      }
+      return parsed.origin;
+    }),
+  );
 
   const now = options.now ?? Date.now;
   const logger = options.logger;

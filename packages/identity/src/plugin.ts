@@ -1,3 +1,4 @@
+import { parseOrigin } from "./origin";
 import fastifyCookie from "@fastify/cookie";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, RpcError } from "@sluice/rpc";
@@ -124,7 +125,7 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
     app.addHook("onRequest", async (request) => {
       if (!changesSomething(request.method)) return;
       const refusal =
-        originRefusal(request.headers.origin, ownOrigin(request), identity.allowedOrigins) ??
+        originRefusal(request.headers.origin, request.host, identity.allowedOrigins) ??
         (csrfExemptRoutes.has(request.routeOptions.url ?? "")
           ? undefined
           : csrfRefusal({
@@ -450,9 +451,9 @@ function ownOrigin(request: FastifyRequest): string {
 }
 
 /** Where an invitation link points: the page that asked (already checked against the allow list), else here. */
-function linkOrigin(request: FastifyRequest, allowedOrigins: readonly string[]): string {
-  const origin = request.headers.origin;
-  return origin !== undefined && allowedOrigins.includes(origin) ? origin : ownOrigin(request);
+function linkOrigin(request: FastifyRequest, allowedOrigins: ReadonlySet<string>): string {
+  const origin = request.headers.origin && parseOrigin(request.headers.origin)?.origin;
+  return origin !== undefined && allowedOrigins.has(origin) ? origin : ownOrigin(request);
 }
 
 function clientOf(request: FastifyRequest): ClientContext {

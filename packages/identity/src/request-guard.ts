@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { RpcError } from "@sluice/rpc";
 import { permissionDenied } from "./errors";
+import { isAllowedOrigin } from "./origin";
 
 // The two checks every /auth request that changes something passes before its handler runs.
 
@@ -28,11 +29,11 @@ export function changesSomething(method: string): boolean {
  */
 export function originRefusal(
   origin: string | undefined,
-  ownOrigin: string,
-  allowedOrigins: readonly string[],
+  host: string | undefined,
+  allowedOrigins: ReadonlySet<string>,
 ): RpcError | undefined {
   if (origin === undefined) return undefined;
-  if (origin === ownOrigin || allowedOrigins.includes(origin)) return undefined;
+  if (isAllowedOrigin(origin, host, allowedOrigins)) return undefined;
   return permissionDenied("requests from another origin may not change anything here");
 }
 

@@ -7,4 +7,3 @@ export {
 } from "./source-gateway";
 export { defaultLimits, type GatewayLimits } from "./limits";
 export { isChannelName } from "./channel-name";
-export { isAllowedOrigin, parseOrigin } from "./origin";

@@ -28,7 +28,7 @@ import { ConnectionsBy } from "./connections-by";
 import { EncodedFrame, FanOut } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
-import { isAllowedOrigin, parseOrigin } from "./origin";
+import { isAllowedOrigin, parseOrigin } from "@sluice/identity/origin";
 import type { Revocation } from "@sluice/identity";
 
 /** The few logger methods the edge uses; pino (Fastify's logger) fits. */

@@ -9,6 +9,11 @@ test("the server's own origin is the one whose host is the request's Host, whate
   assert.equal(isAllowedOrigin("http://localhost:8081", "localhost:8080", none), false);
   assert.equal(isAllowedOrigin("http://evil.test", "localhost:8080", none), false);
   assert.equal(isAllowedOrigin("http://localhost:8080", undefined, none), false);
+  // A Host header may name the scheme's default port; the Origin never does.
+  assert.equal(isAllowedOrigin("http://localhost", "localhost:80", none), true);
+  assert.equal(isAllowedOrigin("https://app.example.com", "app.example.com:443", none), true);
+  assert.equal(isAllowedOrigin("https://app.example.com", "app.example.com:80", none), false);
+  assert.equal(isAllowedOrigin("http://localhost", "local host", none), false);
 });
 
 test("other origins only from the allow list, compared normalized", () => {

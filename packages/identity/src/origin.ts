@@ -1,7 +1,8 @@
 /**
- * Which browser pages may open a socket. A browser always sends `Origin` on a WebSocket upgrade
- * and sends the site's cookies whatever page asks, so without this check any site the user visits
- * could open a socket in the user's name (cross-site WebSocket hijacking).
+ * Which browser pages may act in the user's name: open a socket (a browser sends `Origin` on every
+ * WebSocket upgrade, and the site's cookies whatever page asks: cross-site WebSocket hijacking),
+ * or change something over REST. One rule for the source gateway and the identity plugin; its own
+ * subpath (`@sluice/identity/origin`), so the gateway loads this and nothing else of identity.
  *
  * The server's own origin is the one whose host is the request's `Host`: a page cannot choose
  * the `Host` its browser sends, and comparing hosts, not schemes, keeps working behind a proxy
@@ -10,8 +11,14 @@
 export function isAllowedOrigin(origin: string, host: string | undefined, allowed: ReadonlySet<string>): boolean {
   const parsed = parseOrigin(origin);
   if (parsed === undefined) return false;
-  if (host !== undefined && parsed.host === host.toLowerCase()) return true;
+  if (host !== undefined && parsed.host === hostAsIn(parsed.origin, host)) return true;
   return allowed.has(parsed.origin);
+}
+
+/** A `Host` header as the origin's scheme writes it: lower case, without that scheme's default port. */
+function hostAsIn(origin: string, host: string): string | undefined {
+  const withScheme = `${new URL(origin).protocol}//${host}`;
+  return URL.canParse(withScheme) ? new URL(withScheme).host : undefined;
 }
 
 /**
