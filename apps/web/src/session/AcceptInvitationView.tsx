@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button, ErrorBanner, TextField } from "@sluice/design-system";
+import { AuthCard } from "./AuthCard";
 import type { SessionProblem } from "./sessionSlice";
 
 export interface AcceptInvitationViewProps {
@@ -19,50 +20,38 @@ export function AcceptInvitationView({ hasToken, busy, error, onSubmit }: Accept
     onSubmit(displayName.trim(), password);
   };
   return (
-    <div className="signin">
-      <div className="signin__card sl-card">
-        <div className="signin__brand">
-          <span className="signin__logo" aria-hidden="true">
-            S
-          </span>
-          <span>Sluice</span>
-        </div>
-        <h1 className="signin__title">Join your team</h1>
-        <p className="sl-muted" style={{ margin: "0 0 20px" }}>
-          You were invited to an organization on Sluice.
-        </p>
-        {hasToken ? (
-          <form className="sl-form" onSubmit={submit} aria-label="Accept the invitation">
-            {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
-            <TextField
-              label="Your name"
-              value={displayName}
-              onValueChange={setDisplayName}
-              autoComplete="name"
-              hint="How your team sees you. Already on Sluice with this email? Leave it empty."
-              autoFocus
-            />
-            <TextField
-              label="Password"
-              type="password"
-              value={password}
-              onValueChange={setPassword}
-              autoComplete="new-password"
-              hint="A new password, or your account's if you have one."
-              required
-            />
-            <Button type="submit" variant="primary" busy={busy} disabled={!password}>
-              Join
-            </Button>
-          </form>
-        ) : (
-          <ErrorBanner
-            title="This link is incomplete"
-            message="Open the invitation link exactly as you received it, or ask for a new one."
+    <AuthCard title="Join your team" lead="You were invited to an organization on Sluice.">
+      {hasToken ? (
+        <form className="sl-form" onSubmit={submit} aria-label="Accept the invitation">
+          {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
+          <TextField
+            label="Your name"
+            value={displayName}
+            onValueChange={setDisplayName}
+            autoComplete="name"
+            hint="How your team sees you. Already on Sluice with this email? Leave it empty."
+            autoFocus
           />
-        )}
-      </div>
-    </div>
+          <TextField
+            label="Password"
+            type="password"
+            value={password}
+            onValueChange={setPassword}
+            autoComplete="new-password"
+            hint="A new password, or your account's if you have one."
+            required
+          />
+          <Button type="submit" variant="primary" busy={busy} disabled={!password}>
+            Join
+          </Button>
+        </form>
+      ) : (
+        <ErrorBanner
+          title="This link is incomplete"
+          message="Open the invitation link exactly as you received it, or ask for a new one."
+        />
+      )}
+    </AuthCard>
   );
 }
 

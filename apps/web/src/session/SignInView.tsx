@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button, ErrorBanner, TextField } from "@sluice/design-system";
+import { AuthCard } from "./AuthCard";
 import type { SessionProblem } from "./sessionSlice";
 
 export interface SignInViewProps {
@@ -16,47 +17,35 @@ export function SignInView({ busy, error, onSubmit }: SignInViewProps) {
     onSubmit(email.trim(), password);
   };
   return (
-    <div className="signin">
-      <div className="signin__card sl-card">
-        <div className="signin__brand">
-          <span className="signin__logo" aria-hidden="true">
-            S
-          </span>
-          <span>Sluice</span>
-        </div>
-        <h1 className="signin__title">Sign in</h1>
-        <p className="sl-muted" style={{ margin: "0 0 20px" }}>
-          Plan with your team, live.
-        </p>
-        <form className="sl-form" onSubmit={submit} aria-label="Sign in">
-          {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
-          <TextField
-            label="Email"
-            type="email"
-            value={email}
-            onValueChange={setEmail}
-            autoComplete="username"
-            required
-            autoFocus
-          />
-          <TextField
-            label="Password"
-            type="password"
-            value={password}
-            onValueChange={setPassword}
-            autoComplete="current-password"
-            required
-          />
-          <Button type="submit" variant="primary" busy={busy} disabled={!email || !password}>
-            Sign in
-          </Button>
-        </form>
-        <p className="signin__hint">
-          Demo: <code className="sl-code">ana@acme.test</code> (owner) or <code className="sl-code">ben@acme.test</code>{" "}
-          (dispatcher), password <code className="sl-code">dispatch</code>
-        </p>
-      </div>
-    </div>
+    <AuthCard title="Sign in" lead="Plan with your team, live.">
+      <form className="sl-form" onSubmit={submit} aria-label="Sign in">
+        {error ? <ErrorBanner title={errorTitle(error)} message={error.message} code={error.code} /> : null}
+        <TextField
+          label="Email"
+          type="email"
+          value={email}
+          onValueChange={setEmail}
+          autoComplete="username"
+          required
+          autoFocus
+        />
+        <TextField
+          label="Password"
+          type="password"
+          value={password}
+          onValueChange={setPassword}
+          autoComplete="current-password"
+          required
+        />
+        <Button type="submit" variant="primary" busy={busy} disabled={!email || !password}>
+          Sign in
+        </Button>
+      </form>
+      <p className="signin__hint">
+        Demo: <code className="sl-code">ana@acme.test</code> (owner) or <code className="sl-code">ben@acme.test</code>{" "}
+        (dispatcher), password <code className="sl-code">dispatch</code>
+      </p>
+    </AuthCard>
   );
 }
 
