@@ -53,7 +53,7 @@ let reconnects = 0;
 let unrecoverable = 0;
 const subscribers: Array<{ close(): unknown }> = [];
 
-function delivered1(consignee: string): void {
+function noteDelivery(consignee: string): void {
   const sent = sentAt.get(consignee);
   if (sent === undefined) return;
   delivered += 1;
@@ -75,7 +75,7 @@ async function sdkSubscriber(): Promise<void> {
         resolve();
       },
       onPublication: ({ event }) => {
-        if (isMessage(event, OrderCreatedSchema)) delivered1(event.consignee);
+        if (isMessage(event, OrderCreatedSchema)) noteDelivery(event.consignee);
       },
     }),
   );
@@ -103,7 +103,7 @@ async function rawSubscriber(): Promise<void> {
         if (at < 0) return;
         let end = at + marker.length;
         while (end < data.length && (data[end] === 0x20 || (data[end]! >= 0x30 && data[end]! <= 0x39))) end++;
-        delivered1(data.toString("latin1", at, end));
+        noteDelivery(data.toString("latin1", at, end));
         return;
       }
       const frame = protobufCodec.decodeServer(new Uint8Array(data));

@@ -20,22 +20,16 @@ export async function aggregateStream<State, Event extends Message = Message>(
 ): Promise<AggregateState<State>> {
   const policy = decider.snapshot;
   const snapshot = policy && (await store.readSnapshot(organizationId, streamId));
-  if (snapshot && snapshot.snapshotVersion === policy.version) {
-    const stream = await store.readStream(organizationId, streamId, { fromVersion: snapshot.streamVersion });
+  const usable = snapshot && snapshot.snapshotVersion === policy.version ? snapshot : undefined;
+  let stream = await store.readStream(organizationId, streamId, { fromVersion: usable?.streamVersion ?? 0n });
+  let start = decider.initialState();
+  if (usable) {
     // A stream behind its snapshot was not the one snapshotted: fold it whole.
-    if (stream.version >= snapshot.streamVersion) {
-      const state = stream.events.reduce(
-        (current, event) => decider.evolve(current, event.data as Event),
-        policy.fromJson ? policy.fromJson(snapshot.state) : (snapshot.state as State),
-      );
-      return { state, version: stream.version };
-    }
+    if (stream.version >= usable.streamVersion) {
+      start = policy!.fromJson ? policy!.fromJson(usable.state) : (usable.state as State);
+    } else stream = await store.readStream(organizationId, streamId);
   }
-  const stream = await store.readStream(organizationId, streamId);
-  const state = stream.events.reduce(
-    (current, event) => decider.evolve(current, event.data as Event),
-    decider.initialState(),
-  );
+  const state = stream.events.reduce((current, event) => decider.evolve(current, event.data as Event), start);
   return { state, version: stream.version };
 }
 
