@@ -1,6 +1,6 @@
 import fastifyStatic from "@fastify/static";
 import { MemoryBroker, MemoryPresenceStore } from "@sluice/broker";
-import { InProcessCommandBus } from "@sluice/bus";
+import { InProcessCommandBus, InProcessEventBus, startOutbox } from "@sluice/bus";
 import { migrate, openDatabase } from "@sluice/database";
 import { createDispatchModule, seedDemoDispatch } from "@sluice/dispatch";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
@@ -88,8 +88,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const broker = new MemoryBroker();
     cleanups.push(() => broker.close());
     const presence = new MemoryPresenceStore();
-    const sink = await startSinkGateway({ db, store, broker, channelsOf: (event) => dispatch.channelsOf(event) });
+    const eventBus = new InProcessEventBus();
+    cleanups.push(() => eventBus.close());
+    const sink = await startSinkGateway({ bus: eventBus, broker, channelsOf: (event) => dispatch.channelsOf(event) });
     cleanups.push(() => sink.stop());
+    // Stops before the sink: what committed until then still reaches the channels.
+    const outbox = startOutbox(db, store, eventBus);
+    cleanups.push(() => outbox.stop());
 
     let demo: DemoSeed | undefined;
     if (config.seedDemo ?? true) {
@@ -98,7 +103,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     // Open with the read models and the channels current: what was in the log at start (the seed,
     // what arrived while the server was down) is projected and published before the first client.
-    await Promise.all([readModels.caughtUp(), sink.caughtUp()]);
+    await Promise.all([readModels.caughtUp(), outbox.caughtUp()]);
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });

@@ -381,7 +381,7 @@ for (const backend of await testBackends()) {
           appends: [{ streamId, streamType: "dispatch.order", expectedVersion, events: [orderEdited(streamId, "x")] }],
           result: accepted(streamId),
         });
-      // The first finds the store idle and goes alone; the rest queue behind it and go as one batch.
+      // Sent in one turn of the event loop, they go as one batch: one statement, one transaction.
       const outcomes = await Promise.allSettled([
         append(shared, "no_stream"),
         append(shared, 1n, second),
@@ -401,6 +401,10 @@ for (const backend of await testBackends()) {
               : String(o.reason),
       );
       assert.deepEqual(summary, ["ok 1", "ok 2", "CONFLICT", "handled", "ok 1", "ALREADY_EXISTS", "ok 2"]);
+      const transactions = outcomes.flatMap((o) =>
+        o.status === "fulfilled" ? o.value.events.map((event) => event.transactionId) : [],
+      );
+      assert.equal(new Set(transactions).size, 1, "the accepted commands committed together");
       const positions = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value.lastGlobalPosition] : []));
       assert.deepEqual(
         positions,
@@ -414,6 +418,75 @@ for (const backend of await testBackends()) {
           [2n, positions[3]],
         ],
       );
+    });
+
+    test("an append returns its events as readers of the log read them", async () => {
+      const org = newId();
+      const [order, project] = [newId(), newId()];
+      const result = await store.append({
+        organizationId: org,
+        metadata: metadata(),
+        appends: [
+          { streamId: project, streamType: "dispatch.project", expectedVersion: "any", events: [] },
+          {
+            streamId: order,
+            streamType: "dispatch.order",
+            expectedVersion: "no_stream",
+            events: [orderCreated(order), orderEdited(order, "B"), orderEdited(order, "C")],
+          },
+        ],
+        result: accepted(order),
+      });
+      const read = await readOrganization(store, org, 3);
+      assert.deepEqual(result.events, read);
+      assert.equal(result.lastGlobalPosition, read.at(-1)!.globalPosition);
+    });
+
+    test("commands of one batch may all name one stream, as orders of one project guard it", async () => {
+      const org = newId();
+      const project = newId();
+      await appendTo(org, project, "no_stream");
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () => {
+          const order = newId();
+          return store.append({
+            organizationId: org,
+            metadata: metadata(),
+            appends: [
+              { streamId: project, streamType: "dispatch.order", expectedVersion: 1n, events: [] },
+              {
+                streamId: order,
+                streamType: "dispatch.order",
+                expectedVersion: "no_stream",
+                events: [orderCreated(order)],
+              },
+            ],
+            result: accepted(order),
+          });
+        }),
+      );
+      assert.equal(new Set(results.map((r) => r.events[0]!.transactionId)).size, 1, "one batch, one transaction");
+      assert.equal((await store.readStream(org, project)).version, 1n);
+    });
+
+    test("onCommitted hears each batch once committed, in log order, before its callers hear back", async () => {
+      const heard: RecordedEvent[][] = [];
+      const stop = store.onCommitted((events) => heard.push([...events]));
+      try {
+        const org = newId();
+        const first = appendTo(org, newId(), "no_stream", 2);
+        const second = appendTo(org, newId(), "no_stream");
+        const [a, b] = await Promise.all([
+          first.then((result) => ({ result, heardBy: heard.flat().length })),
+          second.then((result) => ({ result, heardBy: heard.flat().length })),
+        ]);
+        const mine = heard.flat().filter((event) => event.organizationId === org);
+        assert.deepEqual(mine, [...a.result.events, ...b.result.events]);
+        assert.ok(a.heardBy >= 2 && b.heardBy >= 3, "heard before the append resolved");
+      } finally {
+        stop();
+      }
+      assert.equal(store.soleWriter, backend.name === "pglite");
     });
 
     test("another organization's stream reads as empty and cannot be appended to", async () => {

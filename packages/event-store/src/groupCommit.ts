@@ -1,8 +1,8 @@
 import type { JsonValue, Message } from "@bufbuild/protobuf";
-import type { Database } from "@sluice/database";
+import type { Database, Queryable } from "@sluice/database";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "./errors";
-import type { AppendRequest, AppendResult, ExpectedVersion } from "./types";
+import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from "./types";
 
 /** One command as `append_batch` takes it (see schema.ts). */
 interface BatchCommand {
@@ -16,10 +16,17 @@ interface BatchCommand {
 }
 
 type BatchOutcome =
-  | { readonly versions: Record<string, string>; readonly lastGlobalPosition: string }
+  | {
+      readonly versions: Record<string, string>;
+      /** [global position, event id] of each event, in the order the command gave them. */
+      readonly events: readonly (readonly [string, string])[];
+      readonly transactionId: string;
+      readonly occurredAt: string;
+    }
   | { readonly error: { readonly code: string; readonly detail: string } };
 
 interface Pending {
+  readonly request: AppendRequest;
   readonly command: BatchCommand;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
@@ -31,8 +38,13 @@ export interface GroupCommitOptions {
   /** Commands per batch at most. */
   readonly maxBatch: number;
   readonly encode: (message: Message) => JsonValue;
-  /** Called after each batch commits. */
-  readonly appended: () => void;
+  /**
+   * Runs in the batch's transaction, after the append and before the commit, with the batch's
+   * events in log order (inline projections). A throw rolls the batch back.
+   */
+  readonly inTransaction?: (tx: Queryable, events: readonly RecordedEvent[]) => Promise<void>;
+  /** Called after each batch commits, with its events in log order, before any caller hears back. */
+  readonly committed: (events: readonly RecordedEvent[]) => void;
 }
 
 /**
@@ -53,6 +65,7 @@ export class GroupCommit {
   readonly #options: GroupCommitOptions;
   readonly #queue: Pending[] = [];
   #inFlight = 0;
+  #drainScheduled = false;
 
   constructor(db: Database, options: GroupCommitOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
@@ -71,7 +84,21 @@ export class GroupCommit {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ command, resolve, reject });
+      this.#queue.push({ request, command, resolve, reject });
+      this.#scheduleDrain();
+    });
+  }
+
+  /**
+   * Drains at the end of this turn of the event loop, not now: a database in this process (PGlite)
+   * runs a statement without yielding, so a batch sent at once would leave every other command
+   * read in the same turn to wait for the next one, and batches would hold one command each.
+   */
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
       this.#drain();
     });
   }
@@ -82,20 +109,25 @@ export class GroupCommit {
       this.#inFlight += 1;
       void this.#run(batch).finally(() => {
         this.#inFlight -= 1;
-        this.#drain();
+        this.#scheduleDrain();
       });
     }
   }
 
   async #run(batch: readonly Pending[], raceRetries = 2): Promise<void> {
-    let outcomes: readonly BatchOutcome[];
+    let results: readonly (AppendResult | BatchFailure)[];
     try {
-      const { rows } = await this.#db.query<{ outcomes: BatchOutcome[] }>(
-        "select append_batch($1::jsonb) as outcomes",
-        [JSON.stringify(batch.map((pending) => pending.command))],
-      );
-      outcomes = rows[0]?.outcomes ?? [];
-      if (outcomes.length !== batch.length) throw new Error("append_batch returned a different number of outcomes");
+      const { inTransaction } = this.#options;
+      results = inTransaction
+        ? await this.#db.transaction(async (tx) => {
+            const appended = await appendBatch(tx, batch);
+            await inTransaction(
+              tx,
+              appended.flatMap((result) => ("events" in result ? result.events : [])),
+            );
+            return appended;
+          })
+        : await appendBatch(this.#db, batch);
     } catch (error) {
       // A batch that failed as a whole runs again one command at a time, so whatever made it fail
       // (a lost race, or one command the database refused outright) is that command's alone.
@@ -108,8 +140,8 @@ export class GroupCommit {
       }
       return;
     }
-    this.#options.appended();
-    outcomes.forEach((outcome, index) => settle(batch[index]!, outcome));
+    this.#options.committed(results.flatMap((result) => ("events" in result ? result.events : [])));
+    results.forEach((result, index) => settle(batch[index]!, result));
   }
 
   #batchCommand(request: AppendRequest): BatchCommand {
@@ -140,15 +172,54 @@ export class GroupCommit {
   }
 }
 
-function settle(pending: Pending, outcome: BatchOutcome): void {
-  if ("versions" in outcome) {
-    pending.resolve({
-      versions: new Map(Object.entries(outcome.versions).map(([id, v]) => [id, BigInt(v)])),
-      lastGlobalPosition: BigInt(outcome.lastGlobalPosition),
+type BatchFailure = Extract<BatchOutcome, { error: unknown }>;
+
+/** One `append_batch` statement: each command's result, or why it was refused. */
+async function appendBatch(db: Queryable, batch: readonly Pending[]): Promise<(AppendResult | BatchFailure)[]> {
+  const { rows } = await db.query<{ outcomes: BatchOutcome[] }>("select append_batch($1::jsonb) as outcomes", [
+    JSON.stringify(batch.map((pending) => pending.command)),
+  ]);
+  const outcomes = rows[0]?.outcomes ?? [];
+  if (outcomes.length !== batch.length) throw new Error("append_batch returned a different number of outcomes");
+  return outcomes.map((outcome, index) =>
+    "error" in outcome ? outcome : appendResult(batch[index]!.request, outcome),
+  );
+}
+
+/** The command's events as recorded: the messages it gave, where and when the database put them. */
+function appendResult(request: AppendRequest, outcome: Exclude<BatchOutcome, BatchFailure>): AppendResult {
+  const transactionId = BigInt(outcome.transactionId);
+  const occurredAt = new Date(outcome.occurredAt);
+  const versions = new Map(Object.entries(outcome.versions).map(([id, v]) => [id, BigInt(v)]));
+  const events: RecordedEvent[] = [];
+  for (const append of request.appends) {
+    const firstVersion = versions.get(append.streamId)! - BigInt(append.events.length) + 1n;
+    append.events.forEach((data, index) => {
+      const [globalPosition, eventId] = outcome.events[events.length]!;
+      events.push({
+        eventId,
+        organizationId: request.organizationId,
+        streamId: append.streamId,
+        streamType: append.streamType,
+        streamVersion: firstVersion + BigInt(index),
+        globalPosition: BigInt(globalPosition),
+        transactionId,
+        type: data.$typeName,
+        data,
+        metadata: request.metadata,
+        occurredAt,
+      });
     });
+  }
+  return { versions, lastGlobalPosition: events.at(-1)?.globalPosition ?? 0n, events };
+}
+
+function settle(pending: Pending, result: AppendResult | BatchFailure): void {
+  if (!("error" in result)) {
+    pending.resolve(result);
     return;
   }
-  const { code, detail } = outcome.error;
+  const { code, detail } = result.error;
   const { organizationId, commandId } = pending.command;
   switch (code) {
     case "SLDUP":

@@ -12,7 +12,13 @@ export type {
   Snapshot,
   StreamState,
 } from "./types";
-export { createEventStore, startOfLog, type EventStoreOptions, type Upcaster } from "./eventStore";
+export {
+  createEventStore,
+  inlineProjectionMarker,
+  startOfLog,
+  type EventStoreOptions,
+  type Upcaster,
+} from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
 export { eventStoreMigrations } from "./schema";
 export type { Decider, SnapshotPolicy } from "./commandHandling/decider";
@@ -28,4 +34,4 @@ export {
 } from "./commandHandling/handleCommand";
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
 export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
-export { compareLogPositions } from "./consumers/checkpoint";
+export { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./consumers/checkpoint";

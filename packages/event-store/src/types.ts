@@ -37,6 +37,8 @@ export interface AppendResult {
   readonly versions: ReadonlyMap<string, bigint>;
   /** The highest global position written. */
   readonly lastGlobalPosition: bigint;
+  /** The events as recorded, in the order given: what a reader of the log will read. */
+  readonly events: readonly RecordedEvent[];
 }
 
 /**
@@ -102,4 +104,13 @@ export interface EventStore {
   readAll(options: { after: LogPosition; limit: number }): Promise<readonly RecordedEvent[]>;
   /** Resolves when something may have been appended since the call (in-process wake-up, or a poll interval). */
   waitForAppend(signal: AbortSignal): Promise<void>;
+  /**
+   * Hears each batch appended through this store once it has committed, before its callers hear
+   * back, with its events in log order. Appends by other processes are not heard: only a store
+   * that is its database's one writer (`soleWriter`) hears the whole log, in order, this way.
+   * Returns the way to stop listening.
+   */
+  onCommitted(listener: (events: readonly RecordedEvent[]) => void): () => void;
+  /** True when no other process can append to this store's database (PGlite, in this process). */
+  readonly soleWriter: boolean;
 }
