@@ -66,7 +66,11 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
   }
   function unwrapped(row: KeyRow): DataKey {
     if (row.wrapped_key === null) return "erased";
-    const key = decrypt(masterKey, Buffer.from(row.wrapped_key, "base64"), boundTo(row.organization_id, row.subject_id));
+    const key = decrypt(
+      masterKey,
+      Buffer.from(row.wrapped_key, "base64"),
+      boundTo(row.organization_id, row.subject_id),
+    );
     if (!key) {
       throw new PersonalDataIntegrityError(
         `the data key of subject ${row.subject_id} in organization ${row.organization_id} does not open under the master key`,

@@ -46,7 +46,11 @@ export async function loadMasterKey(db: Queryable, configured: Uint8Array | unde
   );
   const row = rows[0];
   if (!row) throw new Error("personal_data_master_key has no row after an insert");
-  const key = configured ? candidate : row.generated_key === null ? undefined : Buffer.from(row.generated_key, "base64");
+  const key = configured
+    ? candidate
+    : row.generated_key === null
+      ? undefined
+      : Buffer.from(row.generated_key, "base64");
   if (!key) {
     throw new PersonalDataConfigError(
       "this database's personal data is wrapped with a master key from the environment " +

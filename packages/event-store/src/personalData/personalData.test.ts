@@ -19,7 +19,7 @@ import { parseMasterKey } from "./masterKey";
 import { subjectErasedRule } from "./personalData";
 
 /** Appends one event to an order's stream (named by the bare order id, the events' data subject). */
-function appendTo(store: EventStore, org: string, orderId: string, event: Message) {
+function appendTo<M extends Message>(store: EventStore, org: string, orderId: string, event: M) {
   return store.append({
     organizationId: org,
     metadata: metadata(),
@@ -47,7 +47,7 @@ async function firstOrderEvent(store: EventStore, org: string, orderId: string) 
 async function readOrganization(store: EventStore, org: string, count: number): Promise<RecordedEvent[]> {
   for (;;) {
     const mine: RecordedEvent[] = [];
-    for (let after = startOfLog; ; ) {
+    for (let after = startOfLog; ;) {
       const batch = await store.readAll({ after, limit: 200 });
       if (batch.length === 0) break;
       mine.push(...batch.filter((event) => event.organizationId === org));
@@ -89,7 +89,7 @@ for (const backend of await testBackends()) {
       });
       const logged = await readOrganization(store, org, 2);
       assert.deepEqual(
-        logged.map((event) => (event.data as { consignee: string }).consignee),
+        logged.map((event) => (event.data as unknown as { consignee: string }).consignee),
         ["Jane Roe", "Jane Doe-Roe"],
       );
       // The caller's messages are not changed by sealing.
@@ -117,7 +117,10 @@ for (const backend of await testBackends()) {
       });
       const logged = await readOrganization(store, org, 3);
       assert.deepEqual(
-        logged.map((event) => [event.streamId, (event.data as { personalDataErased: boolean }).personalDataErased]),
+        logged.map((event) => [
+          event.streamId,
+          (event.data as unknown as { personalDataErased: boolean }).personalDataErased,
+        ]),
         [
           [erased, true],
           [erased, true],
@@ -202,10 +205,10 @@ for (const backend of await testBackends()) {
       const sealed = (JSON.parse(data!) as { consignee: string }).consignee;
       // A character inside the ciphertext (not base64's padding bits) changed.
       const flipped = sealed.slice(0, 20) + (sealed[20] === "A" ? "B" : "A") + sealed.slice(21);
-      await db.query(`update events set data = jsonb_set(data, '{consignee}', to_jsonb($2::text)) where stream_id = $1`, [
-        orderId,
-        flipped,
-      ]);
+      await db.query(
+        `update events set data = jsonb_set(data, '{consignee}', to_jsonb($2::text)) where stream_id = $1`,
+        [orderId, flipped],
+      );
       await assert.rejects(store.readStream(org, orderId), PersonalDataIntegrityError);
     });
 

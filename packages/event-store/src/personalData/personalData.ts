@@ -55,7 +55,8 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
     const plan = schema && personalFieldsOf(schema);
     return plan && schema && { plan, schema };
   };
-  const subjectOf = (plan: PersonalFields, message: Message) => (message as unknown as Fields)[plan.subject.localName] as string;
+  const subjectOf = (plan: PersonalFields, message: Message) =>
+    (message as unknown as Fields)[plan.subject.localName] as string;
   const hasPersonalData = (plan: PersonalFields, message: Message) =>
     plan.personal.some((field) => (message as unknown as Fields)[field.localName] !== "");
 

@@ -88,7 +88,17 @@ export const orderBoard: ReadModel = {
                time_window_start = $6::timestamptz, time_window_end = $7::timestamptz, version = $8,
                personal_data_erased = personal_data_erased or $9
              where organization_id = $1 and order_id = $2`,
-            [org, event.orderId, event.consignee, event.address, event.weightKg, start, end, version, event.personalDataErased],
+            [
+              org,
+              event.orderId,
+              event.consignee,
+              event.address,
+              event.weightKg,
+              start,
+              end,
+              version,
+              event.personalDataErased,
+            ],
           );
           break;
         }
