@@ -91,25 +91,23 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
       // Twice at most: a key another process stored after this statement's snapshot began is
       // neither inserted (conflict) nor seen; the second run sees it.
       for (let attempt = 0; attempt < 2 && missing.size > 0; attempt++) {
-        const wanted = [...missing].map((subjectId) => ({
-          organization_id: organizationId,
-          subject_id: subjectId,
-          wrapped_key: encrypt(masterKey, randomBytes(32), boundTo(organizationId, subjectId)).toString("base64"),
-        }));
+        const subjects = [...missing];
+        const wrapped = subjects.map((subjectId) =>
+          encrypt(masterKey, randomBytes(32), boundTo(organizationId, subjectId)).toString("base64"),
+        );
         const { rows } = await db.query<KeyRow>(
-          `with wanted as (
-             select * from jsonb_to_recordset($1::jsonb) as w(organization_id text, subject_id text, wrapped_key text)
-           ), inserted as (
+          `with inserted as (
              insert into data_subject_keys (organization_id, subject_id, wrapped_key)
-             select organization_id, subject_id, decode(wrapped_key, 'base64') from wanted
+             select $1, w.subject_id, decode(w.wrapped_key, 'base64')
+             from unnest($2::text[], $3::text[]) as w(subject_id, wrapped_key)
              on conflict do nothing
              returning organization_id, subject_id, wrapped_key
            )
            select organization_id, subject_id, encode(wrapped_key, 'base64') as wrapped_key from inserted
            union all
-           select k.organization_id, k.subject_id, encode(k.wrapped_key, 'base64') as wrapped_key
-           from data_subject_keys k join wanted w using (organization_id, subject_id)`,
-          [JSON.stringify(wanted)],
+           select organization_id, subject_id, encode(wrapped_key, 'base64') as wrapped_key
+           from data_subject_keys where organization_id = $1 and subject_id = any($2::text[])`,
+          [organizationId, subjects, wrapped],
         );
         for (const row of rows) {
           const key = unwrapped(row);
