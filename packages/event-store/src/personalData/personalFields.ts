@@ -68,6 +68,12 @@ function planOf(schema: DescMessage): PersonalFields | undefined {
       );
     }
   }
+  const both = personal.find((field) => subjects.includes(field));
+  if (both) {
+    throw new PersonalDataConfigError(
+      `${schema.typeName}.${both.name} cannot be both personal data and its data subject: the subject must stay readable`,
+    );
+  }
   if (personal.length === 0) return undefined;
   if (subjects.length !== 1) {
     throw new PersonalDataConfigError(
