@@ -1,4 +1,4 @@
-import type { DescMessage, Message, Registry } from "@bufbuild/protobuf";
+import type { Message, Registry } from "@bufbuild/protobuf";
 import type { Database } from "@sluice/database";
 import { RpcError } from "@sluice/rpc";
 import type { AppendRequest, AppendResult, RecordedEvent } from "../types";
@@ -50,10 +50,9 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
   checkPersonalDataDeclarations(registry);
   const keys = createDataKeys(db, await loadMasterKey(db, options.masterKey), options);
 
-  const planOf = (message: Message): { plan: PersonalFields; schema: DescMessage } | undefined => {
+  const planOf = (message: Message): PersonalFields | undefined => {
     const schema = registry.getMessage(message.$typeName);
-    const plan = schema && personalFieldsOf(schema);
-    return plan && schema && { plan, schema };
+    return schema && personalFieldsOf(schema);
   };
   const subjectOf = (plan: PersonalFields, message: Message) =>
     (message as unknown as Fields)[plan.subject.localName] as string;
@@ -89,35 +88,34 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
     const refs: DataSubjectRef[] = [];
     for (const item of items) {
       const message = messageOf(item);
-      const found = planOf(message);
-      const subjectId = found && subjectOf(found.plan, message);
+      const plan = planOf(message);
+      const subjectId = plan && subjectOf(plan, message);
       if (subjectId) refs.push({ organizationId: organizationOf(item), subjectId });
     }
     if (refs.length === 0) return [...items];
     const found = await keys.forReading(refs);
     return items.map((item) => {
       const message = messageOf(item);
-      const planned = planOf(message);
-      if (!planned) return item;
-      const key = found.get(subjectKey(organizationOf(item), subjectOf(planned.plan, message)));
-      return rebuild(item, opened(planned.plan, message, key, where(item)));
+      const plan = planOf(message);
+      if (!plan) return item;
+      const key = found.get(subjectKey(organizationOf(item), subjectOf(plan, message)));
+      return rebuild(item, opened(plan, message, key, where(item)));
     });
   }
 
   async function seal<M extends Message>(organizationId: string, messages: readonly M[]): Promise<M[]> {
     const subjects = new Set<string>();
     for (const message of messages) {
-      const found = planOf(message);
-      if (!found || !hasPersonalData(found.plan, message)) continue;
-      const subjectId = subjectOf(found.plan, message);
+      const plan = planOf(message);
+      if (!plan || !hasPersonalData(plan, message)) continue;
+      const subjectId = subjectOf(plan, message);
       if (!subjectId) throw new Error(`${message.$typeName} holds personal data but names no data subject`);
       subjects.add(subjectId);
     }
     const found = subjects.size > 0 ? await keys.forWriting(organizationId, [...subjects]) : new Map<string, DataKey>();
     return messages.map((message) => {
-      const planned = planOf(message);
-      if (!planned) return message;
-      const { plan } = planned;
+      const plan = planOf(message);
+      if (!plan) return message;
       const claimsErasure = plan.erasedMarker && (message as unknown as Fields)[plan.erasedMarker.localName] === true;
       if (!claimsErasure && !hasPersonalData(plan, message)) return message;
       const copy = { ...message } as unknown as Fields;
