@@ -1,5 +1,6 @@
 import type { HashCost, SignInLimits } from "@sluice/identity";
 import { parseOrigin } from "@sluice/identity/origin";
+import { parseMasterKey } from "@sluice/event-store";
 import type { GatewayLimits } from "@sluice/source-gateway";
 import { z } from "zod";
 
@@ -35,6 +36,24 @@ const EnvSchema = z.object({
   /** PEM of the access-token signing key; without it keys are generated, kept in the database and rotated. */
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   /**
+   * The master key personal data's keys are wrapped with (decision 0009): 32 bytes in base64
+   * (`openssl rand -base64 32`). Without it one is generated on first start and kept in the
+   * database; once a database has one, only that key opens it.
+   */
+  SLUICE_PERSONAL_DATA_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseMasterKey(text);
+      } catch (error) {
+        context.addIssue((error as Error).message);
+        return z.NEVER;
+      }
+    }),
+  /**
    * Browser origins besides the server's own that may open the WebSocket and call /auth
    * (a front end served from another host). Comma-separated; empty means same origin only.
    */
@@ -57,6 +76,8 @@ export interface ServerConfig {
   readonly logLevel: z.infer<typeof LogLevel>;
   readonly accessTokenTtlSeconds?: number | undefined;
   readonly jwtPrivateKeyPem?: string | undefined;
+  /** The personal data master key; undefined: the database's own, generated on first start. */
+  readonly personalDataKey?: Uint8Array | undefined;
   /** Browser origins besides the server's own, normalized. */
   readonly allowedOrigins?: readonly string[] | undefined;
   /** Undefined: no periodic re-check of open sockets' sessions (see SESSION_RECHECK_MS). */
@@ -98,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     LOG_LEVEL,
     ACCESS_TOKEN_TTL_SECONDS,
     SLUICE_JWT_PRIVATE_KEY,
+    SLUICE_PERSONAL_DATA_KEY,
     ALLOWED_ORIGINS,
     SESSION_RECHECK_MS,
   } = parsed.data;
@@ -108,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: LOG_LEVEL,
     accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
     jwtPrivateKeyPem: SLUICE_JWT_PRIVATE_KEY,
+    personalDataKey: SLUICE_PERSONAL_DATA_KEY,
     allowedOrigins: ALLOWED_ORIGINS,
     sessionRecheckMs: SESSION_RECHECK_MS,
   };

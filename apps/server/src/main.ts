@@ -1,4 +1,5 @@
 // `npm start`: the embedded shape in one process.
+import { PersonalDataConfigError } from "@sluice/event-store";
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
 
@@ -13,7 +14,14 @@ try {
   throw error;
 }
 
-const server = await startServer(config);
+const server = await startServer(config).catch((error: unknown) => {
+  // A master key that does not open this database's personal data: say so, without a stack.
+  if (error instanceof PersonalDataConfigError) {
+    console.error(`Sluice cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+});
 console.log(`
 Dispatch is running at ${server.url}
 

@@ -59,7 +59,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   try {
     const db = await openDatabase({ kind: "pglite", dataDir: config.dataDir });
     cleanups.push(() => db.close());
-    const store = await createEventStore(db);
+    const store = await createEventStore(db, { personalData: { masterKey: config.personalDataKey } });
 
     const identity = await createIdentity({
       db,

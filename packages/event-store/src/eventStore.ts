@@ -3,6 +3,7 @@ import { registry as contractsRegistry } from "@sluice/contracts";
 import { migrate, type Database } from "@sluice/database";
 import type { Projection } from "./consumers/projection";
 import { GroupCommit } from "./groupCommit";
+import { createPersonalData, sealedInCallOrder, type PersonalDataOptions } from "./personalData/personalData";
 import { eventStoreMigrations } from "./schema";
 import type { EventMetadata, EventStore, LogPosition, RecordedEvent, StreamState } from "./types";
 
@@ -37,6 +38,11 @@ export interface EventStoreOptions {
    * events already is refused at start until it has been built (see `inlineProjectionMarker`).
    */
   readonly inlineProjections?: readonly Projection[];
+  /**
+   * Crypto-shredding of the fields contracts mark as personal data (decision 0009): the master key
+   * from the environment in the scale-out shape; without one, the database's own (embedded).
+   */
+  readonly personalData?: Omit<PersonalDataOptions, "registry">;
 }
 
 /**
@@ -96,6 +102,8 @@ const eventColumns = (table: string) => eventColumnNames.map((name) => `${table}
 export async function createEventStore(db: Database, options: EventStoreOptions = {}): Promise<EventStore> {
   await migrate(db, eventStoreMigrations);
   const registry = options.registry ?? contractsRegistry;
+  // Personal fields are sealed before events are encoded, and opened after they are decoded.
+  const personalData = await createPersonalData(db, { ...options.personalData, registry });
   const pollIntervalMs = options.pollIntervalMs ?? (db.kind === "pglite" ? 5_000 : 500);
   const inline = options.inlineProjections ?? [];
   for (const projection of inline) await startInlineProjection(db, projection);
@@ -182,10 +190,12 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
       );
       const version = rows[0]?.version ?? 0n;
       const events = rows.flatMap((row) => (row.global_position === null ? [] : [recorded(row as EventRow)]));
-      return { version, events };
+      return { version, events: await personalData.openEvents(events) };
     },
 
-    append: (request) => appends.append(request),
+    append: sealedInCallOrder(personalData, (request, sealed) => appends.append(request, sealed)),
+
+    erasePersonalData: (organizationId, subjectId) => personalData.erase(organizationId, subjectId),
 
     async readSnapshot(organizationId, streamId) {
       const { rows } = await db.query<{ stream_version: bigint; snapshot_version: number; state: JsonValue }>(
@@ -229,7 +239,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
         [organizationId, commandId],
       );
       const row = rows[0];
-      return row && decode(row.result_type, row.result);
+      return row && personalData.open(organizationId, decode(row.result_type, row.result));
     },
 
     async readAll({ after, limit }) {
@@ -243,7 +253,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
          limit $3`,
         [after.transactionId.toString(), after.globalPosition.toString(), limit],
       );
-      return rows.map(recorded);
+      return personalData.openEvents(rows.map(recorded));
     },
 
     waitForAppend(signal) {

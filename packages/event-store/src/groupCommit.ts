@@ -76,10 +76,14 @@ export class GroupCommit {
     this.#options = options;
   }
 
-  append(request: AppendRequest): Promise<AppendResult> {
+  /**
+   * `stored` is the request as it is written (personal data sealed); the recorded events handed
+   * on hold the caller's own messages.
+   */
+  append(request: AppendRequest, stored: AppendRequest = request): Promise<AppendResult> {
     let command: BatchCommand;
     try {
-      command = this.#batchCommand(request);
+      command = this.#batchCommand(stored);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -20,6 +20,9 @@ export {
   type Upcaster,
 } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
+export { PersonalDataConfigError, PersonalDataIntegrityError } from "./personalData/errors";
+export { parseMasterKey } from "./personalData/masterKey";
+export { subjectErasedRule, type PersonalDataOptions } from "./personalData/personalData";
 export { eventStoreMigrations } from "./schema";
 export type { Decider, SnapshotPolicy } from "./commandHandling/decider";
 export { aggregateStream, type AggregateState } from "./commandHandling/aggregateStream";

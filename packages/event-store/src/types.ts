@@ -91,6 +91,12 @@ export interface EventStore {
    * VersionConflict detail) when a stream is not at its expected version.
    */
   append(request: AppendRequest): Promise<AppendResult>;
+  /**
+   * Crypto-shredding: destroys the data subject's key, so the personal fields of every event about
+   * it read empty, with the event's erasure marker set (decision 0009). Idempotent; affects this
+   * organization's subject only. Record the erasure in the log too, so projections forget.
+   */
+  erasePersonalData(organizationId: string, subjectId: string): Promise<void>;
   /** The organization's latest snapshot of the stream, if any. */
   readSnapshot(organizationId: string, streamId: string): Promise<Snapshot | undefined>;
   /** Keeps `snapshot` unless a later one of the stream is kept already. */

@@ -22,6 +22,7 @@ export function channelsOf(recorded: RecordedEvent): string[] {
       return channels;
     case "dispatch.v1.OrderEdited":
     case "dispatch.v1.OrderCancelled":
+    case "dispatch.v1.OrderPersonalDataErased":
       return event.routeId ? [...channels, routeChannel(event.routeId)] : channels;
     default:
       return [...channels, routeChannel(event.routeId)];

@@ -11,6 +11,7 @@ import {
   CreateRouteRequestSchema,
   DispatchRouteRequestSchema,
   EditOrderRequestSchema,
+  EraseOrderPersonalDataRequestSchema,
   ReorderStopsRequestSchema,
   UnassignOrderRequestSchema,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
@@ -28,7 +29,15 @@ import { TimeWindowSchema } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import type { DispatchEvent } from "./events";
 import { streamOf } from "./events";
-import { cancelOrder, createOrder, editOrder, evolveOrder, initialOrderState, type OrderState } from "./order/order";
+import {
+  cancelOrder,
+  createOrder,
+  editOrder,
+  eraseOrderPersonalData,
+  evolveOrder,
+  initialOrderState,
+  type OrderState,
+} from "./order/order";
 import { createProject, evolveProject, initialProjectState } from "./project/project";
 import {
   assignOrder,
@@ -215,6 +224,31 @@ describe("order", () => {
         }),
       rules.orderCancelled,
     );
+  });
+
+  test("erasing personal data blanks it once; afterwards none is taken again", () => {
+    const erase = create(EraseOrderPersonalDataRequestSchema, { orderId: O1 });
+    const events = eraseOrderPersonalData(erase, o1OnRoute1());
+    assert.deepEqual(typesOf(events), ["OrderPersonalDataErased"]);
+    // It names the order's route, so the route's channel hears of it.
+    assert.deepEqual(events[0] && "routeId" in events[0] && events[0].routeId, R1);
+    const erased = fold(evolveOrder, o1OnRoute1(), events);
+    assert.ok(erased.status === "on_route" && erased.personalDataErased);
+    assert.deepEqual([erased.consignee, erased.address], ["", ""]);
+    assert.deepEqual(eraseOrderPersonalData(erase, erased), []);
+    assertRuleBroken(
+      () => editOrder(create(EditOrderRequestSchema, { orderId: O1, address: "Dam 1" }), erased, route1()),
+      rules.orderPersonalDataErased,
+    );
+    assertRuleBroken(
+      () => cancelOrder(create(CancelOrderRequestSchema, { orderId: O1, reason: "moved" }), erased, route1()),
+      rules.orderPersonalDataErased,
+    );
+    assert.deepEqual(
+      typesOf(editOrder(create(EditOrderRequestSchema, { orderId: O1, weightKg: 1 }), erased, route1())),
+      ["OrderEdited", "StopWeightChanged"],
+    );
+    assertThrowsCode(() => eraseOrderPersonalData(erase, initialOrderState()), ErrorCode.NOT_FOUND);
   });
 });
 

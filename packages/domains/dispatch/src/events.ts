@@ -5,6 +5,7 @@ import type {
   OrderCreated,
   OrderDelivered,
   OrderEdited,
+  OrderPersonalDataErased,
   OrderUnassigned,
   ProjectCreated,
   RouteCompleted,
@@ -18,7 +19,14 @@ import type {
 import { orderStreamId, projectStreamId, routeStreamId, streamTypes } from "./streams";
 
 export type ProjectEvent = ProjectCreated;
-export type OrderEvent = OrderCreated | OrderEdited | OrderCancelled | OrderAssigned | OrderUnassigned | OrderDelivered;
+export type OrderEvent =
+  | OrderCreated
+  | OrderEdited
+  | OrderCancelled
+  | OrderAssigned
+  | OrderUnassigned
+  | OrderDelivered
+  | OrderPersonalDataErased;
 export type RouteEvent =
   RouteCreated | StopAdded | StopRemoved | StopsReordered | StopWeightChanged | RouteDispatched | RouteCompleted;
 
@@ -33,6 +41,7 @@ const orderEventTypes = new Set<string>([
   "dispatch.v1.OrderAssigned",
   "dispatch.v1.OrderUnassigned",
   "dispatch.v1.OrderDelivered",
+  "dispatch.v1.OrderPersonalDataErased",
 ] satisfies OrderEvent["$typeName"][]);
 
 const routeEventTypes = new Set<string>([

@@ -8,6 +8,7 @@ export const rules = {
   projectMismatch: "dispatch.project_mismatch",
   orderCancelled: "dispatch.order.cancelled",
   orderDelivered: "dispatch.order.delivered",
+  orderPersonalDataErased: "dispatch.order.personal_data_erased",
   orderOnDispatchedRoute: "dispatch.order.on_dispatched_route",
   orderAlreadyOnRoute: "dispatch.order.already_on_route",
   orderNotOnRoute: "dispatch.order.not_on_route",

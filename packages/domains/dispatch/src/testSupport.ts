@@ -49,10 +49,10 @@ export function assertThrowsCode(run: () => unknown, code: ErrorCode): void {
 export const typesOf = (events: readonly DispatchEvent[]): string[] =>
   events.map((event) => event.$typeName.slice("dispatch.v1.".length));
 
-/** A call context as the gateway builds it for a dispatcher of `organizationId`. */
+/** A call context as the gateway builds it for a dispatcher (or `role`) of `organizationId`. */
 export function callContext(
   organizationId: string,
-  options: { commandId?: string; userId?: string } = {},
+  options: { commandId?: string; userId?: string; role?: Role } = {},
 ): CallContext {
   return {
     session: {
@@ -60,7 +60,7 @@ export function callContext(
       userId: options.userId ?? "user-ana",
       displayName: "Ana",
       organizationId,
-      role: Role.DISPATCHER,
+      role: options.role ?? Role.DISPATCHER,
       expiresAt: Date.now() + 60_000,
     },
     commandId: options.commandId ?? randomUUID(),

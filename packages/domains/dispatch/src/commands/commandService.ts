@@ -12,7 +12,7 @@ import { createAggregateCache, type EventStore } from "@sluice/event-store";
 import type { CallContext, ServiceImpl } from "@sluice/rpc";
 import { orderAggregate, projectAggregate, routeAggregate } from "../aggregates";
 import type { DispatchEvent } from "../events";
-import { cancelOrder, createOrder, editOrder, type OrderState } from "../order/order";
+import { cancelOrder, createOrder, editOrder, eraseOrderPersonalData, type OrderState } from "../order/order";
 import { createProject } from "../project/project";
 import {
   assignOrder,
@@ -101,6 +101,17 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         assertExpectedVersion(streamId, request.expectedVersion, order.version);
         const events = cancelOrder(request, order.state, await routeOfOrder(load, order.state));
         return { ...acceptedDecision(events), guards: routeGuard(order.state) };
+      }),
+
+    eraseOrderPersonalData: (request, context) =>
+      handle(context, async (load) => {
+        const order = await load(orderAggregate, orderStreamId(request.orderId));
+        const events = eraseOrderPersonalData(request, order.state);
+        // The key goes before the event is appended: should the append fail, the events read
+        // erased already, and a retry (same or new command id) appends the erasure. The order is
+        // the data subject of its personal data (proto/dispatch/v1/events.proto).
+        if (events.length > 0) await store.erasePersonalData(context.session.organizationId, request.orderId);
+        return acceptedDecision(events);
       }),
 
     createRoute: (request, context) =>

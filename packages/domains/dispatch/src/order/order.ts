@@ -3,11 +3,13 @@ import type {
   CancelOrderRequest,
   CreateOrderRequest,
   EditOrderRequest,
+  EraseOrderPersonalDataRequest,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderEditedSchema,
+  OrderPersonalDataErasedSchema,
   StopRemovedSchema,
   StopWeightChangedSchema,
   type OrderCreated,
@@ -37,6 +39,8 @@ export type OrderState =
   | (OrderDetails & {
       readonly status: "open" | "on_route" | "delivered" | "cancelled";
       readonly routeId: string | undefined;
+      /** Consignee, address and reasons were erased: they are empty for good. */
+      readonly personalDataErased: boolean;
     });
 
 export type ExistingOrder = Exclude<OrderState, { status: "none" }>;
@@ -46,7 +50,7 @@ export const initialOrderState = (): OrderState => ({ status: "none" });
 export function evolveOrder(state: OrderState, event: DispatchEvent): OrderState {
   switch (event.$typeName) {
     case "dispatch.v1.OrderCreated":
-      return { ...detailsOf(event), status: "open", routeId: undefined };
+      return { ...detailsOf(event), status: "open", routeId: undefined, personalDataErased: event.personalDataErased };
   }
   if (state.status === "none") return state;
   switch (event.$typeName) {
@@ -60,6 +64,8 @@ export function evolveOrder(state: OrderState, event: DispatchEvent): OrderState
       return { ...state, status: "open", routeId: undefined };
     case "dispatch.v1.OrderDelivered":
       return { ...state, status: "delivered" };
+    case "dispatch.v1.OrderPersonalDataErased":
+      return { ...state, consignee: "", address: "", personalDataErased: true };
     default:
       return state;
   }
@@ -72,6 +78,11 @@ function detailsOf(
   return { orderId, projectId, consignee, address, weightKg, timeWindow };
 }
 
+/** How sentences name the order: by its consignee, or by its id once that is erased. */
+export function orderName(order: ExistingOrder): string {
+  return order.personalDataErased ? `order ${order.orderId.slice(0, 8)}` : `order for ${order.consignee}`;
+}
+
 /** The order, or NOT_FOUND: another organization's order reads as an empty stream, so also NOT_FOUND. */
 export function existingOrder(order: OrderState, orderId: string): ExistingOrder {
   if (order.status === "none") throw RpcError.notFound(`order ${orderId}`);
@@ -81,10 +92,10 @@ export function existingOrder(order: OrderState, orderId: string): ExistingOrder
 /** Cancelled and delivered orders are history: nothing changes them any more. */
 export function assertOrderChangeable(order: ExistingOrder): void {
   if (order.status === "cancelled") {
-    throw ruleBroken(rules.orderCancelled, `The order for ${order.consignee} is cancelled and can no longer change.`);
+    throw ruleBroken(rules.orderCancelled, `The ${orderName(order)} is cancelled and can no longer change.`);
   }
   if (order.status === "delivered") {
-    throw ruleBroken(rules.orderDelivered, `The order for ${order.consignee} is delivered and can no longer change.`);
+    throw ruleBroken(rules.orderDelivered, `The ${orderName(order)} is delivered and can no longer change.`);
   }
 }
 
@@ -98,7 +109,7 @@ function assertRouteStillPlanning(order: ExistingOrder, route: RouteState | unde
   if (route.status !== "planning") {
     throw ruleBroken(
       rules.orderOnDispatchedRoute,
-      `The order for ${order.consignee} is on route ${route.name}, which has left the depot: it cannot be ${doing}.`,
+      `The ${orderName(order)} is on route ${route.name}, which has left the depot: it cannot be ${doing}.`,
     );
   }
 }
@@ -126,6 +137,12 @@ export function editOrder(
   const order = existingOrder(orderState, request.orderId);
   assertOrderChangeable(order);
   assertRouteStillPlanning(order, route, "edited");
+  if (order.personalDataErased && (request.consignee !== undefined || request.address !== undefined)) {
+    throw ruleBroken(
+      rules.orderPersonalDataErased,
+      `The personal data of ${orderName(order)} was erased: its consignee and address cannot be set again.`,
+    );
+  }
   const edited: OrderDetails = {
     orderId: order.orderId,
     projectId: order.projectId,
@@ -148,7 +165,7 @@ export function editOrder(
     if (exceedsCapacity(load, route.vehicleCapacityKg)) {
       throw ruleBroken(
         rules.routeOverCapacity,
-        `At ${formatKg(edited.weightKg)} the order for ${edited.consignee} would load route ${route.name} with ` +
+        `At ${formatKg(edited.weightKg)} the ${orderName(order)} would load route ${route.name} with ` +
           `${formatKg(load)}, over its ${formatKg(route.vehicleCapacityKg)} capacity.`,
       );
     }
@@ -173,6 +190,12 @@ export function cancelOrder(
   const order = existingOrder(orderState, request.orderId);
   assertOrderChangeable(order);
   assertRouteStillPlanning(order, route, "cancelled");
+  if (order.personalDataErased && request.reason !== "") {
+    throw ruleBroken(
+      rules.orderPersonalDataErased,
+      `The personal data of ${orderName(order)} was erased: cancel it without a reason, which could name the consignee.`,
+    );
+  }
   const events: DispatchEvent[] = [
     create(OrderCancelledSchema, {
       orderId: order.orderId,
@@ -187,6 +210,25 @@ export function cancelOrder(
     );
   }
   return events;
+}
+
+/**
+ * Erases the order's personal data, in any status: the order stays, without consignee, address and
+ * reasons. Erasing again decides nothing. The route is named so the erasure reaches its sheet.
+ */
+export function eraseOrderPersonalData(
+  request: EraseOrderPersonalDataRequest,
+  orderState: OrderState,
+): DispatchEvent[] {
+  const order = existingOrder(orderState, request.orderId);
+  if (order.personalDataErased) return [];
+  return [
+    create(OrderPersonalDataErasedSchema, {
+      orderId: order.orderId,
+      projectId: order.projectId,
+      routeId: order.routeId ?? "",
+    }),
+  ];
 }
 
 function sameTimeWindow(a: TimeWindow | undefined, b: TimeWindow | undefined): boolean {

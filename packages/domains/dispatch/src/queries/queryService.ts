@@ -22,6 +22,7 @@ interface OrderRow {
   route_id: string | null;
   version: bigint;
   created_at: unknown;
+  personal_data_erased: boolean;
 }
 
 interface RouteRow {
@@ -118,8 +119,10 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
         address: string | null;
         time_window_start: unknown;
         time_window_end: unknown;
+        personal_data_erased: boolean | null;
       }>(
-        `select s.order_id, s.weight_kg, o.consignee, o.address, o.time_window_start, o.time_window_end
+        `select s.order_id, s.weight_kg, o.consignee, o.address, o.time_window_start, o.time_window_end,
+                o.personal_data_erased
          from dispatch_route_stops s
          left join dispatch_orders o on o.organization_id = s.organization_id and o.order_id = s.order_id
          where s.organization_id = $1 and s.route_id = $2 order by s.position`,
@@ -133,6 +136,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
           address: stop.address ?? "",
           weightKg: stop.weight_kg,
           timeWindow: timeWindowOf(stop.time_window_start, stop.time_window_end),
+          personalDataErased: stop.personal_data_erased === true,
         })),
       };
     },
@@ -203,6 +207,7 @@ function orderView(row: OrderRow): MessageInitShape<typeof OrderViewSchema> {
     routeId: row.route_id ?? "",
     version: BigInt(row.version),
     createdAt: timestampFromDate(toDate(row.created_at)),
+    personalDataErased: row.personal_data_erased,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Queryable } from "@sluice/database";
 import type { RecordedEvent } from "@sluice/event-store";
-import type { DispatchEvent } from "../events";
+import { isOrderEvent, type DispatchEvent } from "../events";
 import { formatKg } from "../rules";
 import { dispatchRecords, type ReadModel } from "./projection";
 
@@ -36,6 +36,14 @@ export const activityFeed: ReadModel = {
         );
       `,
     },
+    {
+      id: "dispatch/006-activity-personal-data-erased",
+      sql: `
+        -- An order's sentence as it reads once the order's personal data is erased: written with the
+        -- sentence, and put in its place by OrderPersonalDataErased. Null for other streams' sentences.
+        alter table dispatch_activity add column erased_summary text;
+      `,
+    },
   ],
   /**
    * Three statements per batch whatever its size: the labels the batch needs from earlier batches,
@@ -69,7 +77,8 @@ export const activityFeed: ReadModel = {
     }
     // Pass 2: the sentences, with the labels set so far in the batch.
     const upserts = new Map<string, { organization_id: string; id: string; label: string }>();
-    const rows = [];
+    const rows: ActivityRow[] = [];
+    const erasures: { organization_id: string; stream_id: string }[] = [];
     for (const record of records) {
       const org = record.organizationId;
       const event = record.data;
@@ -79,8 +88,18 @@ export const activityFeed: ReadModel = {
         // One row per label: an upsert may not touch the same row twice; the last one wins.
         upserts.set(key(org, label.id), { organization_id: org, id: label.id, label: label.text });
       }
-      const summary = await summarize(event, async (id) => labels.get(key(org, id)) ?? id);
+      const labelled = async (id: string) => labels.get(key(org, id)) ?? id;
+      if (event.$typeName === "dispatch.v1.OrderPersonalDataErased") {
+        // The order's sentences so far take their erased form: those of this batch here, the
+        // others in the table after this batch's rows are in.
+        for (const row of rows) {
+          if (row.organization_id === org && row.stream_id === record.streamId) row.summary = row.erased_summary!;
+        }
+        erasures.push({ organization_id: org, stream_id: record.streamId });
+      }
+      const summary = await summarize(event, labelled);
       if (summary === undefined) continue;
+      const orderId = orderIdOf(event);
       rows.push({
         organization_id: org,
         global_position: record.globalPosition.toString(),
@@ -88,6 +107,12 @@ export const activityFeed: ReadModel = {
         stream_id: record.streamId,
         event_type: record.type,
         summary,
+        erased_summary:
+          orderId === undefined
+            ? null
+            : ((await summarize(erasedView(event), (id) =>
+                id === orderId ? Promise.resolve(erasedOrderLabel(orderId)) : labelled(id),
+              )) ?? null),
         user_id: record.metadata.userId,
         occurred_at: record.occurredAt.toISOString(),
       });
@@ -102,26 +127,78 @@ export const activityFeed: ReadModel = {
     }
     if (rows.length > 0) {
       await tx.query(
-        `insert into dispatch_activity (organization_id, global_position, project_id, stream_id, event_type, summary, user_id, occurred_at)
-         select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, global_position bigint, project_id text,
-           stream_id text, event_type text, summary text, user_id text, occurred_at timestamptz)
+        `insert into dispatch_activity (organization_id, global_position, project_id, stream_id, event_type, summary,
+           erased_summary, user_id, occurred_at)
+         select organization_id, global_position, project_id, stream_id, event_type, summary, erased_summary, user_id,
+           occurred_at
+         from jsonb_to_recordset($1::jsonb) as r(organization_id text, global_position bigint, project_id text,
+           stream_id text, event_type text, summary text, erased_summary text, user_id text, occurred_at timestamptz)
          on conflict do nothing`,
         [JSON.stringify(rows)],
+      );
+    }
+    if (erasures.length > 0) {
+      await tx.query(
+        `update dispatch_activity a set summary = a.erased_summary
+         from jsonb_to_recordset($1::jsonb) as e(organization_id text, stream_id text)
+         where a.organization_id = e.organization_id and a.stream_id = e.stream_id and a.erased_summary is not null`,
+        [JSON.stringify(erasures)],
       );
     }
   },
 };
 
+interface ActivityRow {
+  readonly organization_id: string;
+  readonly global_position: string;
+  readonly project_id: string;
+  readonly stream_id: string;
+  readonly event_type: string;
+  summary: string;
+  readonly erased_summary: string | null;
+  readonly user_id: string;
+  readonly occurred_at: string;
+}
+
+/** How sentences name an order whose personal data is erased: by the start of its id. */
+const erasedOrderLabel = (orderId: string) => `order ${orderId.slice(0, 8)} (erased)`;
+
+/** The order an order's event is about; undefined for other streams' events. */
+const orderIdOf = (event: DispatchEvent): string | undefined => (isOrderEvent(event) ? event.orderId : undefined);
+
+/** The event as it reads once its order's personal data is erased. */
+function erasedView(event: DispatchEvent): DispatchEvent {
+  switch (event.$typeName) {
+    case "dispatch.v1.OrderCreated":
+    case "dispatch.v1.OrderEdited":
+      return { ...event, consignee: "", address: "", personalDataErased: true };
+    case "dispatch.v1.OrderCancelled":
+      return { ...event, reason: "", personalDataErased: true };
+    default:
+      return event;
+  }
+}
+
 function labelOf(event: DispatchEvent): { id: string; text: string } | undefined {
   switch (event.$typeName) {
     case "dispatch.v1.OrderCreated":
     case "dispatch.v1.OrderEdited":
-      return { id: event.orderId, text: `order for ${event.consignee}` };
+      return {
+        id: event.orderId,
+        text: event.personalDataErased ? erasedOrderLabel(event.orderId) : `order for ${event.consignee}`,
+      };
+    case "dispatch.v1.OrderPersonalDataErased":
+      return { id: event.orderId, text: erasedOrderLabel(event.orderId) };
     case "dispatch.v1.RouteCreated":
       return { id: event.routeId, text: `route ${event.name}` };
     default:
       return undefined;
   }
+}
+
+/** An order as a creation or an edit names it: by its consignee, or by its id once erased. */
+function orderNamed(event: { orderId: string; consignee: string; personalDataErased: boolean }): string {
+  return event.personalDataErased ? erasedOrderLabel(event.orderId) : `order for ${event.consignee}`;
 }
 
 /**
@@ -136,11 +213,13 @@ export async function summarize(
     case "dispatch.v1.ProjectCreated":
       return `created project ${event.name}`;
     case "dispatch.v1.OrderCreated":
-      return `created order for ${event.consignee} (${formatKg(event.weightKg)})`;
+      return `created ${orderNamed(event)} (${formatKg(event.weightKg)})`;
     case "dispatch.v1.OrderEdited":
-      return `edited order for ${event.consignee} (${formatKg(event.weightKg)})`;
+      return `edited ${orderNamed(event)} (${formatKg(event.weightKg)})`;
     case "dispatch.v1.OrderCancelled":
       return `cancelled ${await label(event.orderId)}${event.reason ? `: ${event.reason}` : ""}`;
+    case "dispatch.v1.OrderPersonalDataErased":
+      return `erased the personal data of order ${event.orderId.slice(0, 8)}`;
     case "dispatch.v1.OrderAssigned":
       return `put ${await label(event.orderId)} on ${await label(event.routeId)}`;
     case "dispatch.v1.OrderUnassigned":

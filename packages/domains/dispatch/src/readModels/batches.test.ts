@@ -90,6 +90,9 @@ function history(): RecordedEvent[] {
     ["order-o-3", create(events.OrderCancelledSchema, { orderId: "o-3", projectId: project, reason: "gone" })],
     ["order-o-2", create(events.OrderUnassignedSchema, { orderId: "o-2", projectId: project, routeId: "r-1" })],
     ["route-r-1", create(events.StopRemovedSchema, { routeId: "r-1", projectId: project, orderId: "o-2" })],
+    // Erasures rewrite rows written earlier: in the same batch from memory, or in the table.
+    ["order-o-3", create(events.OrderPersonalDataErasedSchema, { orderId: "o-3", projectId: project })],
+    ["order-o-2", create(events.OrderPersonalDataErasedSchema, { orderId: "o-2", projectId: project })],
     ["route-r-1", create(events.RouteDispatchedSchema, { routeId: "r-1", projectId: project })],
     ["order-o-1", create(events.OrderDeliveredSchema, { orderId: "o-1", projectId: project, routeId: "r-1" })],
     ["route-r-1", create(events.RouteCompletedSchema, { routeId: "r-1", projectId: project })],
@@ -160,7 +163,9 @@ for (const backend of await testBackends()) {
         const activity = (oneByOne as { dispatch_activity: { summary: string }[] }).dispatch_activity.map(
           (row) => row.summary,
         );
-        assert.ok(activity.includes("cancelled order for Cargo: gone"), activity.join("; "));
+        assert.ok(activity.includes("cancelled order o-3 (erased)"), activity.join("; "));
+        assert.ok(activity.includes("took order o-2 (erased) off route Van 1"), activity.join("; "));
+        assert.ok(!activity.some((summary) => /Cargo|Bolt|gone/.test(summary)), activity.join("; "));
         assert.ok(activity.includes("delivered order for ACME Ltd with route Van 1"), activity.join("; "));
       });
     },

@@ -30,6 +30,10 @@ export const orderBoard: ReadModel = {
         create index dispatch_orders_by_route on dispatch_orders (organization_id, route_id);
       `,
     },
+    {
+      id: "dispatch/005-order-board-personal-data-erased",
+      sql: `alter table dispatch_orders add column personal_data_erased boolean not null default false;`,
+    },
   ],
   /**
    * Events apply in log order; only a run of consecutive OrderCreated (new rows, independent of
@@ -43,12 +47,12 @@ export const orderBoard: ReadModel = {
       created = [];
       await tx.query(
         `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
-           time_window_start, time_window_end, status, route_id, version, created_at)
+           time_window_start, time_window_end, status, route_id, version, created_at, personal_data_erased)
          select organization_id, order_id, project_id, consignee, address, weight_kg,
-           time_window_start, time_window_end, status, null, version, created_at
+           time_window_start, time_window_end, status, null, version, created_at, personal_data_erased
          from jsonb_to_recordset($1::jsonb) as r(organization_id text, order_id text, project_id text, consignee text,
            address text, weight_kg double precision, time_window_start timestamptz, time_window_end timestamptz,
-           status smallint, version bigint, created_at timestamptz)
+           status smallint, version bigint, created_at timestamptz, personal_data_erased boolean)
          on conflict do nothing`,
         [JSON.stringify(rows)],
       );
@@ -70,6 +74,8 @@ export const orderBoard: ReadModel = {
           status: OrderStatus.OPEN,
           version: version.toString(),
           created_at: record.occurredAt.toISOString(),
+          // Read after the erasure (a rebuild), the event itself says so.
+          personal_data_erased: event.personalDataErased,
         });
         continue;
       }
@@ -79,9 +85,20 @@ export const orderBoard: ReadModel = {
           const [start, end] = timeWindowColumns(event.timeWindow);
           await tx.query(
             `update dispatch_orders set consignee = $3, address = $4, weight_kg = $5,
-               time_window_start = $6::timestamptz, time_window_end = $7::timestamptz, version = $8
+               time_window_start = $6::timestamptz, time_window_end = $7::timestamptz, version = $8,
+               personal_data_erased = personal_data_erased or $9
              where organization_id = $1 and order_id = $2`,
-            [org, event.orderId, event.consignee, event.address, event.weightKg, start, end, version],
+            [
+              org,
+              event.orderId,
+              event.consignee,
+              event.address,
+              event.weightKg,
+              start,
+              end,
+              version,
+              event.personalDataErased,
+            ],
           );
           break;
         }
@@ -96,6 +113,13 @@ export const orderBoard: ReadModel = {
           break;
         case "dispatch.v1.OrderDelivered":
           await setStatus(tx, org, event.orderId, OrderStatus.DELIVERED, event.routeId, version);
+          break;
+        case "dispatch.v1.OrderPersonalDataErased":
+          await tx.query(
+            `update dispatch_orders set consignee = '', address = '', personal_data_erased = true, version = $3
+             where organization_id = $1 and order_id = $2`,
+            [org, event.orderId, version],
+          );
           break;
         case "dispatch.v1.RouteDispatched":
           // The orders' streams do not change when their route leaves: their versions stay.

@@ -5,7 +5,9 @@ import { dispatchRecords, type ReadModel } from "./projection";
 
 /**
  * Routes with their ordered stops and load. Stops keep their weight here (from StopAdded and
- * StopWeightChanged), so a route's load is its own fact, not a join on the order board.
+ * StopWeightChanged), so a route's load is its own fact, not a join on the order board. Stops
+ * hold no personal data: a sheet's consignees and addresses are the order board's, so an order's
+ * erasure (OrderPersonalDataErased, an order event) reaches the sheet through it.
  */
 export const routeSheets: ReadModel = {
   name: "dispatch.route-sheets",

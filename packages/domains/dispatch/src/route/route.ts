@@ -21,7 +21,7 @@ import {
 } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { RpcError } from "@sluice/rpc";
 import type { DispatchEvent } from "../events";
-import { assertOrderChangeable, existingOrder, type OrderState } from "../order/order";
+import { assertOrderChangeable, existingOrder, orderName, type OrderState } from "../order/order";
 import type { ProjectState } from "../project/project";
 import { exceedsCapacity, formatKg, rules, ruleBroken } from "../rules";
 
@@ -127,13 +127,13 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
   if (order.projectId !== route.projectId) {
     throw ruleBroken(
       rules.projectMismatch,
-      `The order for ${order.consignee} belongs to another project than route ${route.name}.`,
+      `The ${orderName(order)} belongs to another project than route ${route.name}.`,
     );
   }
   if (order.routeId === route.routeId) {
     throw ruleBroken(
       rules.orderAlreadyOnRoute,
-      `The order for ${order.consignee} is already on route ${route.name}; reorder the stops to move it.`,
+      `The ${orderName(order)} is already on route ${route.name}; reorder the stops to move it.`,
     );
   }
   const events: DispatchEvent[] = [];
@@ -145,7 +145,7 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
     if (previous.status !== "planning") {
       throw ruleBroken(
         rules.orderOnDispatchedRoute,
-        `The order for ${order.consignee} is on route ${previous.name}, which has left the depot: it cannot move.`,
+        `The ${orderName(order)} is on route ${previous.name}, which has left the depot: it cannot move.`,
       );
     }
     events.push(
@@ -156,7 +156,7 @@ export function assignOrder(request: AssignOrderRequest, states: AssignOrderStat
   if (exceedsCapacity(load, route.vehicleCapacityKg)) {
     throw ruleBroken(
       rules.routeOverCapacity,
-      `The order for ${order.consignee} (${formatKg(order.weightKg)}) would load route ${route.name} with ` +
+      `The ${orderName(order)} (${formatKg(order.weightKg)}) would load route ${route.name} with ` +
         `${formatKg(load)}, over its ${formatKg(route.vehicleCapacityKg)} capacity.`,
     );
   }
@@ -181,7 +181,7 @@ export function unassignOrder(
   const order = existingOrder(states.order, request.orderId);
   assertPlanning(route);
   if (!route.stops.some((stop) => stop.orderId === order.orderId)) {
-    throw ruleBroken(rules.orderNotOnRoute, `The order for ${order.consignee} is not on route ${route.name}.`);
+    throw ruleBroken(rules.orderNotOnRoute, `The ${orderName(order)} is not on route ${route.name}.`);
   }
   return [
     create(StopRemovedSchema, { routeId: route.routeId, projectId: route.projectId, orderId: order.orderId }),

@@ -9,13 +9,14 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { TimeWindow, TimeWindowJson } from "./types_pb";
 import { file_dispatch_v1_types } from "./types_pb";
+import { file_sluice_v1_options } from "../../sluice/v1/options_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file dispatch/v1/events.proto.
  */
 export const file_dispatch_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChhkaXNwYXRjaC92MS9ldmVudHMucHJvdG8SC2Rpc3BhdGNoLnYxIjIKDlByb2plY3RDcmVhdGVkEhIKCnByb2plY3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSKZAQoMT3JkZXJDcmVhdGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEQoJY29uc2lnbmVlGAMgASgJEg8KB2FkZHJlc3MYBCABKAkSEQoJd2VpZ2h0X2tnGAUgASgBEiwKC3RpbWVfd2luZG93GAYgASgLMhcuZGlzcGF0Y2gudjEuVGltZVdpbmRvdyKqAQoLT3JkZXJFZGl0ZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIRCgljb25zaWduZWUYAyABKAkSDwoHYWRkcmVzcxgEIAEoCRIRCgl3ZWlnaHRfa2cYBSABKAESLAoLdGltZV93aW5kb3cYBiABKAsyFy5kaXNwYXRjaC52MS5UaW1lV2luZG93EhAKCHJvdXRlX2lkGAcgASgJIlgKDk9yZGVyQ2FuY2VsbGVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhAKCHJvdXRlX2lkGAQgASgJIkcKDU9yZGVyQXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJJCg9PcmRlclVuYXNzaWduZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJICg5PcmRlckRlbGl2ZXJlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhAKCHJvdXRlX2lkGAMgASgJIl8KDFJvdXRlQ3JlYXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSGwoTdmVoaWNsZV9jYXBhY2l0eV9rZxgEIAEoASJoCglTdG9wQWRkZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIQCghwb3NpdGlvbhgEIAEoDRIRCgl3ZWlnaHRfa2cYBSABKAEiRQoLU3RvcFJlbW92ZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSJJCg5TdG9wc1Jlb3JkZXJlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCW9yZGVyX2lkcxgDIAMoCSI3Cg9Sb3V0ZURpc3BhdGNoZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSI2Cg5Sb3V0ZUNvbXBsZXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJIl4KEVN0b3BXZWlnaHRDaGFuZ2VkEhAKCHJvdXRlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEQoJd2VpZ2h0X2tnGAQgASgBYgZwcm90bzM", [file_dispatch_v1_types]);
+  fileDesc("ChhkaXNwYXRjaC92MS9ldmVudHMucHJvdG8SC2Rpc3BhdGNoLnYxIjIKDlByb2plY3RDcmVhdGVkEhIKCnByb2plY3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSLPAQoMT3JkZXJDcmVhdGVkEhYKCG9yZGVyX2lkGAEgASgJQgTQ8xgBEhIKCnByb2plY3RfaWQYAiABKAkSFwoJY29uc2lnbmVlGAMgASgJQgTI8xgBEhUKB2FkZHJlc3MYBCABKAlCBMjzGAESEQoJd2VpZ2h0X2tnGAUgASgBEiwKC3RpbWVfd2luZG93GAYgASgLMhcuZGlzcGF0Y2gudjEuVGltZVdpbmRvdxIiChRwZXJzb25hbF9kYXRhX2VyYXNlZBgHIAEoCEIE2PMYASLgAQoLT3JkZXJFZGl0ZWQSFgoIb3JkZXJfaWQYASABKAlCBNDzGAESEgoKcHJvamVjdF9pZBgCIAEoCRIXCgljb25zaWduZWUYAyABKAlCBMjzGAESFQoHYWRkcmVzcxgEIAEoCUIEyPMYARIRCgl3ZWlnaHRfa2cYBSABKAESLAoLdGltZV93aW5kb3cYBiABKAsyFy5kaXNwYXRjaC52MS5UaW1lV2luZG93EhAKCHJvdXRlX2lkGAcgASgJEiIKFHBlcnNvbmFsX2RhdGFfZXJhc2VkGAggASgIQgTY8xgBIogBCg5PcmRlckNhbmNlbGxlZBIWCghvcmRlcl9pZBgBIAEoCUIE0PMYARISCgpwcm9qZWN0X2lkGAIgASgJEhQKBnJlYXNvbhgDIAEoCUIEyPMYARIQCghyb3V0ZV9pZBgEIAEoCRIiChRwZXJzb25hbF9kYXRhX2VyYXNlZBgFIAEoCEIE2PMYASJHCg1PcmRlckFzc2lnbmVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIcm91dGVfaWQYAyABKAkiSQoPT3JkZXJVbmFzc2lnbmVkEhAKCG9yZGVyX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIcm91dGVfaWQYAyABKAkiUQoXT3JkZXJQZXJzb25hbERhdGFFcmFzZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghyb3V0ZV9pZBgDIAEoCSJICg5PcmRlckRlbGl2ZXJlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhAKCHJvdXRlX2lkGAMgASgJIl8KDFJvdXRlQ3JlYXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSGwoTdmVoaWNsZV9jYXBhY2l0eV9rZxgEIAEoASJoCglTdG9wQWRkZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIQCghwb3NpdGlvbhgEIAEoDRIRCgl3ZWlnaHRfa2cYBSABKAEiRQoLU3RvcFJlbW92ZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSJJCg5TdG9wc1Jlb3JkZXJlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCW9yZGVyX2lkcxgDIAMoCSI3Cg9Sb3V0ZURpc3BhdGNoZWQSEAoIcm91dGVfaWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSI2Cg5Sb3V0ZUNvbXBsZXRlZBIQCghyb3V0ZV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJIl4KEVN0b3BXZWlnaHRDaGFuZ2VkEhAKCHJvdXRlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEQoJd2VpZ2h0X2tnGAQgASgBYgZwcm90bzM", [file_dispatch_v1_types, file_sluice_v1_options]);
 
 /**
  * @generated from message dispatch.v1.ProjectCreated
@@ -87,6 +88,13 @@ export type OrderCreated = Message<"dispatch.v1.OrderCreated"> & {
    * @generated from field: dispatch.v1.TimeWindow time_window = 6;
    */
   timeWindow?: TimeWindow | undefined;
+
+  /**
+   * Set on read once the order's personal data is erased: consignee and address then read empty.
+   *
+   * @generated from field: bool personal_data_erased = 7;
+   */
+  personalDataErased: boolean;
 };
 
 /**
@@ -122,6 +130,13 @@ export type OrderCreatedJson = {
    * @generated from field: dispatch.v1.TimeWindow time_window = 6;
    */
   timeWindow?: TimeWindowJson;
+
+  /**
+   * Set on read once the order's personal data is erased: consignee and address then read empty.
+   *
+   * @generated from field: bool personal_data_erased = 7;
+   */
+  personalDataErased?: boolean;
 };
 
 /**
@@ -173,6 +188,13 @@ export type OrderEdited = Message<"dispatch.v1.OrderEdited"> & {
    * @generated from field: string route_id = 7;
    */
   routeId: string;
+
+  /**
+   * Set on read once the order's personal data is erased: consignee and address then read empty.
+   *
+   * @generated from field: bool personal_data_erased = 8;
+   */
+  personalDataErased: boolean;
 };
 
 /**
@@ -217,6 +239,13 @@ export type OrderEditedJson = {
    * @generated from field: string route_id = 7;
    */
   routeId?: string;
+
+  /**
+   * Set on read once the order's personal data is erased: consignee and address then read empty.
+   *
+   * @generated from field: bool personal_data_erased = 8;
+   */
+  personalDataErased?: boolean;
 };
 
 /**
@@ -241,6 +270,8 @@ export type OrderCancelled = Message<"dispatch.v1.OrderCancelled"> & {
   projectId: string;
 
   /**
+   * Free text, which may well name or describe the consignee.
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
@@ -251,6 +282,13 @@ export type OrderCancelled = Message<"dispatch.v1.OrderCancelled"> & {
    * @generated from field: string route_id = 4;
    */
   routeId: string;
+
+  /**
+   * Set on read once the order's personal data is erased: the reason then reads empty.
+   *
+   * @generated from field: bool personal_data_erased = 5;
+   */
+  personalDataErased: boolean;
 };
 
 /**
@@ -268,6 +306,8 @@ export type OrderCancelledJson = {
   projectId?: string;
 
   /**
+   * Free text, which may well name or describe the consignee.
+   *
    * @generated from field: string reason = 3;
    */
   reason?: string;
@@ -278,6 +318,13 @@ export type OrderCancelledJson = {
    * @generated from field: string route_id = 4;
    */
   routeId?: string;
+
+  /**
+   * Set on read once the order's personal data is erased: the reason then reads empty.
+   *
+   * @generated from field: bool personal_data_erased = 5;
+   */
+  personalDataErased?: boolean;
 };
 
 /**
@@ -382,6 +429,65 @@ export const OrderUnassignedSchema: GenMessage<OrderUnassigned, {jsonType: Order
   messageDesc(file_dispatch_v1_events, 5);
 
 /**
+ * The order's personal data is erased (its data key destroyed): every event of it reads its
+ * consignee, address and reason empty from now on, and read models forget them. The order stays,
+ * without them.
+ *
+ * @generated from message dispatch.v1.OrderPersonalDataErased
+ */
+export type OrderPersonalDataErased = Message<"dispatch.v1.OrderPersonalDataErased"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+
+  /**
+   * The route the order is on, empty when none: the erasure reaches that route's channel.
+   *
+   * @generated from field: string route_id = 3;
+   */
+  routeId: string;
+};
+
+/**
+ * The order's personal data is erased (its data key destroyed): every event of it reads its
+ * consignee, address and reason empty from now on, and read models forget them. The order stays,
+ * without them.
+ *
+ * @generated from message dispatch.v1.OrderPersonalDataErased
+ */
+export type OrderPersonalDataErasedJson = {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId?: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId?: string;
+
+  /**
+   * The route the order is on, empty when none: the erasure reaches that route's channel.
+   *
+   * @generated from field: string route_id = 3;
+   */
+  routeId?: string;
+};
+
+/**
+ * Describes the message dispatch.v1.OrderPersonalDataErased.
+ * Use `create(OrderPersonalDataErasedSchema)` to create a new message.
+ */
+export const OrderPersonalDataErasedSchema: GenMessage<OrderPersonalDataErased, {jsonType: OrderPersonalDataErasedJson}> = /*@__PURE__*/
+  messageDesc(file_dispatch_v1_events, 6);
+
+/**
  * @generated from message dispatch.v1.OrderDelivered
  */
 export type OrderDelivered = Message<"dispatch.v1.OrderDelivered"> & {
@@ -426,7 +532,7 @@ export type OrderDeliveredJson = {
  * Use `create(OrderDeliveredSchema)` to create a new message.
  */
 export const OrderDeliveredSchema: GenMessage<OrderDelivered, {jsonType: OrderDeliveredJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 6);
+  messageDesc(file_dispatch_v1_events, 7);
 
 /**
  * @generated from message dispatch.v1.RouteCreated
@@ -483,7 +589,7 @@ export type RouteCreatedJson = {
  * Use `create(RouteCreatedSchema)` to create a new message.
  */
 export const RouteCreatedSchema: GenMessage<RouteCreated, {jsonType: RouteCreatedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 7);
+  messageDesc(file_dispatch_v1_events, 8);
 
 /**
  * @generated from message dispatch.v1.StopAdded
@@ -554,7 +660,7 @@ export type StopAddedJson = {
  * Use `create(StopAddedSchema)` to create a new message.
  */
 export const StopAddedSchema: GenMessage<StopAdded, {jsonType: StopAddedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 8);
+  messageDesc(file_dispatch_v1_events, 9);
 
 /**
  * @generated from message dispatch.v1.StopRemoved
@@ -601,7 +707,7 @@ export type StopRemovedJson = {
  * Use `create(StopRemovedSchema)` to create a new message.
  */
 export const StopRemovedSchema: GenMessage<StopRemoved, {jsonType: StopRemovedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 9);
+  messageDesc(file_dispatch_v1_events, 10);
 
 /**
  * The route's stops in their new order, whole.
@@ -652,7 +758,7 @@ export type StopsReorderedJson = {
  * Use `create(StopsReorderedSchema)` to create a new message.
  */
 export const StopsReorderedSchema: GenMessage<StopsReordered, {jsonType: StopsReorderedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 10);
+  messageDesc(file_dispatch_v1_events, 11);
 
 /**
  * @generated from message dispatch.v1.RouteDispatched
@@ -689,7 +795,7 @@ export type RouteDispatchedJson = {
  * Use `create(RouteDispatchedSchema)` to create a new message.
  */
 export const RouteDispatchedSchema: GenMessage<RouteDispatched, {jsonType: RouteDispatchedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 11);
+  messageDesc(file_dispatch_v1_events, 12);
 
 /**
  * @generated from message dispatch.v1.RouteCompleted
@@ -726,7 +832,7 @@ export type RouteCompletedJson = {
  * Use `create(RouteCompletedSchema)` to create a new message.
  */
 export const RouteCompletedSchema: GenMessage<RouteCompleted, {jsonType: RouteCompletedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 12);
+  messageDesc(file_dispatch_v1_events, 13);
 
 /**
  * An order on the route changed weight.
@@ -787,5 +893,5 @@ export type StopWeightChangedJson = {
  * Use `create(StopWeightChangedSchema)` to create a new message.
  */
 export const StopWeightChangedSchema: GenMessage<StopWeightChanged, {jsonType: StopWeightChangedJson}> = /*@__PURE__*/
-  messageDesc(file_dispatch_v1_events, 13);
+  messageDesc(file_dispatch_v1_events, 14);
 

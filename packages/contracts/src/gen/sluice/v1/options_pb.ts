@@ -6,7 +6,7 @@
 
 import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, extDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { MethodOptions } from "@bufbuild/protobuf/wkt";
+import type { FieldOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/options.proto.
  */
 export const file_sluice_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChdzbHVpY2UvdjEvb3B0aW9ucy5wcm90bxIJc2x1aWNlLnYxIlYKDE1ldGhvZFBvbGljeRIjCgRraW5kGAEgASgOMhUuc2x1aWNlLnYxLk1ldGhvZEtpbmQSIQoIbWluX3JvbGUYAiABKA4yDy5zbHVpY2UudjEuUm9sZSpiCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEhMKD1JPTEVfRElTUEFUQ0hFUhACEg4KClJPTEVfQURNSU4QAxIOCgpST0xFX09XTkVSEAQqWQoKTWV0aG9kS2luZBIbChdNRVRIT0RfS0lORF9VTlNQRUNJRklFRBAAEhcKE01FVEhPRF9LSU5EX0NPTU1BTkQQARIVChFNRVRIT0RfS0lORF9RVUVSWRACOlEKBnBvbGljeRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLiOAyABKAsyFy5zbHVpY2UudjEuTWV0aG9kUG9saWN5UgZwb2xpY3liBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("ChdzbHVpY2UvdjEvb3B0aW9ucy5wcm90bxIJc2x1aWNlLnYxIlYKDE1ldGhvZFBvbGljeRIjCgRraW5kGAEgASgOMhUuc2x1aWNlLnYxLk1ldGhvZEtpbmQSIQoIbWluX3JvbGUYAiABKA4yDy5zbHVpY2UudjEuUm9sZSpiCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEhMKD1JPTEVfRElTUEFUQ0hFUhACEg4KClJPTEVfQURNSU4QAxIOCgpST0xFX09XTkVSEAQqWQoKTWV0aG9kS2luZBIbChdNRVRIT0RfS0lORF9VTlNQRUNJRklFRBAAEhcKE01FVEhPRF9LSU5EX0NPTU1BTkQQARIVChFNRVRIT0RfS0lORF9RVUVSWRACOlEKBnBvbGljeRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLiOAyABKAsyFy5zbHVpY2UudjEuTWV0aG9kUG9saWN5UgZwb2xpY3k6RAoNcGVyc29uYWxfZGF0YRIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMYuY4DIAEoCFIMcGVyc29uYWxEYXRhOkIKDGRhdGFfc3ViamVjdBIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMYuo4DIAEoCFILZGF0YVN1YmplY3Q6UQoUcGVyc29uYWxfZGF0YV9lcmFzZWQSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGLuOAyABKAhSEnBlcnNvbmFsRGF0YUVyYXNlZGIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * @generated from message sluice.v1.MethodPolicy
@@ -138,4 +138,30 @@ export const MethodKindSchema: GenEnum<MethodKind, MethodKindJson> = /*@__PURE__
  */
 export const policy: GenExtension<MethodOptions, MethodPolicy> = /*@__PURE__*/
   extDesc(file_sluice_v1_options, 0);
+
+/**
+ * A singular string field holding personal data (a name, an address, free text about a person).
+ *
+ * @generated from extension: bool personal_data = 51001;
+ */
+export const personal_data: GenExtension<FieldOptions, boolean> = /*@__PURE__*/
+  extDesc(file_sluice_v1_options, 1);
+
+/**
+ * The singular string field whose value names the data subject of the message's personal data.
+ * Exactly one per message that has personal data; subject ids are unique within an organization.
+ *
+ * @generated from extension: bool data_subject = 51002;
+ */
+export const data_subject: GenExtension<FieldOptions, boolean> = /*@__PURE__*/
+  extDesc(file_sluice_v1_options, 2);
+
+/**
+ * A bool field the event store sets on read when the message's personal data was erased, so a
+ * reader can show "erased" rather than an empty name. Optional; never written by the store.
+ *
+ * @generated from extension: bool personal_data_erased = 51003;
+ */
+export const personal_data_erased: GenExtension<FieldOptions, boolean> = /*@__PURE__*/
+  extDesc(file_sluice_v1_options, 3);
 
