@@ -42,3 +42,6 @@ export function formatAgo(instant: string | undefined, now: number): string {
   if (Math.abs(hours) < 24) return relative.format(hours, "hour");
   return relative.format(Math.round(hours / 24), "day");
 }
+
+/** What shows where an order's consignee and address were, once its personal data is erased. */
+export const erasedLabel = "Personal data erased";

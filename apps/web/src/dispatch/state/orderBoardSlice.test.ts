@@ -66,6 +66,14 @@ describe("order board slice", () => {
       publication(channel, "OrderCancelled", { orderId: "b", projectId, reason: "" }, orderStream("b", 2)),
     );
     assert.equal(state.orders.b?.status, "ORDER_STATUS_CANCELLED");
+    state = reduce(
+      state,
+      publication(channel, "OrderPersonalDataErased", { orderId: "a", projectId, routeId: "r1" }, orderStream("a", 4)),
+    );
+    assert.deepEqual(
+      [state.orders.a?.consignee, state.orders.a?.address, state.orders.a?.personalDataErased],
+      ["", "", true],
+    );
   });
 
   test("an answer older than an order's folded events keeps the newer order", () => {

@@ -81,6 +81,9 @@ function fold(state: OrderBoardState, publication: PublicationPayload): void {
       });
       return;
     }
+    case "dispatch.v1.OrderPersonalDataErased":
+      Object.assign(order, { consignee: "", address: "", personalDataErased: true });
+      return;
     case "dispatch.v1.OrderCancelled":
       order.status = "ORDER_STATUS_CANCELLED";
       order.routeId = "";

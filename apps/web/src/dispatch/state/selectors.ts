@@ -38,7 +38,13 @@ export const selectRouteSheet = createSelector(
       stops: (sheet.stops ?? []).map((stop) => {
         const order = orders[stop.orderId ?? ""];
         return order
-          ? { ...stop, consignee: order.consignee, address: order.address, timeWindow: order.timeWindow }
+          ? {
+              ...stop,
+              consignee: order.consignee,
+              address: order.address,
+              timeWindow: order.timeWindow,
+              personalDataErased: order.personalDataErased,
+            }
           : stop;
       }),
     },

@@ -14,7 +14,7 @@ import {
 } from "@sluice/design-system";
 import type { OrderViewJson, RouteSummaryJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import type { OrderStatusJson } from "@sluice/contracts/gen/dispatch/v1/types_pb";
-import { formatKg, formatWindow, num } from "../format";
+import { erasedLabel, formatKg, formatWindow, num } from "../format";
 import { OrderForm, type OrderDraft } from "./OrderForm";
 
 export interface OrdersBoardViewProps {
@@ -78,14 +78,17 @@ export function OrdersBoardView({
     {
       key: "consignee",
       header: "Consignee",
-      render: (order) => (
-        <div>
-          <div style={{ fontWeight: 500 }}>{order.consignee}</div>
-          <div className="sl-muted" style={{ fontSize: 13 }}>
-            {order.address}
+      render: (order) =>
+        order.personalDataErased ? (
+          <div className="sl-muted">{erasedLabel}</div>
+        ) : (
+          <div>
+            <div style={{ fontWeight: 500 }}>{order.consignee}</div>
+            <div className="sl-muted" style={{ fontSize: 13 }}>
+              {order.address}
+            </div>
           </div>
-        </div>
-      ),
+        ),
     },
     { key: "weight", header: "Weight", numeric: true, render: (order) => formatKg(order.weightKg) },
     { key: "window", header: "Time window", render: (order) => formatWindow(order.timeWindow) },
@@ -111,12 +114,15 @@ export function OrdersBoardView({
       render: (order) =>
         editable(order) && !readOnly ? (
           <div className="sl-inline" style={{ gap: 2 }}>
-            <IconButton
-              icon="edit"
-              size="sm"
-              label={`Edit order for ${order.consignee}`}
-              onClick={() => setEditing({ kind: "edit", order })}
-            />
+            {/* Its consignee and address are gone for good: nothing to edit. */}
+            {!order.personalDataErased && (
+              <IconButton
+                icon="edit"
+                size="sm"
+                label={`Edit order for ${order.consignee}`}
+                onClick={() => setEditing({ kind: "edit", order })}
+              />
+            )}
             <IconButton
               icon="trash"
               size="sm"

@@ -11,7 +11,7 @@ import {
   type PresentPerson,
 } from "@sluice/design-system";
 import type { OrderViewJson, RouteSheetJson } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
-import { formatKg, formatWindow, num } from "../format";
+import { erasedLabel, formatKg, formatWindow, num } from "../format";
 
 export interface RouteSheetViewProps {
   sheet: RouteSheetJson;
@@ -100,7 +100,7 @@ export function RouteSheetView({
             disabled={!editable}
             stops={stops.map((stop) => ({
               id: stop.orderId ?? "",
-              title: stop.consignee ?? "Order",
+              title: stop.personalDataErased ? erasedLabel : (stop.consignee ?? "Order"),
               detail: `${stop.address ?? ""} · ${formatWindow(stop.timeWindow)}`,
               weightKg: num(stop.weightKg),
             }))}
