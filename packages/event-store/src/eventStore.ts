@@ -23,7 +23,7 @@ export interface EventStoreOptions {
   readonly appendConcurrency?: number;
   /**
    * The most commands in one batch: 32 on PGlite, where a command's share of a batch grows again
-   * past a few dozen (bench/scratch measures: 0.45 ms at 10 to 20, 1 ms at 160); 200 on a server.
+   * past a few dozen (`bench/src/event-store/pglite-batch-size.ts`; decision 0008); 200 on a server.
    */
   readonly maxAppendBatch?: number;
   /**
