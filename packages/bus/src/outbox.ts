@@ -5,6 +5,7 @@ import {
   loadCheckpoint,
   startConsumer,
   startOfLog,
+  tailLog,
   type EventStore,
   type LogPosition,
   type RecordedEvent,
@@ -30,11 +31,11 @@ export interface Outbox {
  * relay keeps a checkpoint in it, and a relay that stops anywhere, a crash included, starts again
  * from its checkpoint; what it hands on twice, consumers drop by stream and version.
  *
- * How it hears of new events depends on who can write the log. A store that is its database's
- * one writer (PGlite) tells the relay each committed batch in memory, in commit order, so the
- * events reach the bus without being read back; the checkpoint follows every
- * `checkpointIntervalMs`. Otherwise other processes append too, and the relay reads the log,
- * which never skips an event that commits late, as any consumer does.
+ * How it follows the log depends on who can write it. In a store that is its database's one
+ * writer (PGlite), the events this process commits are handed on from memory (`tailLog`), at once,
+ * and the checkpoint follows every `checkpointIntervalMs`. Otherwise other processes append too:
+ * the relay is a consumer of the log, publishing each batch in the transaction that moves its
+ * checkpoint, and like any consumer never skips an event that commits late.
  */
 export function startOutbox(db: Database, store: EventStore, bus: EventBus, options: OutboxOptions = {}): Outbox {
   const name = options.name ?? "outbox";
@@ -54,29 +55,19 @@ function startMemoryFedOutbox(
   name: string,
   checkpointIntervalMs: number,
 ): Outbox {
-  const committed: (readonly RecordedEvent[])[] = [];
-  /** Batches heard, and batches handed on (or found handed on already): equal when idle. */
-  let heard = 0;
-  let handedOn = 0;
-  let wake: (() => void) | undefined;
-  const unlisten = store.onCommitted((events) => {
-    committed.push(events);
-    heard += 1;
-    wake?.();
-  });
+  const tail = tailLog(store);
   let stopping = false;
+  let wake = new AbortController();
   let published: LogPosition = startOfLog;
   let saved: LogPosition = startOfLog;
-  const waiters = new Set<{ upTo: number; resolve(): void }>();
+  /** Reads of the log begun so far; a waiter is served by an empty read begun after it asked. */
+  let reads = 0;
+  const waiters = new Set<{ afterRead: number; resolve(): void }>();
 
   async function publish(events: readonly RecordedEvent[]): Promise<void> {
-    const fresh = events.filter((event) => compareLogPositions(event, published) > 0);
-    const last = fresh.at(-1);
-    if (!last) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        await bus.publish(fresh);
-        break;
+        return await bus.publish(events);
       } catch (error) {
         if (stopping) throw error;
         const delay = Math.min(100 * 2 ** (attempt - 1), 5_000);
@@ -84,7 +75,6 @@ function startMemoryFedOutbox(
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    published = { transactionId: last.transactionId, globalPosition: last.globalPosition };
   }
 
   async function saveCheckpoint(): Promise<void> {
@@ -97,54 +87,50 @@ function startMemoryFedOutbox(
 
   async function run(): Promise<void> {
     saved = published = await loadCheckpoint(db, name);
-    // What committed before this relay listened (before a crash, say) is read from the log.
-    // Batches heard meanwhile wait their turn and are filtered by position: none goes twice.
-    for (let page; (page = await store.readAll({ after: published, limit: 1_000 })).length > 0;) {
-      await publish(page);
-    }
-    await saveCheckpoint();
     let savedAt = performance.now();
     for (;;) {
-      for (const waiter of waiters) {
-        if (waiter.upTo > handedOn) continue;
-        waiters.delete(waiter);
-        waiter.resolve();
+      wake = new AbortController();
+      // Listening before the read: a commit during it ends the wait at once.
+      const appended = store.waitForAppend(wake.signal);
+      const read = ++reads;
+      const events = await tail.read(published, 1_000);
+      const last = events.at(-1);
+      if (last) {
+        await publish(events);
+        published = { transactionId: last.transactionId, globalPosition: last.globalPosition };
       }
       if (performance.now() - savedAt >= checkpointIntervalMs) {
         await saveCheckpoint();
         savedAt = performance.now();
       }
-      const batch = committed.shift();
-      if (batch) {
-        await publish(batch);
-        handedOn += 1;
-        continue;
+      if (last) continue;
+      for (const waiter of waiters) {
+        if (waiter.afterRead >= read) continue;
+        waiters.delete(waiter);
+        waiter.resolve();
       }
       if (stopping) break;
-      // Asleep until a commit, a caughtUp() or stop(); awake at the interval to save the checkpoint.
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, checkpointIntervalMs).unref();
-      });
-      wake = undefined;
+      // Asleep until a commit, a caughtUp() or stop(), or the checkpoint's interval.
+      const timer = setTimeout(() => wake.abort(), checkpointIntervalMs);
+      await appended;
+      clearTimeout(timer);
     }
     await saveCheckpoint();
   }
 
-  const running = run();
+  const running = run().finally(() => tail.close());
   running.catch((error: unknown) => console.error(`outbox ${name} stopped on an error`, error));
 
   return {
     caughtUp() {
       if (stopping) return Promise.reject(new Error(`outbox ${name} stopped`));
-      const handed = new Promise<void>((resolve) => waiters.add({ upTo: heard, resolve }));
-      wake?.();
-      return Promise.race([handed, running.then(() => Promise.reject(new Error(`outbox ${name} stopped`)))]);
+      const handedOn = new Promise<void>((resolve) => waiters.add({ afterRead: reads, resolve }));
+      wake.abort();
+      return Promise.race([handedOn, running.then(() => Promise.reject(new Error(`outbox ${name} stopped`)))]);
     },
     async stop() {
       stopping = true;
-      unlisten();
-      wake?.();
+      wake.abort();
       // A relay that stops on an error has logged it; what it had not handed on goes after a restart.
       await running.catch(() => undefined);
     },

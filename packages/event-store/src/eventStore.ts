@@ -98,6 +98,18 @@ const eventColumnNames = [
 ] as const satisfies readonly (keyof EventRow)[];
 const eventColumns = (table: string) => eventColumnNames.map((name) => `${table}.${name}`).join(", ");
 
+type CommitListener = (events: readonly RecordedEvent[]) => void;
+/**
+ * Per database, not per store: every store over one database tells the same listeners, so that
+ * on PGlite, which only this process can reach, they hear every commit of the log.
+ */
+const commitListenersByDatabase = new WeakMap<Database, Set<CommitListener>>();
+function commitListenersOf(db: Database): Set<CommitListener> {
+  let listeners = commitListenersByDatabase.get(db);
+  if (!listeners) commitListenersByDatabase.set(db, (listeners = new Set()));
+  return listeners;
+}
+
 /** Runs the event store's migrations, then returns the store over `db`. */
 export async function createEventStore(db: Database, options: EventStoreOptions = {}): Promise<EventStore> {
   await migrate(db, eventStoreMigrations);
@@ -108,7 +120,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
   const inline = options.inlineProjections ?? [];
   for (const projection of inline) await startInlineProjection(db, projection);
   const appendWaiters = new Set<() => void>();
-  const commitListeners = new Set<(events: readonly RecordedEvent[]) => void>();
+  const commitListeners = commitListenersOf(db);
   const appends = new GroupCommit(db, {
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
     maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 32 : 200),

@@ -38,3 +38,4 @@ export {
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
 export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
 export { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./consumers/checkpoint";
+export { tailLog, type LogTail } from "./consumers/logTail";

@@ -111,9 +111,9 @@ export interface EventStore {
   /** Resolves when something may have been appended since the call (in-process wake-up, or a poll interval). */
   waitForAppend(signal: AbortSignal): Promise<void>;
   /**
-   * Hears each batch appended through this store once it has committed, before its callers hear
-   * back, with its events in log order. Appends by other processes are not heard: only a store
-   * that is its database's one writer (`soleWriter`) hears the whole log, in order, this way.
+   * Hears each batch appended through any store over this database object once it has committed,
+   * before its callers hear back, with its events in log order. Appends by other processes are
+   * not heard: only over a database no other process reaches (`soleWriter`) is that the whole log.
    * Returns the way to stop listening.
    */
   onCommitted(listener: (events: readonly RecordedEvent[]) => void): () => void;

@@ -1,6 +1,7 @@
 import type { Database, Queryable } from "@sluice/database";
 import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
+import { tailLog } from "./logTail";
 
 export interface ConsumerOptions {
   /** Names the checkpoint: a consumer started again under the same name resumes where it stopped. */
@@ -46,7 +47,8 @@ interface Waiter {
 
 /**
  * Reads the global log after its checkpoint and hands it to `handle` in batches, in order,
- * committing the new checkpoint with the handler's writes. Sleeps on `store.waitForAppend`.
+ * committing the new checkpoint with the handler's writes. Sleeps on `store.waitForAppend`. In a
+ * store that is its log's one writer, what it commits is served from memory (`tailLog`).
  */
 export function startConsumer(db: Database, store: EventStore, options: ConsumerOptions): Consumer {
   const { name, handle } = options;
@@ -60,6 +62,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       console.error(`consumer ${name}: batch failed (attempt ${attempt}), retrying in ${retryInMs} ms`, error));
 
   const stopping = new AbortController();
+  const tail = tailLog(store);
   let wake = new AbortController();
   let checkpoint: LogPosition | undefined;
   const waiters = new Set<Waiter>();
@@ -93,7 +96,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
     checkpoint ??= await loadCheckpoint(db, name);
     const from = checkpoint;
     const horizon = [...waiters].some((w) => w.kind === "horizon") ? await currentHorizon() : undefined;
-    const events = await store.readAll({ after: from, limit: batchSize });
+    const events = await tail.read(from, batchSize);
     const last = events.at(-1);
     if (last) {
       const to = { transactionId: last.transactionId, globalPosition: last.globalPosition };
@@ -147,6 +150,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
         wake.abort();
       }
     }
+    tail.close();
     const stopped = new Error(`consumer ${name} stopped`);
     for (const waiter of waiters) waiter.reject(stopped);
     waiters.clear();
