@@ -197,9 +197,12 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
         [streamId, organizationId, fromVersion.toString()],
       );
       const version = rows[0]?.version ?? 0n;
-      const closed = rows[0]?.closed ?? false;
       const events = rows.flatMap((row) => (row.global_position === null ? [] : [recorded(row as EventRow)]));
-      return { version, closed, events: await personalData.openEvents(events) };
+      return {
+        version,
+        events: await personalData.openEvents(events),
+        ...(rows[0]?.closed && { closed: true as const }),
+      };
     },
 
     append: sealedInCallOrder(personalData, (request, sealed) => appends.append(request, sealed)),

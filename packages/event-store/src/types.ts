@@ -78,8 +78,8 @@ export interface StreamState {
   /** 0 when the stream does not exist. */
   readonly version: bigint;
   readonly events: readonly RecordedEvent[];
-  /** True once an append closed the stream: it takes no more events. */
-  readonly closed: boolean;
+  /** Set once an append closed the stream: it takes no more events. Absent while it is open. */
+  readonly closed?: true;
 }
 
 /** What one `archiveClosedStreams` call moved. */

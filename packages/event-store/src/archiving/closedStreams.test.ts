@@ -83,7 +83,7 @@ for (const backend of await testBackends()) {
       // An open stream reads as open.
       const open = newId();
       await appendTo(org, open, {});
-      assert.equal((await store.readStream(org, open)).closed, false);
+      assert.equal((await store.readStream(org, open)).closed, undefined);
     });
 
     test("in one batch only the command adding to a closed stream is refused", async () => {
@@ -125,11 +125,11 @@ for (const backend of await testBackends()) {
         (e: unknown) => e instanceof RpcError && e.code === ErrorCode.ALREADY_EXISTS,
       );
       const stream = await store.readStream(org, streamId);
-      assert.deepEqual([stream.version, stream.closed], [1n, false]);
+      assert.deepEqual([stream.version, stream.closed], [1n, undefined]);
       await appendTo(org, streamId, { close: true });
       await store.archiveClosedStreams({ limit: 1000 });
       const seen = await store.readStream(intruder, streamId);
-      assert.deepEqual([seen.version, seen.closed, seen.events.length], [0n, false, 0]);
+      assert.deepEqual([seen.version, seen.closed, seen.events.length], [0n, undefined, 0]);
       assert.equal((await store.readStream(org, streamId)).events.length, 2);
     });
 
