@@ -22,6 +22,7 @@ export {
 } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
 export { streamClosedRule } from "./groupCommit";
+export { startArchiving, type ArchivingOptions } from "./archiving/startArchiving";
 export { PersonalDataConfigError, PersonalDataIntegrityError } from "./personalData/errors";
 export { parseMasterKey } from "./personalData/masterKey";
 export { subjectErasedRule, type PersonalDataOptions } from "./personalData/personalData";
