@@ -260,14 +260,20 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`readAll limit must be a positive integer, got ${limit}`);
       // The archive is part of the log (see archiveClosedStreams): both tables, in one statement.
+      // Each side limited in its own index order, so a page reads `limit` rows of each at most
+      // (Merge Append) rather than sorting the rest of the archive.
       const { rows } = await db.query<EventRow>(
         `select ${eventColumns("e")} from (
-           select ${eventColumns("events")} from events
-           where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-             and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           (select ${eventColumns("events")} from events
+            where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            order by transaction_id, global_position
+            limit $3)
            union all
-           select ${eventColumns("archived_events")} from archived_events
-           where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+           (select ${eventColumns("archived_events")} from archived_events
+            where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+            order by transaction_id, global_position
+            limit $3)
          ) e
          order by e.transaction_id, e.global_position
          limit $3`,
