@@ -272,6 +272,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
            union all
            (select ${eventColumns("archived_events")} from archived_events
             where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+              -- Archived events wait behind an open transaction too, as they did in the hot table.
+              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             order by transaction_id, global_position
             limit $3)
          ) e

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { isMessage } from "@bufbuild/protobuf";
+import { isMessage, toJson } from "@bufbuild/protobuf";
+import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
@@ -225,6 +226,69 @@ for (const backend of await testBackends()) {
         expected.map((e) => e.eventId),
       );
       assert.deepEqual(await readOrg(async () => {}), expected);
+    });
+
+    // Two real concurrent transactions need a server: PGlite is one connection.
+    const onServer = backend.name === "postgres" ? test : undefined;
+    onServer?.("an archived stream's events still wait behind an append in flight before them", async () => {
+      const org = newId();
+      const [early, late] = [newId(), newId()];
+      let commitEarly!: () => void;
+      const earlyMayCommit = new Promise<void>((resolve) => (commitEarly = resolve));
+      let earlyAppended!: () => void;
+      const earlyInFlight = new Promise<void>((resolve) => (earlyAppended = resolve));
+      const head = (await store.readAll({ after: startOfLog, limit: 100_000 })).at(-1);
+      const from: LogPosition = head ?? startOfLog;
+      const readMine = async () =>
+        (await store.readAll({ after: from, limit: 1000 })).filter((e) => e.organizationId === org);
+      try {
+        // The early transaction takes the lower transaction id and global position, then stays open.
+        const earlyTransaction = db.transaction(async (tx) => {
+          await tx.query("select append_batch($1::jsonb)", [
+            JSON.stringify([
+              {
+                organizationId: org,
+                commandId: newId(),
+                resultType: "dispatch.v1.CommandAccepted",
+                result: {},
+                metadata: metadata(),
+                streams: [{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }],
+                events: [
+                  {
+                    streamId: early,
+                    type: "dispatch.v1.OrderCreated",
+                    data: toJson(OrderCreatedSchema, orderCreated(early)),
+                  },
+                ],
+              },
+            ]),
+          ]);
+          earlyAppended();
+          await earlyMayCommit;
+        });
+        await earlyInFlight;
+        await appendTo(org, late, { expectedVersion: "no_stream", count: 2, close: true });
+        await store.archiveClosedStreams({ limit: 1000 });
+        assert.equal(await rowsIn("archived_events", late), 2);
+        // Archived, yet behind the open append: a reader passing it now would skip the early event.
+        assert.deepEqual(await readMine(), []);
+        commitEarly();
+        await earlyTransaction;
+        for (;;) {
+          const mine = await readMine();
+          if (mine.length < 3) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            continue;
+          }
+          assert.deepEqual(
+            mine.map((e) => e.streamId),
+            [early, late, late],
+          );
+          break;
+        }
+      } finally {
+        commitEarly();
+      }
     });
   });
 }
