@@ -5,7 +5,7 @@ import { migrate, openDatabase } from "@sluice/database";
 import { createDispatchModule, seedDemoDispatch } from "@sluice/dispatch";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
-import { createEventStore, startProjection } from "@sluice/event-store";
+import { createEventStore, startArchiving, startProjection } from "@sluice/event-store";
 import { createIdentity, type DemoSeed } from "@sluice/identity";
 import { Router } from "@sluice/rpc";
 import { startSinkGateway } from "@sluice/sink-gateway";
@@ -60,6 +60,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const db = await openDatabase({ kind: "pglite", dataDir: config.dataDir });
     cleanups.push(() => db.close());
     const store = await createEventStore(db, { personalData: { masterKey: config.personalDataKey } });
+    // Closed streams (completed routes) leave the hot table every minute (docs/event-store.md).
+    const archiving = startArchiving(store, {
+      intervalMs: 60_000,
+      batchSize: 100,
+      onError: (err) => log.warn({ err }, "archiving failed"),
+    });
+    cleanups.push(() => archiving.stop());
 
     const identity = await createIdentity({
       db,

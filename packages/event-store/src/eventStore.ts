@@ -1,6 +1,7 @@
 import { fromJson, toJson, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
 import { registry as contractsRegistry } from "@sluice/contracts";
 import { migrate, type Database } from "@sluice/database";
+import { archiveClosedStreams } from "./archiving/archiveClosedStreams";
 import type { Projection } from "./consumers/projection";
 import { GroupCommit } from "./groupCommit";
 import { createPersonalData, sealedInCallOrder, type PersonalDataOptions } from "./personalData/personalData";
@@ -191,23 +192,36 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     },
 
     async readStream(organizationId, streamId, { fromVersion = 0n } = {}): Promise<StreamState> {
-      // One statement, one snapshot: the version and the events agree.
-      const { rows } = await db.query<{ version: bigint } & (EventRow | { [K in keyof EventRow]: null })>(
-        `select s.version, ${eventColumns("e")}
+      // One statement, one snapshot: the version and the events agree, and an archiving that
+      // commits meanwhile is seen whole or not at all (a stream's events are in one table or the other).
+      const { rows } = await db.query<
+        { version: bigint; closed: boolean } & (EventRow | { [K in keyof EventRow]: null })
+      >(
+        `select s.version, s.closed_at is not null as closed, ${eventColumns("e")}
          from event_streams s
-         left join events e on e.stream_id = s.stream_id and e.stream_version > $3
+         left join (
+           select ${eventColumns("events")} from events where stream_id = $1 and stream_version > $3
+           union all
+           select ${eventColumns("archived_events")} from archived_events where stream_id = $1 and stream_version > $3
+         ) e on e.stream_id = s.stream_id
          where s.stream_id = $1 and s.organization_id = $2
          order by e.stream_version`,
         [streamId, organizationId, fromVersion.toString()],
       );
       const version = rows[0]?.version ?? 0n;
       const events = rows.flatMap((row) => (row.global_position === null ? [] : [recorded(row as EventRow)]));
-      return { version, events: await personalData.openEvents(events) };
+      return {
+        version,
+        events: await personalData.openEvents(events),
+        ...(rows[0]?.closed && { closed: true as const }),
+      };
     },
 
     append: sealedInCallOrder(personalData, (request, sealed) => appends.append(request, sealed)),
 
     erasePersonalData: (organizationId, subjectId) => personalData.erase(organizationId, subjectId),
+
+    archiveClosedStreams: (options) => archiveClosedStreams(db, options),
 
     async readSnapshot(organizationId, streamId) {
       const { rows } = await db.query<{ stream_version: bigint; snapshot_version: number; state: JsonValue }>(
@@ -257,11 +271,25 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     async readAll({ after, limit }) {
       if (!Number.isInteger(limit) || limit < 1)
         throw new RangeError(`readAll limit must be a positive integer, got ${limit}`);
+      // The archive is part of the log (see archiveClosedStreams): both tables, in one statement.
+      // Each side limited in its own index order, so a page reads `limit` rows of each at most
+      // (Merge Append) rather than sorting the rest of the archive.
       const { rows } = await db.query<EventRow>(
-        `select ${eventColumns("events")} from events
-         where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-           and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         order by transaction_id, global_position
+        `select ${eventColumns("e")} from (
+           (select ${eventColumns("events")} from events
+            where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            order by transaction_id, global_position
+            limit $3)
+           union all
+           (select ${eventColumns("archived_events")} from archived_events
+            where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+              -- Archived events wait behind an open transaction too, as they did in the hot table.
+              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            order by transaction_id, global_position
+            limit $3)
+         ) e
+         order by e.transaction_id, e.global_position
          limit $3`,
         [after.transactionId.toString(), after.globalPosition.toString(), limit],
       );
@@ -292,7 +320,7 @@ async function startInlineProjection(db: Database, projection: Projection): Prom
   await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ built: boolean; empty: boolean }>(
       `select exists (select 1 from consumer_checkpoints where name = $1) as built,
-              not exists (select 1 from events) as empty`,
+              not exists (select 1 from events) and not exists (select 1 from archived_events) as empty`,
       [marker],
     );
     const { built, empty } = rows[0]!;

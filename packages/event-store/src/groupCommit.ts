@@ -4,6 +4,9 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "./errors";
 import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from "./types";
 
+/** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
+export const streamClosedRule = "sluice.stream.closed";
+
 /** One command as `append_batch` takes it (see schema.ts). */
 interface BatchCommand {
   readonly organizationId: string;
@@ -11,7 +14,13 @@ interface BatchCommand {
   readonly resultType: string;
   readonly result: JsonValue;
   readonly metadata: AppendRequest["metadata"];
-  readonly streams: readonly { streamId: string; streamType: string; expected: string; eventCount: number }[];
+  readonly streams: readonly {
+    streamId: string;
+    streamType: string;
+    expected: string;
+    eventCount: number;
+    close?: true;
+  }[];
   readonly events: readonly { streamId: string; type: string; data: JsonValue }[];
 }
 
@@ -157,6 +166,7 @@ export class GroupCommit {
       streamType: append.streamType,
       expected: expectedVersionText(append.expectedVersion),
       eventCount: append.events.length,
+      ...(append.close && { close: true as const }),
     }));
     if (new Set(streams.map((s) => s.streamId)).size !== streams.length) {
       throw new Error("an append request names a stream twice");
@@ -238,6 +248,10 @@ function settle(pending: Pending, result: AppendResult | BatchFailure): void {
       const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
       return pending.reject(new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`));
     }
+    case "SLCLS":
+      return pending.reject(
+        RpcError.ruleBroken(streamClosedRule, `stream ${detail} is closed: it takes no more events`),
+      );
     default:
       return pending.reject(new Error(`append_batch answered an unknown outcome ${code}`));
   }

@@ -2,6 +2,7 @@
 // log read safely, consumers with checkpoints, and the command handler every domain uses.
 export type {
   AppendRequest,
+  ArchiveReport,
   AppendResult,
   EventMetadata,
   EventStore,
@@ -20,6 +21,8 @@ export {
   type Upcaster,
 } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
+export { streamClosedRule } from "./groupCommit";
+export { startArchiving, type ArchivingOptions } from "./archiving/startArchiving";
 export { PersonalDataConfigError, PersonalDataIntegrityError } from "./personalData/errors";
 export { parseMasterKey } from "./personalData/masterKey";
 export { subjectErasedRule, type PersonalDataOptions } from "./personalData/personalData";

@@ -21,6 +21,12 @@ export interface StreamAppend {
   readonly expectedVersion: ExpectedVersion;
   /** Protobuf messages from the contracts; the message type name is the event type. */
   readonly events: readonly Message[];
+  /**
+   * Closes the stream once these events are in, in the same transaction: from then on any append
+   * adding events to it is refused (RpcError FAILED_PRECONDITION, rule `sluice.stream.closed`),
+   * and `archiveClosedStreams` may move it out of the hot table. Closing again is a no-op.
+   */
+  readonly close?: boolean;
 }
 
 /** One command's effect, appended atomically to one or more streams. */
@@ -72,6 +78,14 @@ export interface StreamState {
   /** 0 when the stream does not exist. */
   readonly version: bigint;
   readonly events: readonly RecordedEvent[];
+  /** Set once an append closed the stream: it takes no more events. Absent while it is open. */
+  readonly closed?: true;
+}
+
+/** What one `archiveClosedStreams` call moved. */
+export interface ArchiveReport {
+  readonly streams: number;
+  readonly events: number;
 }
 
 /** An aggregate's state as stored at `streamVersion`, in the JSON its decider wrote it in. */
@@ -97,6 +111,13 @@ export interface EventStore {
    * organization's subject only. Record the erasure in the log too, so projections forget.
    */
   erasePersonalData(organizationId: string, subjectId: string): Promise<void>;
+  /**
+   * Moves the events of up to `limit` closed streams (longest closed first) out of the hot table
+   * into the archive, one transaction per call. Readers see no difference: `readStream` and
+   * `readAll` read the archive too, and events keep their log positions. For a periodic job: call
+   * until it reports 0 streams.
+   */
+  archiveClosedStreams(options: { limit: number }): Promise<ArchiveReport>;
   /** The organization's latest snapshot of the stream, if any. */
   readSnapshot(organizationId: string, streamId: string): Promise<Snapshot | undefined>;
   /** Keeps `snapshot` unless a later one of the stream is kept already. */

@@ -170,7 +170,7 @@ async function attempt<R extends Message>(
         `append to ${append.streamId}: load the stream first, or give its streamType and expectedVersion`,
       );
     }
-    return { streamId: append.streamId, streamType, expectedVersion, events: append.events };
+    return { streamId: append.streamId, streamType, expectedVersion, events: append.events, close: append.close };
   });
   let versions: ReadonlyMap<string, bigint>;
   try {

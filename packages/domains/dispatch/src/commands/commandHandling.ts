@@ -23,6 +23,11 @@ export interface Decision<R extends Message> {
    * is being dispatched must conflict, not slip onto a route that has left.
    */
   readonly guards?: readonly string[];
+  /**
+   * Streams the append closes once its events are in (a completed route): the store refuses any
+   * later event to them, and may archive them. Each must be loaded.
+   */
+  readonly closes?: readonly string[];
 }
 
 export function metadataOf(context: CallContext): EventMetadata {
@@ -56,7 +61,7 @@ export function handleDispatchCommand<R extends Message>(
         return aggregate;
       };
       const decision = await decide(tracked);
-      const appends = new Map<string, { streamId: string; events: DispatchEvent[] }>();
+      const appends = new Map<string, { streamId: string; events: DispatchEvent[]; close?: true }>();
       for (const event of decision.events) {
         const { streamId } = streamOf(event);
         if (!loaded.has(streamId)) throw new Error(`${streamId} is written without being loaded`);
@@ -73,6 +78,10 @@ export function handleDispatchCommand<R extends Message>(
           if (!loaded.has(streamId)) throw new Error(`${streamId} is guarded without being loaded`);
           if (!appends.has(streamId)) appends.set(streamId, { streamId, events: [] });
         }
+      }
+      for (const streamId of decision.closes ?? []) {
+        if (!loaded.has(streamId)) throw new Error(`${streamId} is closed without being loaded`);
+        appends.set(streamId, { streamId, events: [], ...appends.get(streamId), close: true });
       }
       return { appends: [...appends.values()] satisfies CommandAppend[], result };
     },

@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import {
   AssignOrderRequestSchema,
+  CommandAcceptedSchema,
   CancelOrderRequestSchema,
   CompleteRouteRequestSchema,
   CreateOrderRequestSchema,
@@ -12,10 +13,11 @@ import {
   DispatchRouteRequestSchema,
   EditOrderRequestSchema,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { RouteDispatchedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { ErrorCode } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
-import { createEventStore, type EventStore } from "@sluice/event-store";
+import { createEventStore, streamClosedRule, type EventStore } from "@sluice/event-store";
 import type { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import type { ServiceImpl } from "@sluice/rpc";
 import { rules } from "../rules";
@@ -236,6 +238,53 @@ for (const backend of await testBackends()) {
         commands.editOrder(create(EditOrderRequestSchema, { orderId: light, address: "x" }), callContext(org)),
         ErrorCode.FAILED_PRECONDITION,
         rules.orderDelivered,
+      );
+    });
+
+    test("completing a route closes its stream: no more commands, archived and still read", async () => {
+      const org = randomUUID();
+      const projectId = await project(org);
+      const orderId = await order(org, projectId);
+      const routeId = await route(org, projectId);
+      await assign(org, routeId, orderId);
+      await commands.dispatchRoute(create(DispatchRouteRequestSchema, { routeId }), callContext(org));
+      assert.equal((await store.readStream(org, `route-${routeId}`)).closed, undefined);
+      await commands.completeRoute(create(CompleteRouteRequestSchema, { routeId }), callContext(org));
+      const closed = await store.readStream(org, `route-${routeId}`);
+      assert.deepEqual([closed.version, closed.closed], [4n, true]);
+      // The order delivered stays open: only the route is finished.
+      assert.equal((await store.readStream(org, `order-${orderId}`)).closed, undefined);
+
+      await store.archiveClosedStreams({ limit: 1000 });
+      assert.deepEqual(await store.readStream(org, `route-${routeId}`), closed);
+      // The domain still reads the archived route and answers with its own rule...
+      await rejectsWithCode(
+        commands.completeRoute(create(CompleteRouteRequestSchema, { routeId }), callContext(org)),
+        ErrorCode.FAILED_PRECONDITION,
+        rules.routeNotDispatched,
+      );
+      // ...and the store refuses any event to it whatever a handler decides.
+      await rejectsWithCode(
+        store.append({
+          organizationId: org,
+          metadata: { userId: "user-ana", commandId: randomUUID(), correlationId: randomUUID() },
+          appends: [
+            {
+              streamId: `route-${routeId}`,
+              streamType: "dispatch.route",
+              expectedVersion: 4n,
+              events: [create(RouteDispatchedSchema, { routeId, projectId })],
+            },
+          ],
+          result: create(CommandAcceptedSchema),
+        }),
+        ErrorCode.FAILED_PRECONDITION,
+        streamClosedRule,
+      );
+      // A command on the delivered order that guards the closed route still runs its own rules.
+      await rejectsWithCode(
+        commands.cancelOrder(create(CancelOrderRequestSchema, { orderId }), callContext(org)),
+        ErrorCode.FAILED_PRECONDITION,
       );
     });
 

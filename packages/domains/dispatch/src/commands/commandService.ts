@@ -173,7 +173,8 @@ export function createCommandService(store: EventStore): ServiceImpl<typeof Disp
         // Every order delivered is appended to, so every one is loaded: its version guards the append.
         for (const stop of existingRoute(route.state, request.routeId).stops)
           await load(orderAggregate, orderStreamId(stop.orderId));
-        return acceptedDecision(completeRoute(request, route.state));
+        // A completed route is finished history: its stream closes with the completion.
+        return { ...acceptedDecision(completeRoute(request, route.state)), closes: [routeStreamId(request.routeId)] };
       }),
   };
 }
