@@ -6,6 +6,7 @@
 # downloaded from anywhere else.
 #
 #   bash scripts/kafka.sh [start]   fetch once, format storage once, start; nothing when 9092 answers
+#   bash scripts/kafka.sh fetch     only fetch the jars (once), e.g. to warm a cache
 #   bash scripts/kafka.sh stop      stop the broker this script started
 #   bash scripts/kafka.sh reset     stop it and delete its data (topics, offsets); the jars stay
 #   bash scripts/kafka.sh status    say whether a Kafka broker answers on 127.0.0.1:9092
@@ -61,15 +62,24 @@ broker_answers() {
 
 port_taken() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null; }
 
+# The pid in the pid file, when that process is still the broker this script started (a pid can be
+# reused by another process after a reboot).
 running_pid() {
   [ -f "$pid_file" ] || return 1
   local pid
   pid=$(cat "$pid_file")
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "$pid"
-  else
-    return 1
-  fi
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ' kafka.Kafka ' || return 1
+  echo "$pid"
+}
+
+# Kafka 4 brokers need Java 17 or newer.
+check_java() {
+  local java version major
+  java=$(java_bin)
+  command -v "$java" >/dev/null || fail "java missing (apt-get install -y openjdk-17-jre-headless)"
+  version=$("$java" -version 2>&1 | sed -nE 's/.*version "([0-9]+)(\.[^"]*)?".*/\1/p' | head -n 1)
+  major=${version:-0}
+  [ "$major" -ge 17 ] || fail "Kafka $kafka_version needs Java 17 or newer; $java is Java ${version:-unknown} (set JAVA_HOME)"
 }
 
 # --- fetch ------------------------------------------------------------------------------------
@@ -133,7 +143,7 @@ fetch_broker() {
     -DincludeScope=runtime -DoutputDirectory="$libs_dir" -Dmdep.prependGroupId=true 2>&1 \
     | sed -nE -e 's|^\[INFO\] Downloaded from [^ ]+ .*/([^/]+\.jar) \((.*) at .*|  \1 (\2)|p' -e 's/^\[ERROR\]/  error:/p' \
     || true
-  [ -f "$libs_dir/kafka_$scala_binary-$kafka_version.jar" ] || [ -f "$libs_dir/org.apache.kafka.kafka_$scala_binary-$kafka_version.jar" ] \
+  [ -f "$libs_dir/org.apache.kafka.kafka_$scala_binary-$kafka_version.jar" ] \
     || fail "Maven did not fetch kafka_$scala_binary $kafka_version; run: mvn -f $version_dir/pom.xml dependency:copy-dependencies"
   touch "$libs_dir/.complete"
   say "fetched $(find "$libs_dir" -name '*.jar' | wc -l) jars in $((SECONDS - started))s"
@@ -215,7 +225,8 @@ start() {
   if pid=$(running_pid); then
     say "broker (pid $pid) is starting; waiting for $host:$port"
   else
-    if port_taken; then fail "$host:$port is taken by something that is not a Kafka broker"; fi
+    if port_taken; then fail "$host:$port is taken by a process that does not answer as a Kafka broker"; fi
+    check_java
     fetch_broker
     write_config
     format_storage
@@ -269,8 +280,18 @@ stop() {
   say "stopped"
 }
 
+# One invocation at a time per checkout: two starts racing would both launch a broker.
+mkdir -p "$cache_dir"
+exec 9>"$cache_dir/.lock"
+flock 9
+
 case "${1:-start}" in
   start) start ;;
+  fetch)
+    check_java
+    fetch_broker
+    say "Kafka $kafka_version is in ${libs_dir#"$repo_root"/}"
+    ;;
   stop) stop ;;
   reset)
     stop
@@ -285,5 +306,5 @@ case "${1:-start}" in
       exit 1
     fi
     ;;
-  *) fail "unknown command '$1' (start, stop, reset or status)" ;;
+  *) fail "unknown command '$1' (start, fetch, stop, reset or status)" ;;
 esac
