@@ -41,6 +41,19 @@ fail() {
   exit 1
 }
 
+# .ci/run sets SLUICE_APT_UPDATED=true after its own apt-get update, so it runs once.
+apt_updated=${SLUICE_APT_UPDATED:-false}
+apt_install() {
+  [ "$(id -u)" -eq 0 ] || fail "$* missing; run this script as root to install it (apt-get install -y $*)"
+  if [ "$apt_updated" = false ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=true
+  fi
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 java_bin() {
   if [ -n "${JAVA_HOME:-}" ]; then echo "$JAVA_HOME/bin/java"; else echo java; fi
 }
@@ -76,7 +89,10 @@ running_pid() {
 check_java() {
   local java version major
   java=$(java_bin)
-  command -v "$java" >/dev/null || fail "java missing (apt-get install -y openjdk-17-jre-headless)"
+  if ! command -v "$java" >/dev/null; then
+    [ -z "${JAVA_HOME:-}" ] || fail "$java missing (JAVA_HOME=$JAVA_HOME)"
+    apt_install openjdk-17-jdk-headless
+  fi
   version=$("$java" -version 2>&1 | sed -nE 's/.*version "([0-9]+)(\.[^"]*)?".*/\1/p' | head -n 1)
   major=${version:-0}
   [ "$major" -ge 17 ] || fail "Kafka $kafka_version needs Java 17 or newer; $java is Java ${version:-unknown} (set JAVA_HOME)"
@@ -132,7 +148,7 @@ dependency_plugin_version=3.8.1
 
 fetch_broker() {
   if [ -f "$libs_dir/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || fail "mvn missing (apt-get install -y maven)"
+  command -v mvn >/dev/null || apt_install maven
   say "fetching Apache Kafka $kafka_version (org.apache.kafka:kafka_$scala_binary) and its dependencies from Maven Central into ${version_dir#"$repo_root"/}"
   rm -rf "$libs_dir"
   mkdir -p "$version_dir"
@@ -231,10 +247,11 @@ start() {
     write_config
     format_storage
     say "starting Kafka $kafka_version on $host:$port (log: ${log_file#"$repo_root"/})"
-    # setsid: the broker outlives this script and the terminal that ran it.
+    # setsid: the broker outlives this script and the terminal that ran it; 9>&-: it must not
+    # inherit (and so hold forever) this script's lock.
     java_command
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" "${java_cmd[@]}" kafka.Kafka "$config_file" \
-      >"$log_file" 2>&1 </dev/null &
+      >"$log_file" 2>&1 </dev/null 9>&- &
     # The pid file is written by the child before exec; give it a moment.
     for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$pid_file" ] && break; sleep 0.2; done
   fi
