@@ -268,7 +268,8 @@ start() {
     sleep 1
   done
   tail -n 30 "$log_file" >&2 || true
-  fail "the broker did not answer on $host:$port within ${wait_seconds}s (log: ${log_file#"$repo_root"/})"
+  fail "the broker did not answer on $host:$port within ${wait_seconds}s; it still runs (pid $(cat "$pid_file")): \
+'bash scripts/kafka.sh' waits for it again, 'bash scripts/kafka.sh stop' ends it (log: ${log_file#"$repo_root"/})"
 }
 
 stop() {
