@@ -2,7 +2,7 @@
 # Starts what the scale-out shape and its tests need on this machine: PostgreSQL on 127.0.0.1:5432
 # (role and database "sluice", password "sluice") and Redis on 127.0.0.1:6379.
 # Idempotent: whatever already answers is left alone. Installing and creating things needs root.
-# Kafka comes with its own script in a later issue.
+# Kafka: scripts/kafka.sh (docs/kafka.md).
 set -euo pipefail
 
 pg_host=127.0.0.1

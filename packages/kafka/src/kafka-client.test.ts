@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, test } from "node:test";
+import { createTopics, deleteTopics, openProducer, subscribe, type ConsumedRecord } from "./kafka-client";
+import { kafkaTestConnection as connection, kafkaTestSkip } from "./testing";
+
+const skip = await kafkaTestSkip();
+const text = new TextEncoder();
+const utf8 = new TextDecoder();
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString("hex")}`;
+}
+
+/** A fresh topic for one test, deleted after it. */
+async function withTopic(partitions: number, run: (topic: string) => Promise<void>): Promise<void> {
+  const topic = uniqueName("test");
+  await createTopics(connection, [{ name: topic, partitions }]);
+  try {
+    await run(topic);
+  } finally {
+    await deleteTopics(connection, [topic]);
+  }
+}
+
+/** The first `count` records a new consumer group reads from the start of the topic. */
+async function readFromStart(topic: string, count: number): Promise<ConsumedRecord[]> {
+  const subscription = await subscribe(connection, { groupId: uniqueName("group"), topics: [topic] });
+  const records: ConsumedRecord[] = [];
+  try {
+    for await (const record of subscription) {
+      records.push(record);
+      if (records.length === count) break;
+    }
+  } finally {
+    await subscription.close();
+  }
+  return records;
+}
+
+describe("Kafka client on the real broker", { skip, timeout: 120_000 }, () => {
+  test("a record sent is read back by a new consumer group with its key and value", async () => {
+    await withTopic(3, async (topic) => {
+      const producer = openProducer(connection);
+      try {
+        await producer.send([{ topic, key: text.encode("order-1"), value: text.encode("created") }]);
+      } finally {
+        await producer.close();
+      }
+      const [record] = await readFromStart(topic, 1);
+      assert.equal(record!.topic, topic);
+      assert.equal(utf8.decode(record!.key), "order-1");
+      assert.equal(utf8.decode(record!.value), "created");
+      assert.equal(record!.offset, 0n);
+    });
+  });
+
+  test("records of one key keep their order on one partition", async () => {
+    await withTopic(4, async (topic) => {
+      const keys = ["order-a", "order-b", "order-c"];
+      const perKey = 10;
+      const producer = openProducer(connection);
+      try {
+        for (let i = 0; i < perKey; i++) {
+          await producer.send(keys.map((key) => ({ topic, key: text.encode(key), value: text.encode(String(i)) })));
+        }
+      } finally {
+        await producer.close();
+      }
+      const records = await readFromStart(topic, keys.length * perKey);
+      for (const key of keys) {
+        const ofKey = records.filter((r) => utf8.decode(r.key) === key);
+        assert.deepEqual(
+          ofKey.map((r) => utf8.decode(r.value)),
+          Array.from({ length: perKey }, (_, i) => String(i)),
+        );
+        assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1, `${key} stayed on one partition`);
+      }
+    });
+  });
+});
