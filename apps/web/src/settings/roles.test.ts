@@ -39,5 +39,6 @@ describe("the roles page", () => {
     const minimum = Object.fromEntries(capabilities.map((row) => [row.label, row.minimum]));
     assert.equal(minimum["See projects, orders, routes and activity"], "viewer");
     assert.equal(minimum["Create and change projects, orders and routes"], "dispatcher");
+    assert.equal(minimum["Erase an order's personal data (consignee and address), for good"], "admin");
   });
 });

@@ -66,9 +66,12 @@ export function mayChangeMember(
   return actor.role === "owner" && members.filter((other) => other.role === "owner").length > 1;
 }
 
-/** The lowest role the contracts' policies let call every method of a service. */
-function roleForService(service: DescService): RoleName {
-  const required = service.methods.map((method) => methodPolicy(method)?.minRole ?? Role.OWNER);
+/** The lowest role the contracts' policies let call every method of a service (or those named). */
+function roleForService(service: DescService, methodNames?: readonly string[]): RoleName {
+  const methods = methodNames ? service.methods.filter((method) => methodNames.includes(method.name)) : service.methods;
+  if (methodNames && methods.length !== methodNames.length)
+    throw new Error(`${service.typeName} lacks a method of ${methodNames.join(", ")}`);
+  const required = methods.map((method) => methodPolicy(method)?.minRole ?? Role.OWNER);
   return (
     [...rolesHighestFirst].reverse().find((role) => required.every((min) => roleAllows(roleOf[role], min))) ?? "owner"
   );
@@ -81,10 +84,22 @@ export interface Capability {
   minimum: RoleName;
 }
 
+/** Dispatch's everyday commands: all but erasing personal data, which is an administrator's. */
+const dispatchWork = DispatchCommandService.methods
+  .map((method) => method.name)
+  .filter((name) => name !== "EraseOrderPersonalData");
+
 /** The roles page's rows. The Dispatch rows come from the method policies in the .proto files. */
 export const capabilities: readonly Capability[] = [
   { label: "See projects, orders, routes and activity", minimum: roleForService(DispatchQueryService) },
-  { label: "Create and change projects, orders and routes", minimum: roleForService(DispatchCommandService) },
+  {
+    label: "Create and change projects, orders and routes",
+    minimum: roleForService(DispatchCommandService, dispatchWork),
+  },
+  {
+    label: "Erase an order's personal data (consignee and address), for good",
+    minimum: roleForService(DispatchCommandService, ["EraseOrderPersonalData"]),
+  },
   { label: "See who is in the organization", minimum: "viewer" },
   { label: "Manage their own sessions and password", minimum: "viewer" },
   { label: "Invite people, change roles up to admin, remove members", minimum: "admin" },
