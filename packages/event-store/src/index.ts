@@ -29,3 +29,6 @@ export {
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
 export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
 export { compareLogPositions } from "./consumers/checkpoint";
+export { findProjection, rebuildProjection, type RebuildOptions, type RebuildResult } from "./consumers/rebuild";
+export { RebuildConflictError, UnknownProjectionError } from "./consumers/rebuildErrors";
+export type { RebuildProgress } from "./consumers/rebuildProgress";
