@@ -4,6 +4,7 @@ import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
 import { projectionCheckpointName, type Projection } from "./projection";
 import { RebuildConflictError, UnknownProjectionError } from "./rebuildErrors";
+import { writeBehind } from "./rebuildWrites";
 import { createRateMeter, progressOf, type RebuildProgress } from "./rebuildProgress";
 import {
   dropSchema,
@@ -141,7 +142,9 @@ export async function rebuildProjection(
           throw error;
         });
         if (!advanced) throw new RebuildConflictError(projection.name);
-        await projection.handle(tx, events);
+        const writes = writeBehind(tx);
+        await projection.handle(writes, events);
+        await writes.flush();
       });
       from = to;
       done += events.length;
