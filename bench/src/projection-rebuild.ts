@@ -3,7 +3,10 @@
 // swapped in, on the PostgreSQL server of this machine and on PGlite; events/s per page size.
 //
 //   npm run projection-rebuild -w @sluice/bench [-- --events 200000 --page-sizes 1000,5000,20000
-//     --backends postgres,pglite --pglite-events 50000 --reps 2]
+//     --backends postgres,pglite --pglite-events 50000 --reps 2 --breakdown]
+//
+// --breakdown: then, at the default page size, where the time goes: a projection that writes
+// nothing (reading, decoding and the checkpoint alone), and each of Dispatch's read models alone.
 //
 // Results: bench/results/projection-rebuild.json.
 import { randomUUID } from "node:crypto";
@@ -11,8 +14,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { migrate, openDatabase, type Database } from "@sluice/database";
-import { createDispatchModule } from "@sluice/dispatch";
-import { createEventStore, rebuildProjection, startProjection } from "@sluice/event-store";
+import { createDispatchModule, dispatchProjections } from "@sluice/dispatch";
+import { createEventStore, rebuildProjection, startProjection, type Projection } from "@sluice/event-store";
 import { fillDispatchLog } from "../../apps/server/src/cli/dispatchHistory";
 import { createFreshDatabase, serverSettings } from "./event-store/databases";
 
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     "page-sizes": { type: "string", default: "1000,5000,20000" },
     backends: { type: "string", default: "postgres,pglite" },
     reps: { type: "string", default: "2" },
+    breakdown: { type: "boolean", default: false },
   },
 });
 const positive = (name: keyof typeof args) => {
@@ -40,6 +44,7 @@ const log = (line: string) => console.error(`${new Date().toISOString().slice(11
 
 interface RebuildRun {
   readonly backend: string;
+  readonly projection: string;
   readonly events: number;
   readonly pageSize: number;
   readonly rep: number;
@@ -80,6 +85,7 @@ async function measure(backend: string, db: Database, events: number): Promise<v
         process.stderr.write("\n");
         runs.push({
           backend,
+          projection: dispatch.readModels.name,
           events: result.events,
           pageSize,
           rep,
@@ -94,6 +100,27 @@ async function measure(backend: string, db: Database, events: number): Promise<v
     }
   } finally {
     await live.stop();
+  }
+  if (!args.breakdown) return;
+  // Each alone, the live projection stopped: a member rebuilt alone takes a checkpoint of its own,
+  // which the combined projection would take over; this database is dropped after.
+  const readOnly: Projection = { name: "bench.reads-only", handle: async () => {} };
+  for (const projection of [readOnly, ...dispatchProjections]) {
+    const [load1 = 0] = loadavg();
+    const result = await rebuildProjection(db, store, projection);
+    runs.push({
+      backend,
+      projection: projection.name,
+      events: result.events,
+      pageSize: 5000,
+      rep: 1,
+      seconds: Number(result.seconds.toFixed(2)),
+      eventsPerSecond: Math.round(result.eventsPerSecond),
+      load1,
+    });
+    log(
+      `${backend} ${projection.name} alone: ${Math.round(result.eventsPerSecond).toLocaleString("en")} events/s (load ${load1.toFixed(2)})`,
+    );
   }
 }
 

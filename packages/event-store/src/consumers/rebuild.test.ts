@@ -220,6 +220,30 @@ for (const backend of await testBackends()) {
       assert.equal(await liveCheckpoint(b), undefined);
     });
 
+    test("pages shrink to keep each transaction within maxPageMs, and the result is the same", async () => {
+      const name = `rbs_${newId().slice(0, 8)}`;
+      await appendOrders(newId(), 10, 21);
+      const live = await startProjection(db, store, orderList(name));
+      await live.caughtUp();
+      await live.stop();
+      const expected = await rowsOf(name);
+      const pages: number[] = [];
+      // Any transaction takes longer than a nanosecond: every page is half the one before, down to one event.
+      const result = await rebuildProjection(db, store, orderList(name), {
+        pageSize: 64,
+        maxPageMs: 1e-6,
+        onProgress: (p) => p.phase === "building" && pages.push(p.eventsDone),
+      });
+      const sizes = pages.slice(1).map((done, i) => done - pages[i]!);
+      assert.deepEqual(sizes.slice(0, 7), [64, 64, 32, 16, 8, 4, 2], "halved from the page after the first slow one");
+      assert.ok(sizes.slice(8).every((size) => size === 1));
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        result.events,
+      );
+      assert.deepEqual(await rowsOf(name), expected);
+    });
+
     test("findProjection names the projections it knows when asked for another", () => {
       const known = [orderList("one"), orderList("two")];
       assert.equal(findProjection(known, "two").name, "two");

@@ -17,8 +17,15 @@ import {
 } from "./rebuildSchema";
 
 export interface RebuildOptions {
-  /** Events read and applied per transaction; 5,000 by default. */
+  /** Events read and applied per transaction, at most; 5,000 by default. */
   readonly pageSize?: number;
+  /**
+   * Keeps each page's transaction about this short, by halving the page when one takes longer
+   * (and growing it back, up to pageSize, when they are quick). On PGlite, where everything else
+   * in the process waits for the transaction (the live consumer, queries, appends), 100 ms by
+   * default; on a PostgreSQL server, where the rebuild has connections of its own, no bound.
+   */
+  readonly maxPageMs?: number;
   /**
    * Continue what an interrupted run built instead of starting from zero. Only with the same
    * projection code: tables built by other code would mix two versions of the read model.
@@ -88,6 +95,9 @@ export async function rebuildProjection(
   const pageSize = options.pageSize ?? 5_000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError("rebuild pageSize must be a positive integer");
   const catchUpAttempts = options.catchUpAttempts ?? 5;
+  const maxPageMs = options.maxPageMs ?? (db.kind === "pglite" ? 100 : Number.POSITIVE_INFINITY);
+  if (!(maxPageMs > 0)) throw new RangeError("rebuild maxPageMs must be positive");
+  let limit = pageSize;
   const { signal } = options;
   signal?.throwIfAborted();
   const checkpointName = projectionCheckpointName(projection.name);
@@ -121,19 +131,24 @@ export async function rebuildProjection(
 
   /** Applies pages until a read comes back short: the log is drained up to its safe horizon. */
   async function applyPages(): Promise<void> {
-    let next = store.readAll({ after: from, limit: pageSize });
+    const read = (after: LogPosition) => {
+      const asked = limit;
+      return store.readAll({ after, limit: asked }).then((events) => ({ events, asked }));
+    };
+    let next = read(from);
     for (;;) {
       // A prefetch still running when this run stops must not surface as an unhandled rejection.
       next.catch(() => {});
       signal?.throwIfAborted();
-      const events = await next;
+      const { events, asked } = await next;
       const last = events.at(-1);
       if (!last) return;
       const to = positionOf(last);
-      const drained = events.length < pageSize;
+      const drained = events.length < asked;
       // The next page is read (and decoded) while this one is written.
-      if (!drained) next = store.readAll({ after: to, limit: pageSize });
+      if (!drained) next = read(to);
       const at = from;
+      const started = performance.now();
       await building.transaction(async (tx) => {
         await tx.query("select set_config('synchronous_commit', 'off', true)");
         const advanced = await advanceCheckpoint(tx, checkpointName, at, to).catch((error: unknown) => {
@@ -146,6 +161,9 @@ export async function rebuildProjection(
         await projection.handle(writes, events);
         await writes.flush();
       });
+      const took = performance.now() - started;
+      if (took > maxPageMs) limit = Math.max(1, Math.floor(limit / 2));
+      else if (took < maxPageMs / 2) limit = Math.min(pageSize, Math.ceil(limit * 1.5));
       from = to;
       done += events.length;
       rate = meter.record(done);
