@@ -146,5 +146,8 @@ for (const backend of backends) {
 
 const results = { at: new Date().toISOString(), settings: await serverSettings(), runs };
 mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../results/projection-rebuild.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  new URL(`../results/projection-rebuild${args.breakdown ? "-breakdown" : ""}.json`, import.meta.url),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 console.log(JSON.stringify(runs, null, 2));

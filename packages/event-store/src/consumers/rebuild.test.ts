@@ -244,6 +244,20 @@ for (const backend of await testBackends()) {
       assert.deepEqual(await rowsOf(name), expected);
     });
 
+    test("a projection without tables of its own is rebuilt too: only its checkpoint moves", async () => {
+      const name = `rbn_${newId().slice(0, 8)}`;
+      await appendOrders(newId(), 2, 2);
+      const seen: RecordedEvent[] = [];
+      const result = await rebuildProjection(db, store, {
+        name,
+        handle: async (_tx, events) => void seen.push(...events),
+      });
+      assert.equal(seen.length, result.events);
+      assert.deepEqual(result.swapped, []);
+      const checkpoint = await liveCheckpoint(name);
+      assert.equal(checkpoint?.global_position, seen.at(-1)?.globalPosition);
+    });
+
     test("findProjection names the projections it knows when asked for another", () => {
       const known = [orderList("one"), orderList("two")];
       assert.equal(findProjection(known, "two").name, "two");

@@ -110,7 +110,7 @@ export async function swapSchemaObjects(tx: Queryable, schemas: RebuildSchemas):
   }
   // Not cascade: anything left behind that the moved tables need makes the swap fail, not vanish.
   await tx.exec(
-    `drop table ${bookkeepingTables.map((table) => `${to(schemas.building)}.${table}`).join(", ")};
+    `drop table if exists ${bookkeepingTables.map((table) => `${to(schemas.building)}.${table}`).join(", ")};
      drop schema ${to(schemas.building)}`,
   );
   return built.map((object) => object.name);
