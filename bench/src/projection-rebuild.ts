@@ -3,7 +3,7 @@
 // swapped in, on the PostgreSQL server of this machine and on PGlite; events/s per page size.
 //
 //   npm run projection-rebuild -w @sluice/bench [-- --events 200000 --page-sizes 1000,5000,20000
-//     --backends postgres,pglite --pglite-events 50000 --reps 2 --breakdown]
+//     --backends postgres,pglite --pglite-events 50000 --reps 2 --breakdown --max-page-ms 50]
 //
 // --breakdown: then, at the default page size, where the time goes: a projection that writes
 // nothing (reading, decoding and the checkpoint alone), and each of Dispatch's read models alone.
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     backends: { type: "string", default: "postgres,pglite" },
     reps: { type: "string", default: "2" },
     breakdown: { type: "boolean", default: false },
+    "max-page-ms": { type: "string", default: "50" },
   },
 });
 const positive = (name: keyof typeof args) => {
@@ -39,11 +40,13 @@ if (pageSizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Err
 const backends = args.backends.split(",");
 if (backends.some((b) => b !== "postgres" && b !== "pglite")) throw new Error("--backends: postgres, pglite");
 const reps = positive("reps");
+const maxPageMs = positive("max-page-ms");
 
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
 interface RebuildRun {
   readonly backend: string;
+  readonly maxPageMs: number;
   readonly projection: string;
   readonly events: number;
   readonly pageSize: number;
@@ -76,6 +79,7 @@ async function measure(backend: string, db: Database, events: number): Promise<v
         const [load1 = 0] = loadavg();
         const result = await rebuildProjection(db, store, dispatch.readModels, {
           pageSize,
+          maxPageMs,
           onProgress: (p) =>
             p.phase === "building" &&
             process.stderr.write(
@@ -86,6 +90,7 @@ async function measure(backend: string, db: Database, events: number): Promise<v
         runs.push({
           backend,
           projection: dispatch.readModels.name,
+          maxPageMs,
           events: result.events,
           pageSize,
           rep,
@@ -107,10 +112,11 @@ async function measure(backend: string, db: Database, events: number): Promise<v
   const readOnly: Projection = { name: "bench.reads-only", handle: async () => {} };
   for (const projection of [readOnly, ...dispatchProjections]) {
     const [load1 = 0] = loadavg();
-    const result = await rebuildProjection(db, store, projection);
+    const result = await rebuildProjection(db, store, projection, { maxPageMs });
     runs.push({
       backend,
       projection: projection.name,
+      maxPageMs,
       events: result.events,
       pageSize: 5000,
       rep: 1,

@@ -46,6 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const projection = findProjection(projections, args.projection!);
     const result = await rebuildProjection(db, store, projection, {
       pageSize: args.pageSize,
+      maxPageMs: args.maxPageMs,
       resume: args.resume,
       signal: stop.signal,
       onProgress: progress,

@@ -10,6 +10,7 @@ describe("rebuild options", () => {
       projection: "dispatch.read-models",
       database: { kind: "pglite", dataDir: "/var/sluice" },
       pageSize: 5000,
+      maxPageMs: 50,
       resume: false,
       list: false,
     });
@@ -31,6 +32,7 @@ describe("rebuild options", () => {
     [["a", "--database", "postgres://x/db", "--data-dir", "d"], /not both/],
     [["a", "--page-size", "0"], /at least 1/],
     [["a", "--page-size", "2.5"], /whole number/],
+    [["a", "--max-page-ms", "0"], /more than 0/],
     [["a", "--nope"], /Unknown option '--nope'/],
   ];
   for (const [argv, message] of refused) {

@@ -4,13 +4,15 @@ import type { DatabaseConfig } from "@sluice/database";
 import { z } from "zod";
 
 export const usage = `usage: npm run rebuild -- <projection> [--database postgres://user:password@host:port/db | --data-dir <dir>]
-                      [--page-size <events>] [--resume] | --list
+                      [--page-size <events>] [--max-page-ms <ms>] [--resume] | --list
 
 Rebuilds a projection from the start of the log beside the live one, then swaps it in.
   --database   a PostgreSQL server (the server keeps running meanwhile)
   --data-dir   an embedded (PGlite) data directory; stop the server that uses it first.
                Default: $DATA_DIR, else .data (the server's default)
-  --page-size  events per read and transaction (default 5000)
+  --page-size  events per read and transaction, at most (default 5000)
+  --max-page-ms  pages shrink to keep each transaction about this short (default 50): the live
+               projection's readers wait for a page's writes. Raise it when nothing else runs.
   --resume     continue an interrupted rebuild instead of starting from zero (same code only)
   --list       the projections there are`;
 
@@ -23,6 +25,7 @@ export interface RebuildArgs {
   readonly projection: string | undefined;
   readonly database: DatabaseConfig;
   readonly pageSize: number;
+  readonly maxPageMs: number;
   readonly resume: boolean;
   readonly list: boolean;
 }
@@ -42,6 +45,11 @@ const Options = z
       .min(1, "--page-size must be at least 1")
       .max(100_000, "--page-size must be at most 100000")
       .default(5_000),
+    "max-page-ms": z.coerce
+      .number({ message: "--max-page-ms must be a number" })
+      .positive("--max-page-ms must be more than 0")
+      .max(3_600_000, "--max-page-ms must be at most an hour")
+      .default(50),
     resume: z.boolean().default(false),
     list: z.boolean().default(false),
   })
@@ -60,6 +68,7 @@ export function parseRebuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv
         database: { type: "string" },
         "data-dir": { type: "string" },
         "page-size": { type: "string" },
+        "max-page-ms": { type: "string" },
         resume: { type: "boolean" },
         list: { type: "boolean" },
       },
@@ -80,6 +89,7 @@ export function parseRebuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     projection: positionals[0],
     database,
     pageSize: options.data["page-size"],
+    maxPageMs: options.data["max-page-ms"],
     resume: options.data.resume,
     list,
   };

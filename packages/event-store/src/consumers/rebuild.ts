@@ -21,9 +21,10 @@ export interface RebuildOptions {
   readonly pageSize?: number;
   /**
    * Keeps each page's transaction about this short, by halving the page when one takes longer
-   * (and growing it back, up to pageSize, when they are quick). On PGlite, where everything else
-   * in the process waits for the transaction (the live consumer, queries, appends), 100 ms by
-   * default; on a PostgreSQL server, where the rebuild has connections of its own, no bound.
+   * (and growing it back, up to pageSize, when they are quick); 50 ms by default. While a page's
+   * transaction writes, readers of the log wait for it (they never read past an open writing
+   * transaction), so this bounds what a rebuild adds to the live projection's lag; on PGlite,
+   * everything else in the process waits for it too (queries, appends).
    */
   readonly maxPageMs?: number;
   /**
@@ -95,7 +96,7 @@ export async function rebuildProjection(
   const pageSize = options.pageSize ?? 5_000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError("rebuild pageSize must be a positive integer");
   const catchUpAttempts = options.catchUpAttempts ?? 5;
-  const maxPageMs = options.maxPageMs ?? (db.kind === "pglite" ? 100 : Number.POSITIVE_INFINITY);
+  const maxPageMs = options.maxPageMs ?? 50;
   if (!(maxPageMs > 0)) throw new RangeError("rebuild maxPageMs must be positive");
   let limit = pageSize;
   const { signal } = options;
@@ -129,6 +130,15 @@ export async function rebuildProjection(
     options.onProgress?.(progressOf(projection.name, phase, done, total, rate, meter.secondsElapsed()));
   report("building");
 
+  /** Whether the building schema still holds this run's checkpoint at `position`. */
+  const stillAt = async (position: LogPosition) => {
+    try {
+      return compareLogPositions(await loadCheckpoint(building, checkpointName), position) === 0;
+    } catch {
+      return false;
+    }
+  };
+
   /** Applies pages until a read comes back short: the log is drained up to its safe horizon. */
   async function applyPages(): Promise<void> {
     const read = (after: LogPosition) => {
@@ -149,18 +159,25 @@ export async function rebuildProjection(
       if (!drained) next = read(to);
       const at = from;
       const started = performance.now();
-      await building.transaction(async (tx) => {
-        await tx.query("select set_config('synchronous_commit', 'off', true)");
-        const advanced = await advanceCheckpoint(tx, checkpointName, at, to).catch((error: unknown) => {
-          // 42P01, undefined_table: another run dropped the schema (started over, or swapped it in).
-          if ((error as { code?: unknown }).code === "42P01") return false;
+      await building
+        .transaction(async (tx) => {
+          await tx.query("select set_config('synchronous_commit', 'off', true)");
+          // The handler first, its writes held back, the checkpoint last: the transaction takes a
+          // transaction id at its first write, and while it holds one, every reader of the log
+          // (the live consumer too) waits for it (the log's safe horizon); so it holds one only for
+          // the writes themselves, not for the handler's own work.
+          const writes = writeBehind(tx);
+          await projection.handle(writes, events);
+          await writes.flush();
+          if (!(await advanceCheckpoint(tx, checkpointName, at, to))) throw new RebuildConflictError(projection.name);
+        })
+        .catch(async (error: unknown) => {
+          // Another run that dropped the schema (started over, or swapped it in) shows first as the
+          // handler's tables missing: the place this run built from is gone either way.
+          if (!(error instanceof RebuildConflictError) && !(await stillAt(at)))
+            throw new RebuildConflictError(projection.name);
           throw error;
         });
-        if (!advanced) throw new RebuildConflictError(projection.name);
-        const writes = writeBehind(tx);
-        await projection.handle(writes, events);
-        await writes.flush();
-      });
       const took = performance.now() - started;
       if (took > maxPageMs) limit = Math.max(1, Math.floor(limit / 2));
       else if (took < maxPageMs / 2) limit = Math.min(pageSize, Math.ceil(limit * 1.5));
