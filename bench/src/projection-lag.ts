@@ -11,11 +11,13 @@
 //   process): it finds them by polling the log every --poll-ms (the store's default on a server: 500).
 // --during-rebuild N: a log of N Dispatch-like events is filled first and the projection is
 //   rebuilt (beside it, then swapped) while the lag is measured: is the live consumer starved?
+//   On PostgreSQL by the rebuild command in a process of its own; on PGlite in this process.
 // Results: bench/results/projection-lag.json.
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { CommandAcceptedSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema, ProjectCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
@@ -54,6 +56,8 @@ for (const backend of list("backends"))
 for (const wake of list("wake"))
   if (wake !== "in-process" && wake !== "poll") throw new Error("--wake: in-process, poll");
 
+const runFile = promisify(execFile);
+const root = new URL("../..", import.meta.url).pathname;
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
 interface LagRun {
@@ -186,7 +190,7 @@ async function measureLag(
 
 async function openBackend(
   backend: string,
-): Promise<{ db: Database; other: () => Promise<Database>; close(): Promise<void> }> {
+): Promise<{ db: Database; url?: string; other: () => Promise<Database>; close(): Promise<void> }> {
   if (backend === "pglite") {
     const db = await openDatabase({ kind: "pglite" });
     return { db, other: async () => db, close: () => db.close() };
@@ -201,6 +205,7 @@ async function openBackend(
   const db = await open();
   return {
     db,
+    url: fresh.url,
     other: open,
     async close() {
       for (const each of opened) await each.close();
@@ -237,6 +242,35 @@ for (const backend of list("backends")) {
             ? async () => {
                 // After warm-up, so the rebuild overlaps the measured window.
                 await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
+                const started = performance.now();
+                if (opened.url) {
+                  // On a server the rebuild is the command, a process of its own, as an operator runs it.
+                  const { stdout } = await runFile(
+                    process.execPath,
+                    [
+                      "--import",
+                      "tsx",
+                      "apps/server/src/cli/rebuild.ts",
+                      dispatch.readModels.name,
+                      "--database",
+                      opened.url,
+                      "--page-size",
+                      String(rebuildPageSize),
+                      "--max-page-ms",
+                      String(rebuildMaxPageMs),
+                    ],
+                    { cwd: root },
+                  );
+                  const events = Number(/: ([\d,]+) events in/.exec(stdout)?.[1]?.replaceAll(",", "") ?? Number.NaN);
+                  rebuilt = {
+                    maxPageMs: rebuildMaxPageMs,
+                    events,
+                    seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+                    finishedInWindow: false,
+                  };
+                  return;
+                }
+                // PGlite: one process, so in the projector's, as a running embedded server would.
                 const result = await rebuildProjection(opened.db, store, dispatch.readModels, {
                   pageSize: rebuildPageSize,
                   maxPageMs: rebuildMaxPageMs,

@@ -186,6 +186,9 @@ export async function rebuildProjection(
       rate = meter.record(done);
       report("building");
       if (drained) return;
+      // On PGlite a page's queries settle as microtasks only: without a turn of the event loop
+      // between pages, the process's timers and sockets (a running server's) would wait for the whole rebuild.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
