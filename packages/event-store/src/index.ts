@@ -42,3 +42,6 @@ export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/
 export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
 export { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./consumers/checkpoint";
 export { tailLog, type LogTail } from "./consumers/logTail";
+export { findProjection, rebuildProjection, type RebuildOptions, type RebuildResult } from "./consumers/rebuild";
+export { RebuildConflictError, UnknownProjectionError } from "./consumers/rebuildErrors";
+export type { RebuildProgress } from "./consumers/rebuildProgress";

@@ -8,8 +8,17 @@ export interface Projection {
   /** Also the name of its checkpoint (`projection:<name>`). */
   readonly name: string;
   readonly migrations?: readonly Migration[];
-  /** Writes through `tx` only: it commits with the checkpoint, so each event counts exactly once. */
+  /**
+   * Writes through `tx` only: it commits with the checkpoint, so each event counts exactly once.
+   * Names its tables unqualified and touches no others: a rebuild runs it with only the schema
+   * it builds in on the search path (see rebuildProjection).
+   */
   handle(tx: Queryable, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * Checkpoints of projections this one took the place of (a combined projection's members run
+   * alone before). A rebuild deletes them when it swaps in tables that hold every event.
+   */
+  readonly takesOverCheckpoints?: readonly string[];
 }
 
 /** The checkpoint a projection started with `startProjection` keeps its place under. */
@@ -51,6 +60,7 @@ export function combineProjections(name: string, members: readonly Projection[])
   return {
     name,
     migrations: members.flatMap((member) => member.migrations ?? []),
+    takesOverCheckpoints: memberCheckpoints,
     async handle(tx, events) {
       let former = new Map<string, LogPosition>();
       if (!formerCheckpointsGone) {
