@@ -4,7 +4,7 @@ import { migrate, type Database } from "@sluice/database";
 import { archiveClosedStreams } from "./archiving/archiveClosedStreams";
 import type { Projection } from "./consumers/projection";
 import { GroupCommit } from "./groupCommit";
-import { createPersonalData, sealedInCallOrder, type PersonalDataOptions } from "./personalData/personalData";
+import { createPersonalData, type PersonalDataOptions } from "./personalData/personalData";
 import { eventStoreMigrations } from "./schema";
 import type { EventMetadata, EventStore, LogPosition, RecordedEvent, StreamState } from "./types";
 
@@ -126,6 +126,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
     maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 32 : 200),
     encode: (message) => encode(message),
+    // Personal data is sealed in the batch's transaction, with the keys it may store there.
+    prepare: (tx, requests) => personalData.sealBatch(tx, requests),
     ...(inline.length > 0 && {
       inTransaction: async (tx, events) => {
         for (const projection of inline) await projection.handle(tx, events);
@@ -217,7 +219,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
       };
     },
 
-    append: sealedInCallOrder(personalData, (request, sealed) => appends.append(request, sealed)),
+    append: (request) => appends.append(request),
 
     erasePersonalData: (organizationId, subjectId) => personalData.erase(organizationId, subjectId),
 

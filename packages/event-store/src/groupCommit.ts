@@ -36,9 +36,15 @@ type BatchOutcome =
 
 interface Pending {
   readonly request: AppendRequest;
-  readonly command: BatchCommand;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
+}
+
+/** What `prepare` makes of a batch: each request as it is written, or why it cannot be. */
+export interface PreparedBatch {
+  readonly stored: readonly (AppendRequest | Error)[];
+  /** Told once the batch's transaction has committed. */
+  committed(): void;
 }
 
 export interface GroupCommitOptions {
@@ -47,6 +53,12 @@ export interface GroupCommitOptions {
   /** Commands per batch at most. */
   readonly maxBatch: number;
   readonly encode: (message: Message) => JsonValue;
+  /**
+   * Runs first in the batch's transaction: turns the callers' requests into what is written
+   * (personal data sealed under keys it may store in the same transaction). A request it answers
+   * with an Error is refused alone.
+   */
+  readonly prepare?: (tx: Queryable, requests: readonly AppendRequest[]) => Promise<PreparedBatch>;
   /**
    * Runs in the batch's transaction, after the append and before the commit, with the batch's
    * events in log order (inline projections). A throw rolls the batch back.
@@ -85,19 +97,15 @@ export class GroupCommit {
     this.#options = options;
   }
 
-  /**
-   * `stored` is the request as it is written (personal data sealed); the recorded events handed
-   * on hold the caller's own messages.
-   */
-  append(request: AppendRequest, stored: AppendRequest = request): Promise<AppendResult> {
-    let command: BatchCommand;
+  /** Appends with the next batch; the recorded events handed on hold the caller's own messages. */
+  append(request: AppendRequest): Promise<AppendResult> {
     try {
-      command = this.#batchCommand(stored);
+      checkRequest(request);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ request, command, resolve, reject });
+      this.#queue.push({ request, resolve, reject });
       this.#scheduleDrain();
     });
   }
@@ -128,19 +136,21 @@ export class GroupCommit {
   }
 
   async #run(batch: readonly Pending[], raceRetries = 2): Promise<void> {
-    let results: readonly (AppendResult | BatchFailure)[];
+    const { prepare, inTransaction } = this.#options;
+    let outcome: { readonly results: readonly (AppendResult | Error)[]; committed(): void };
+    const appendAll = async (db: Queryable) => {
+      const prepared = prepare
+        ? await prepare(
+            db,
+            batch.map((pending) => pending.request),
+          )
+        : { stored: batch.map((pending) => pending.request), committed: () => {} };
+      const results = await this.#appendBatch(db, batch, prepared.stored);
+      if (inTransaction) await inTransaction(db, recordedEvents(results));
+      return { results, committed: prepared.committed };
+    };
     try {
-      const { inTransaction } = this.#options;
-      results = inTransaction
-        ? await this.#db.transaction(async (tx) => {
-            const appended = await appendBatch(tx, batch);
-            await inTransaction(
-              tx,
-              appended.flatMap((result) => ("events" in result ? result.events : [])),
-            );
-            return appended;
-          })
-        : await appendBatch(this.#db, batch);
+      outcome = prepare || inTransaction ? await this.#db.transaction(appendAll) : await appendAll(this.#db);
     } catch (error) {
       // A batch that failed as a whole runs again one command at a time, so whatever made it fail
       // (a lost race, or one command the database refused outright) is that command's alone.
@@ -153,14 +163,40 @@ export class GroupCommit {
       }
       return;
     }
-    this.#options.committed(results.flatMap((result) => ("events" in result ? result.events : [])));
-    results.forEach((result, index) => settle(batch[index]!, result));
+    outcome.committed();
+    this.#options.committed(recordedEvents(outcome.results));
+    outcome.results.forEach((result, index) => {
+      if (result instanceof Error) batch[index]!.reject(result);
+      else batch[index]!.resolve(result);
+    });
+  }
+
+  /** One `append_batch` statement for the requests that could be written: each one's result, or why not. */
+  async #appendBatch(
+    db: Queryable,
+    batch: readonly Pending[],
+    stored: readonly (AppendRequest | Error)[],
+  ): Promise<(AppendResult | Error)[]> {
+    const results: (AppendResult | Error)[] = [...stored].map((request) =>
+      request instanceof Error ? request : new Error("not appended"),
+    );
+    const writable = stored.flatMap((request, index) => (request instanceof Error ? [] : [{ request, index }]));
+    if (writable.length === 0) return results;
+    const { rows } = await db.query<{ outcomes: BatchOutcome[] }>("select append_batch($1::jsonb) as outcomes", [
+      JSON.stringify(writable.map(({ request }) => this.#batchCommand(request))),
+    ]);
+    const outcomes = rows[0]?.outcomes ?? [];
+    if (outcomes.length !== writable.length) throw new Error("append_batch returned a different number of outcomes");
+    outcomes.forEach((outcome, n) => {
+      const { index } = writable[n]!;
+      results[index] =
+        "error" in outcome ? refusal(batch[index]!.request, outcome) : appendResult(batch[index]!.request, outcome);
+    });
+    return results;
   }
 
   #batchCommand(request: AppendRequest): BatchCommand {
     const { organizationId, metadata, appends, result } = request;
-    // Every command's result is kept under its id: an empty id would make unrelated commands retries of each other.
-    if (!metadata.commandId) throw new Error("an append needs metadata.commandId");
     const streams = appends.map((append) => ({
       streamId: append.streamId,
       streamType: append.streamType,
@@ -168,9 +204,6 @@ export class GroupCommit {
       eventCount: append.events.length,
       ...(append.close && { close: true as const }),
     }));
-    if (new Set(streams.map((s) => s.streamId)).size !== streams.length) {
-      throw new Error("an append request names a stream twice");
-    }
     const { encode } = this.#options;
     return {
       organizationId,
@@ -188,17 +221,16 @@ export class GroupCommit {
 
 type BatchFailure = Extract<BatchOutcome, { error: unknown }>;
 
-/** One `append_batch` statement: each command's result, or why it was refused. */
-async function appendBatch(db: Queryable, batch: readonly Pending[]): Promise<(AppendResult | BatchFailure)[]> {
-  const { rows } = await db.query<{ outcomes: BatchOutcome[] }>("select append_batch($1::jsonb) as outcomes", [
-    JSON.stringify(batch.map((pending) => pending.command)),
-  ]);
-  const outcomes = rows[0]?.outcomes ?? [];
-  if (outcomes.length !== batch.length) throw new Error("append_batch returned a different number of outcomes");
-  return outcomes.map((outcome, index) =>
-    "error" in outcome ? outcome : appendResult(batch[index]!.request, outcome),
-  );
+/** Refused before the batch is sent: an append the store cannot judge. */
+function checkRequest(request: AppendRequest): void {
+  // Every command's result is kept under its id: an empty id would make unrelated commands retries of each other.
+  if (!request.metadata.commandId) throw new Error("an append needs metadata.commandId");
+  const streamIds = request.appends.map((append) => append.streamId);
+  if (new Set(streamIds).size !== streamIds.length) throw new Error("an append request names a stream twice");
 }
+
+const recordedEvents = (results: readonly (AppendResult | Error)[]): RecordedEvent[] =>
+  results.flatMap((result) => (result instanceof Error ? [] : result.events));
 
 /** The command's events as recorded: the messages it gave, where and when the database put them. */
 function appendResult(request: AppendRequest, outcome: Exclude<BatchOutcome, BatchFailure>): AppendResult {
@@ -228,32 +260,28 @@ function appendResult(request: AppendRequest, outcome: Exclude<BatchOutcome, Bat
   return { versions, lastGlobalPosition: events.at(-1)?.globalPosition ?? 0n, events };
 }
 
-function settle(pending: Pending, result: AppendResult | BatchFailure): void {
-  if (!("error" in result)) {
-    pending.resolve(result);
-    return;
-  }
-  const { code, detail } = result.error;
-  const { organizationId, commandId } = pending.command;
+/** Why `append_batch` refused a command, as the error its caller gets. */
+function refusal(request: AppendRequest, failure: BatchFailure): Error {
+  const { code, detail } = failure.error;
+  const { organizationId } = request;
+  const { commandId } = request.metadata;
   switch (code) {
     case "SLDUP":
-      return pending.reject(new CommandAlreadyHandled(organizationId, commandId));
+      return new CommandAlreadyHandled(organizationId, commandId);
     case "SL409": {
       const conflict = JSON.parse(detail) as { streamId: string; expected: string; actual: string };
-      return pending.reject(RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual)));
+      return RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual));
     }
     case "SL403":
-      return pending.reject(new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`));
+      return new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`);
     case "SLTYP": {
       const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
-      return pending.reject(new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`));
+      return new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`);
     }
     case "SLCLS":
-      return pending.reject(
-        RpcError.ruleBroken(streamClosedRule, `stream ${detail} is closed: it takes no more events`),
-      );
+      return RpcError.ruleBroken(streamClosedRule, `stream ${detail} is closed: it takes no more events`);
     default:
-      return pending.reject(new Error(`append_batch answered an unknown outcome ${code}`));
+      return new Error(`append_batch answered an unknown outcome ${code}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Database } from "@sluice/database";
+import type { Database, Queryable } from "@sluice/database";
 import { decrypt, encrypt } from "./aesGcm";
 import { PersonalDataIntegrityError } from "./errors";
 
@@ -23,8 +23,16 @@ export interface DataKeysOptions {
 
 /** The data keys of data subjects (table data_subject_keys), wrapped by the master key. */
 export interface DataKeys {
-  /** Each subject's key, made and stored where it has none yet (concurrent makers agree on one). */
-  forWriting(organizationId: string, subjectIds: readonly string[]): Promise<Map<string, DataKey>>;
+  /**
+   * Each subject's key by `subjectKey`, made and stored through `db` where it has none yet
+   * (concurrent makers agree on one), in one statement at most. Run it in the transaction that
+   * writes what the keys seal, and call `committed` once that has committed: a key made in a
+   * transaction that rolls back was never stored, so it is only cached then.
+   */
+  forWriting(
+    db: Queryable,
+    subjects: readonly DataSubjectRef[],
+  ): Promise<{ readonly keys: Map<string, DataKey>; committed(): void }>;
   /** The subjects' keys by `subjectKey`; a subject that never had one is absent. One query at most. */
   forReading(subjects: readonly DataSubjectRef[]): Promise<Map<string, DataKey>>;
   /** Tells the cache the subject's key was destroyed (see `PersonalData.erase`). */
@@ -79,30 +87,8 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
     return key;
   }
 
-  /**
-   * Keys asked for in one turn of the event loop are made and stored in one statement: the
-   * appends waiting on them then reach group commit together and still go as one batch.
-   */
-  let asked: Array<DataSubjectRef & { resolve(key: DataKey): void; reject(error: unknown): void }> = [];
-  const keyToWrite = (subject: DataSubjectRef) =>
-    new Promise<DataKey>((resolve, reject) => {
-      if (asked.length === 0) setImmediate(() => void storeAsked());
-      asked.push({ ...subject, resolve, reject });
-    });
-
-  async function storeAsked(): Promise<void> {
-    const batch = asked;
-    asked = [];
-    try {
-      const made = await storeKeys(batch);
-      for (const request of batch) request.resolve(made.get(subjectKey(request.organizationId, request.subjectId))!);
-    } catch (error) {
-      for (const request of batch) request.reject(error);
-    }
-  }
-
   /** Each subject's key: the one stored, or a new one stored now (concurrent makers agree on one). */
-  async function storeKeys(subjects: readonly DataSubjectRef[]): Promise<Map<string, DataKey>> {
+  async function storeKeys(db: Queryable, subjects: readonly DataSubjectRef[]): Promise<Map<string, DataKey>> {
     const found = new Map<string, DataKey>();
     const missing = new Map(subjects.map((s) => [subjectKey(s.organizationId, s.subjectId), s]));
     // Twice at most: a key another process stored after this statement's snapshot began is
@@ -132,9 +118,7 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
       );
       for (const row of rows) {
         const key = subjectKey(row.organization_id, row.subject_id);
-        const value = unwrapped(row);
-        remember(key, value);
-        found.set(key, value);
+        found.set(key, unwrapped(row));
         missing.delete(key);
       }
     }
@@ -143,16 +127,23 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
   }
 
   return {
-    async forWriting(organizationId, subjectIds) {
-      const found = new Map<string, DataKey>();
-      const missing: Promise<void>[] = [];
-      for (const subjectId of subjectIds) {
-        const key = cached(subjectKey(organizationId, subjectId));
-        if (key) found.set(subjectId, key);
-        else missing.push(keyToWrite({ organizationId, subjectId }).then((made) => void found.set(subjectId, made)));
+    async forWriting(db, subjects) {
+      const keys = new Map<string, DataKey>();
+      const missing = new Map<string, DataSubjectRef>();
+      for (const subject of subjects) {
+        const key = subjectKey(subject.organizationId, subject.subjectId);
+        const hit = cached(key);
+        if (hit) keys.set(key, hit);
+        else missing.set(key, subject);
       }
-      await Promise.all(missing);
-      return found;
+      const made = missing.size > 0 ? await storeKeys(db, [...missing.values()]) : new Map<string, DataKey>();
+      for (const [key, value] of made) keys.set(key, value);
+      return {
+        keys,
+        committed: () => {
+          for (const [key, value] of made) remember(key, value);
+        },
+      };
     },
 
     async forReading(subjects) {

@@ -1,7 +1,8 @@
 import type { Message, Registry } from "@bufbuild/protobuf";
-import type { Database } from "@sluice/database";
+import type { Database, Queryable } from "@sluice/database";
 import { RpcError } from "@sluice/rpc";
-import type { AppendRequest, AppendResult, RecordedEvent } from "../types";
+import type { PreparedBatch } from "../groupCommit";
+import type { AppendRequest, RecordedEvent } from "../types";
 import { createDataKeys, subjectKey, type DataKey, type DataKeysOptions, type DataSubjectRef } from "./dataKeys";
 import { PersonalDataIntegrityError } from "./errors";
 import { loadMasterKey } from "./masterKey";
@@ -18,13 +19,12 @@ export const subjectErasedRule = "sluice.personal_data.subject_erased";
  */
 export interface PersonalData {
   /**
-   * The messages as they are stored: personal fields sealed, in one key lookup. The messages given
-   * are not changed (copies are returned). Throws FAILED_PRECONDITION (`subjectErasedRule`) for
-   * personal data of an erased subject.
+   * A batch of appends as they are stored: personal fields sealed (copies; the requests given are
+   * not changed), under keys looked up or made through `db` in one statement at most. Run in the
+   * batch's transaction (group commit's `prepare`). A request holding personal data of an erased
+   * subject is answered FAILED_PRECONDITION (`subjectErasedRule`) instead.
    */
-  seal<M extends Message>(organizationId: string, messages: readonly M[]): Promise<M[]>;
-  /** The request with its events and result sealed: what the store appends. */
-  sealRequest(request: AppendRequest): Promise<AppendRequest>;
+  sealBatch(db: Queryable, requests: readonly AppendRequest[]): Promise<PreparedBatch>;
   /** Recorded events with their personal fields opened (erased ones empty and marked), in one key lookup. */
   openEvents(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
   /** One stored message (a command result, say), opened. */
@@ -103,16 +103,21 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
     });
   }
 
-  async function seal<M extends Message>(organizationId: string, messages: readonly M[]): Promise<M[]> {
-    const subjects = new Set<string>();
+  /** The subjects whose personal data the messages hold. */
+  function subjectsOf(organizationId: string, messages: readonly Message[]): DataSubjectRef[] {
+    const subjects: DataSubjectRef[] = [];
     for (const message of messages) {
       const plan = planOf(message);
       if (!plan || !hasPersonalData(plan, message)) continue;
       const subjectId = subjectOf(plan, message);
       if (!subjectId) throw new Error(`${message.$typeName} holds personal data but names no data subject`);
-      subjects.add(subjectId);
+      subjects.push({ organizationId, subjectId });
     }
-    const found = subjects.size > 0 ? await keys.forWriting(organizationId, [...subjects]) : new Map<string, DataKey>();
+    return subjects;
+  }
+
+  /** The messages with their personal fields sealed under the keys found. */
+  function seal<M extends Message>(organizationId: string, messages: readonly M[], found: Map<string, DataKey>): M[] {
     return messages.map((message) => {
       const plan = planOf(message);
       if (!plan) return message;
@@ -123,7 +128,7 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
       if (plan.erasedMarker) copy[plan.erasedMarker.localName] = false;
       if (hasPersonalData(plan, message)) {
         const subjectId = subjectOf(plan, message);
-        const key = found.get(subjectId);
+        const key = found.get(subjectKey(organizationId, subjectId));
         if (key === "erased" || key === undefined) {
           throw RpcError.ruleBroken(
             subjectErasedRule,
@@ -139,22 +144,46 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
     });
   }
 
-  return {
-    seal,
+  const messagesOf = (request: AppendRequest): Message[] => [
+    request.result,
+    ...request.appends.flatMap((append) => append.events),
+  ];
 
-    async sealRequest(request) {
-      const messages = [request.result, ...request.appends.flatMap((append) => append.events)];
-      const sealed = await seal(request.organizationId, messages);
-      if (sealed.every((message, index) => message === messages[index])) return request;
-      let next = 1;
-      return {
-        ...request,
-        result: sealed[0]!,
-        appends: request.appends.map((append) => ({
-          ...append,
-          events: append.events.map(() => sealed[next++]!),
-        })),
-      };
+  /** The request with its result and events sealed, or the request itself when nothing is personal. */
+  function sealRequest(request: AppendRequest, found: Map<string, DataKey>): AppendRequest {
+    const messages = messagesOf(request);
+    const sealed = seal(request.organizationId, messages, found);
+    if (sealed.every((message, index) => message === messages[index])) return request;
+    let next = 1;
+    return {
+      ...request,
+      result: sealed[0]!,
+      appends: request.appends.map((append) => ({
+        ...append,
+        events: append.events.map(() => sealed[next++]!),
+      })),
+    };
+  }
+
+  return {
+    async sealBatch(db, requests) {
+      const subjects = requests.flatMap((request) => {
+        try {
+          return subjectsOf(request.organizationId, messagesOf(request));
+        } catch {
+          return []; // refused below, alone
+        }
+      });
+      if (subjects.length === 0) return { stored: requests, committed: () => {} };
+      const { keys: found, committed } = await keys.forWriting(db, subjects);
+      const stored = requests.map((request) => {
+        try {
+          return sealRequest(request, found);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+      return { stored, committed };
     },
 
     openEvents: (events) =>
@@ -191,23 +220,5 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
       });
       keys.erased(organizationId, subjectId);
     },
-  };
-}
-
-/**
- * `append` with each request sealed first, handed on in the order the calls came: sealing may wait
- * for a key lookup, and appends keep their call order (group commit judges them in that order).
- */
-export function sealedInCallOrder(
-  personalData: PersonalData,
-  append: (request: AppendRequest, sealed: AppendRequest) => Promise<AppendResult>,
-): (request: AppendRequest) => Promise<AppendResult> {
-  let previous: Promise<unknown> = Promise.resolve();
-  return (request) => {
-    const sealed = personalData.sealRequest(request);
-    // Wrapped, so that waiting for the turn does not also wait for the previous append's commit.
-    const handedOn = previous.then(() => sealed).then((ready) => ({ result: append(request, ready) }));
-    previous = handedOn.catch(() => {});
-    return handedOn.then(({ result }) => result);
   };
 }
