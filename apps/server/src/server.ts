@@ -89,7 +89,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     cleanups.push(() => commandBus.close());
 
     // All read models in one consumer: one read, one transaction, one checkpoint per batch.
-    const readModels = await startProjection(db, store, dispatch.readModels);
+    // Under load, a read-model batch waits 20 ms for more (each holds PGlite, and the thread, a while).
+    const readModels = await startProjection(db, store, dispatch.readModels, { lingerMs: 20 });
     cleanups.push(() => readModels.stop());
 
     const broker = new MemoryBroker();

@@ -86,6 +86,30 @@ for (const backend of await testBackends()) {
       },
     );
 
+    test("a lingering consumer takes what commits while it waits in one batch; caughtUp() cuts the wait short", async () => {
+      const org = newId();
+      const batches: number[] = [];
+      const consumer = startConsumer(db, store, {
+        name: `linger-${newId()}`,
+        // Longer than the test may run: only caughtUp() ends a wait.
+        lingerMs: 600_000,
+        handle: async (events) => {
+          const mine = events.filter((e) => e.organizationId === org).length;
+          if (mine > 0) batches.push(mine);
+        },
+      });
+      try {
+        await consumer.caughtUp();
+        // Woken by the first, it waits; the other two commit meanwhile and join its batch.
+        await append(org, newId(), 1);
+        await append(org, newId(), 2);
+        await consumer.caughtUp();
+        assert.deepEqual(batches, [3]);
+      } finally {
+        await consumer.stop();
+      }
+    });
+
     test("a projection applies each event exactly once, across a restart", async () => {
       const name = `counter_${newId().slice(0, 8)}`;
       const org = newId();

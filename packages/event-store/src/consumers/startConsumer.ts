@@ -24,6 +24,12 @@ export interface ConsumerOptions {
   /** Told about each failed attempt before the retry; logs to the console by default. */
   readonly onError?: (error: unknown, attempt: number, retryInMs: number) => void;
   readonly retryDelayMs?: { readonly initial: number; readonly max: number };
+  /**
+   * How long to wait, once woken by an append, before reading: what commits meanwhile joins the
+   * same batch, so a busy log costs fewer, larger transactions (on PGlite each one holds the
+   * thread). Adds up to this much lag; a `caughtUp()` or `stop()` cuts the wait short. 0 by default.
+   */
+  readonly lingerMs?: number;
 }
 
 export interface Consumer {
@@ -63,6 +69,8 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
 
   const stopping = new AbortController();
   const tail = tailLog(store);
+  const lingerMs = options.lingerMs ?? 0;
+  let hurry = new AbortController();
   let wake = new AbortController();
   let checkpoint: LogPosition | undefined;
   const waiters = new Set<Waiter>();
@@ -75,15 +83,20 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
     }
   };
 
-  const sleep = (ms: number) =>
+  /** Resolves after `ms`, or at once when the consumer stops or `cut` aborts. */
+  const pause = (ms: number, cut?: AbortSignal) =>
     new Promise<void>((resolve) => {
+      // A signal aborted already would never tell a listener added now.
+      if (stopping.signal.aborted || cut?.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         stopping.signal.removeEventListener("abort", done);
+        cut?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       stopping.signal.addEventListener("abort", done, { once: true });
+      cut?.addEventListener("abort", done, { once: true });
     });
 
   async function currentHorizon(): Promise<bigint> {
@@ -140,12 +153,16 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
           await appended;
           // Appends finishing in the same turn of the event loop (a burst) become one batch, not one each.
           await new Promise<void>((resolve) => setImmediate(resolve));
+          if (lingerMs > 0 && waiters.size === 0) {
+            hurry = new AbortController();
+            await pause(lingerMs, hurry.signal);
+          }
         }
       } catch (error) {
         attempt += 1;
         const delay = Math.min(retryDelay.initial * 2 ** (attempt - 1), retryDelay.max);
         onError(error, attempt, delay);
-        await sleep(delay);
+        await pause(delay);
       } finally {
         wake.abort();
       }
@@ -187,6 +204,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
           return resolve();
         waiters.add({ ...target, resolve, reject });
         wake.abort();
+        hurry.abort();
       });
     },
   };
