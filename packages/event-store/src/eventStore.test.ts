@@ -12,36 +12,16 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "./errors";
 import { startConsumer } from "./consumers/startConsumer";
 import { createEventStore, startOfLog } from "./eventStore";
-import { accepted, metadata, newId, orderCreated, orderEdited } from "./testing/fixtures";
+import {
+  accepted,
+  metadata,
+  newId,
+  orderCreated,
+  orderEdited,
+  readEverything,
+  readOrganization,
+} from "./testing/fixtures";
 import type { EventStore, ExpectedVersion, LogPosition, RecordedEvent } from "./types";
-
-async function readEverything(store: EventStore, after: LogPosition = startOfLog): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  for (;;) {
-    const batch = await store.readAll({ after, limit: 50 });
-    if (batch.length === 0) return all;
-    all.push(...batch);
-    const last = batch.at(-1)!;
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-  }
-}
-
-/**
- * One organization's events in the log, read again until there are `count`: on a server, a
- * transaction open elsewhere (another test file) holds the log's readers back until it ends.
- */
-async function readOrganization(
-  store: EventStore,
-  organizationId: string,
-  count: number,
-  after: LogPosition = startOfLog,
-): Promise<RecordedEvent[]> {
-  for (;;) {
-    const mine = (await readEverything(store, after)).filter((e) => e.organizationId === organizationId);
-    if (mine.length >= count) return mine;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const backend of await testBackends()) {
   describe(`event store on ${backend.name}`, { skip: backend.skip }, () => {

@@ -126,8 +126,11 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
     maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 32 : 200),
     encode: (message) => encode(message),
-    // Personal data is sealed in the batch's transaction, with the keys it may store there.
-    prepare: (tx, requests) => personalData.sealBatch(tx, requests),
+    // Personal data is sealed in the batch's transaction when it stores new keys there.
+    prepare: {
+      writes: (requests) => personalData.sealingWrites(requests),
+      run: (db, requests) => personalData.sealBatch(db, requests),
+    },
     ...(inline.length > 0 && {
       inTransaction: async (tx, events) => {
         for (const projection of inline) await projection.handle(tx, events);

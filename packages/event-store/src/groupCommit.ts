@@ -54,11 +54,14 @@ export interface GroupCommitOptions {
   readonly maxBatch: number;
   readonly encode: (message: Message) => JsonValue;
   /**
-   * Runs first in the batch's transaction: turns the callers' requests into what is written
-   * (personal data sealed under keys it may store in the same transaction). A request it answers
-   * with an Error is refused alone.
+   * Runs first: turns the callers' requests into what is written (personal data sealed under keys
+   * it may store). A request it answers with an Error is refused alone. When `writes` says it
+   * stores something, the batch runs in one transaction, so that goes with the append or not at all.
    */
-  readonly prepare?: (tx: Queryable, requests: readonly AppendRequest[]) => Promise<PreparedBatch>;
+  readonly prepare?: {
+    writes(requests: readonly AppendRequest[]): boolean;
+    run(db: Queryable, requests: readonly AppendRequest[]): Promise<PreparedBatch>;
+  };
   /**
    * Runs in the batch's transaction, after the append and before the commit, with the batch's
    * events in log order (inline projections). A throw rolls the batch back.
@@ -138,19 +141,16 @@ export class GroupCommit {
   async #run(batch: readonly Pending[], raceRetries = 2): Promise<void> {
     const { prepare, inTransaction } = this.#options;
     let outcome: { readonly results: readonly (AppendResult | Error)[]; committed(): void };
+    const requests = batch.map((pending) => pending.request);
     const appendAll = async (db: Queryable) => {
-      const prepared = prepare
-        ? await prepare(
-            db,
-            batch.map((pending) => pending.request),
-          )
-        : { stored: batch.map((pending) => pending.request), committed: () => {} };
+      const prepared = prepare ? await prepare.run(db, requests) : { stored: requests, committed: () => {} };
       const results = await this.#appendBatch(db, batch, prepared.stored);
       if (inTransaction) await inTransaction(db, recordedEvents(results));
       return { results, committed: prepared.committed };
     };
     try {
-      outcome = prepare || inTransaction ? await this.#db.transaction(appendAll) : await appendAll(this.#db);
+      const transactional = inTransaction !== undefined || prepare?.writes(requests) === true;
+      outcome = transactional ? await this.#db.transaction(appendAll) : await appendAll(this.#db);
     } catch (error) {
       // A batch that failed as a whole runs again one command at a time, so whatever made it fail
       // (a lost race, or one command the database refused outright) is that command's alone.

@@ -23,6 +23,8 @@ export interface DataKeysOptions {
 
 /** The data keys of data subjects (table data_subject_keys), wrapped by the master key. */
 export interface DataKeys {
+  /** True when every subject's key is cached, so `forWriting` will not touch the database. */
+  allCached(subjects: readonly DataSubjectRef[]): boolean;
   /**
    * Each subject's key by `subjectKey`, made and stored through `db` where it has none yet
    * (concurrent makers agree on one), in one statement at most. Run it in the transaction that
@@ -127,6 +129,9 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
   }
 
   return {
+    allCached: (subjects) =>
+      subjects.every((subject) => cached(subjectKey(subject.organizationId, subject.subjectId)) !== undefined),
+
     async forWriting(db, subjects) {
       const keys = new Map<string, DataKey>();
       const missing = new Map<string, DataSubjectRef>();

@@ -11,9 +11,9 @@ import { openDatabase, type Database } from "@sluice/database";
 import { postgresTestUrl, testBackends } from "@sluice/database/testing";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import pg from "pg";
-import { createEventStore, startOfLog } from "../eventStore";
-import { accepted, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
-import type { EventStore, RecordedEvent } from "../types";
+import { createEventStore } from "../eventStore";
+import { accepted, metadata, newId, orderCreated, orderEdited, readOrganization } from "../testing/fixtures";
+import type { EventStore } from "../types";
 import { PersonalDataConfigError, PersonalDataIntegrityError } from "./errors";
 import { parseMasterKey } from "./masterKey";
 import { subjectErasedRule } from "./personalData";
@@ -41,22 +41,6 @@ async function firstOrderEvent(store: EventStore, org: string, orderId: string) 
   const event = (await store.readStream(org, orderId)).events[0]?.data;
   assert.ok(event && isMessage(event, OrderCreatedSchema));
   return { consignee: event.consignee, address: event.address, erased: event.personalDataErased };
-}
-
-/** The organization's events in the log, read until there are `count` (other tests' open transactions hold readers back). */
-async function readOrganization(store: EventStore, org: string, count: number): Promise<RecordedEvent[]> {
-  for (;;) {
-    const mine: RecordedEvent[] = [];
-    for (let after = startOfLog; ;) {
-      const batch = await store.readAll({ after, limit: 200 });
-      if (batch.length === 0) break;
-      mine.push(...batch.filter((event) => event.organizationId === org));
-      const last = batch.at(-1)!;
-      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    }
-    if (mine.length >= count) return mine;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 for (const backend of await testBackends()) {

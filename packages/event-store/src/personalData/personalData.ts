@@ -25,6 +25,8 @@ export interface PersonalData {
    * subject is answered FAILED_PRECONDITION (`subjectErasedRule`) instead.
    */
   sealBatch(db: Queryable, requests: readonly AppendRequest[]): Promise<PreparedBatch>;
+  /** Whether sealing the batch stores a key (then it belongs in the batch's transaction). */
+  sealingWrites(requests: readonly AppendRequest[]): boolean;
   /** Recorded events with their personal fields opened (erased ones empty and marked), in one key lookup. */
   openEvents(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
   /** One stored message (a command result, say), opened. */
@@ -144,6 +146,16 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
     });
   }
 
+  /** The data subjects of a batch's requests; a request that names none where it must is refused when sealed. */
+  const subjectsOfBatch = (requests: readonly AppendRequest[]): DataSubjectRef[] =>
+    requests.flatMap((request) => {
+      try {
+        return subjectsOf(request.organizationId, messagesOf(request));
+      } catch {
+        return [];
+      }
+    });
+
   const messagesOf = (request: AppendRequest): Message[] => [
     request.result,
     ...request.appends.flatMap((append) => append.events),
@@ -166,14 +178,13 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
   }
 
   return {
+    sealingWrites(requests) {
+      const subjects = subjectsOfBatch(requests);
+      return subjects.length > 0 && !keys.allCached(subjects);
+    },
+
     async sealBatch(db, requests) {
-      const subjects = requests.flatMap((request) => {
-        try {
-          return subjectsOf(request.organizationId, messagesOf(request));
-        } catch {
-          return []; // refused below, alone
-        }
-      });
+      const subjects = subjectsOfBatch(requests);
       if (subjects.length === 0) return { stored: requests, committed: () => {} };
       const { keys: found, committed } = await keys.forWriting(db, subjects);
       const stored = requests.map((request) => {

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema, OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
-import type { EventMetadata } from "../types";
+import { startOfLog } from "../eventStore";
+import type { EventMetadata, EventStore, LogPosition, RecordedEvent } from "../types";
 
 export const newId = (): string => randomUUID();
 
@@ -21,4 +22,33 @@ export function orderEdited(orderId: string, consignee: string) {
 
 export function accepted(streamId = "", version = 0n) {
   return create(CommandAcceptedSchema, { versions: [create(StreamVersionSchema, { streamId, version })] });
+}
+
+/** Every event of the log after `after`, in log order. */
+export async function readEverything(store: EventStore, after: LogPosition = startOfLog): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  for (;;) {
+    const batch = await store.readAll({ after, limit: 50 });
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    const last = batch.at(-1)!;
+    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+  }
+}
+
+/**
+ * One organization's events in the log, read again until there are `count`: on a server, a
+ * transaction open elsewhere (another test file) holds the log's readers back until it ends.
+ */
+export async function readOrganization(
+  store: EventStore,
+  organizationId: string,
+  count: number,
+  after: LogPosition = startOfLog,
+): Promise<RecordedEvent[]> {
+  for (;;) {
+    const mine = (await readEverything(store, after)).filter((e) => e.organizationId === organizationId);
+    if (mine.length >= count) return mine;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
