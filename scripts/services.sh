@@ -65,15 +65,20 @@ start_postgres() {
   wait_until "PostgreSQL on $pg_host:$pg_port" pg_isready -q -h "$pg_host" -p "$pg_port"
 }
 
+sluice_can_create_databases() {
+  [ "$(PGPASSWORD=sluice psql -h "$pg_host" -p "$pg_port" -U sluice -d sluice -tAc "select rolcreatedb from pg_roles where rolname = current_user" 2>/dev/null)" = "t" ]
+}
+
 ensure_sluice_database() {
-  if sluice_login_works; then return 0; fi
+  if sluice_login_works && sluice_can_create_databases; then return 0; fi
   is_root || fail "PostgreSQL answers, but role/database sluice is missing; run this script as root to create them"
   if [ "$(as_postgres psql -p "$pg_port" -tAc "select 1 from pg_roles where rolname = 'sluice'")" != "1" ]; then
     say "creating role sluice"
-    as_postgres psql -p "$pg_port" -q -c "create role sluice login password 'sluice'"
+    # createdb: benches and the stack give each run a fresh database of its own (bench/src/event-store).
+    as_postgres psql -p "$pg_port" -q -c "create role sluice login createdb password 'sluice'"
   else
     # The role exists but the login failed: make the password the documented one.
-    as_postgres psql -p "$pg_port" -q -c "alter role sluice login password 'sluice'"
+    as_postgres psql -p "$pg_port" -q -c "alter role sluice login createdb password 'sluice'"
   fi
   if [ "$(as_postgres psql -p "$pg_port" -tAc "select 1 from pg_database where datname = 'sluice'")" != "1" ]; then
     say "creating database sluice owned by sluice"
