@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isMessage, toJson } from "@bufbuild/protobuf";
+import { isMessage } from "@bufbuild/protobuf";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { VersionConflictSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import { openDatabase, type Database } from "@sluice/database";
@@ -14,6 +14,7 @@ import { startConsumer } from "./consumers/startConsumer";
 import { createEventStore, startOfLog } from "./eventStore";
 import {
   accepted,
+  appendOrderCreatedIn,
   metadata,
   newId,
   orderCreated,
@@ -575,25 +576,7 @@ for (const backend of await testBackends()) {
       try {
         // The early transaction starts first and takes the lower global position, then stays open.
         const earlyTransaction = db.transaction(async (tx) => {
-          await tx.query("select append_batch($1::jsonb)", [
-            JSON.stringify([
-              {
-                organizationId: org,
-                commandId: newId(),
-                resultType: "dispatch.v1.CommandAccepted",
-                result: {},
-                metadata: metadata(),
-                streams: [{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }],
-                events: [
-                  {
-                    streamId: early,
-                    type: "dispatch.v1.OrderCreated",
-                    data: toJson(OrderCreatedSchema, orderCreated(early)),
-                  },
-                ],
-              },
-            ]),
-          ]);
+          await appendOrderCreatedIn(tx, org, early);
           earlyAppended();
           await earlyMayCommit;
         });

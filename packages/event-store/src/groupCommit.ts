@@ -1,38 +1,7 @@
 import type { JsonValue, Message } from "@bufbuild/protobuf";
 import type { Database, Queryable } from "@sluice/database";
-import { ErrorCode, RpcError } from "@sluice/rpc";
-import { CommandAlreadyHandled } from "./errors";
-import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from "./types";
-
-/** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
-export const streamClosedRule = "sluice.stream.closed";
-
-/** One command as `append_batch` takes it (see schema.ts). */
-interface BatchCommand {
-  readonly organizationId: string;
-  readonly commandId: string;
-  readonly resultType: string;
-  readonly result: JsonValue;
-  readonly metadata: AppendRequest["metadata"];
-  readonly streams: readonly {
-    streamId: string;
-    streamType: string;
-    expected: string;
-    eventCount: number;
-    close?: true;
-  }[];
-  readonly events: readonly { streamId: string; type: string; data: JsonValue }[];
-}
-
-type BatchOutcome =
-  | {
-      readonly versions: Record<string, string>;
-      /** [global position, event id] of each event, in the order the command gave them. */
-      readonly events: readonly (readonly [string, string])[];
-      readonly transactionId: string;
-      readonly occurredAt: string;
-    }
-  | { readonly error: { readonly code: string; readonly detail: string } };
+import { appendCommands } from "./appendCommands";
+import type { AppendRequest, AppendResult, RecordedEvent } from "./types";
 
 interface Pending {
   readonly request: AppendRequest;
@@ -79,7 +48,7 @@ export interface GroupCommitOptions {
 const raceCodes = new Set(["23505", "40P01"]);
 
 /**
- * Group commit: appends go to the database as batches, one `append_batch` statement each.
+ * Group commit: appends go to the database as batches, one `append_commands` statement each.
  * No timer: an append finding a free slot goes at once, alone; appends arriving while the slots
  * are busy wait and go together as the next batch. So an idle store adds no latency, and a busy
  * one pays one statement and one commit for many commands.
@@ -144,7 +113,7 @@ export class GroupCommit {
     const requests = batch.map((pending) => pending.request);
     const appendAll = async (db: Queryable) => {
       const prepared = prepare ? await prepare.run(db, requests) : { stored: requests, committed: () => {} };
-      const results = await this.#appendBatch(db, batch, prepared.stored);
+      const results = await appendWritable(db, requests, prepared.stored, this.#options.encode);
       if (inTransaction) await inTransaction(db, recordedEvents(results));
       return { results, committed: prepared.committed };
     };
@@ -170,56 +139,7 @@ export class GroupCommit {
       else batch[index]!.resolve(result);
     });
   }
-
-  /** One `append_batch` statement for the requests that could be written: each one's result, or why not. */
-  async #appendBatch(
-    db: Queryable,
-    batch: readonly Pending[],
-    stored: readonly (AppendRequest | Error)[],
-  ): Promise<(AppendResult | Error)[]> {
-    const results: (AppendResult | Error)[] = [...stored].map((request) =>
-      request instanceof Error ? request : new Error("not appended"),
-    );
-    const writable = stored.flatMap((request, index) => (request instanceof Error ? [] : [{ request, index }]));
-    if (writable.length === 0) return results;
-    const { rows } = await db.query<{ outcomes: BatchOutcome[] }>("select append_batch($1::jsonb) as outcomes", [
-      JSON.stringify(writable.map(({ request }) => this.#batchCommand(request))),
-    ]);
-    const outcomes = rows[0]?.outcomes ?? [];
-    if (outcomes.length !== writable.length) throw new Error("append_batch returned a different number of outcomes");
-    outcomes.forEach((outcome, n) => {
-      const { index } = writable[n]!;
-      results[index] =
-        "error" in outcome ? refusal(batch[index]!.request, outcome) : appendResult(batch[index]!.request, outcome);
-    });
-    return results;
-  }
-
-  #batchCommand(request: AppendRequest): BatchCommand {
-    const { organizationId, metadata, appends, result } = request;
-    const streams = appends.map((append) => ({
-      streamId: append.streamId,
-      streamType: append.streamType,
-      expected: expectedVersionText(append.expectedVersion),
-      eventCount: append.events.length,
-      ...(append.close && { close: true as const }),
-    }));
-    const { encode } = this.#options;
-    return {
-      organizationId,
-      commandId: metadata.commandId,
-      resultType: result.$typeName,
-      result: encode(result),
-      metadata,
-      streams,
-      events: appends.flatMap((append) =>
-        append.events.map((event) => ({ streamId: append.streamId, type: event.$typeName, data: encode(event) })),
-      ),
-    };
-  }
 }
-
-type BatchFailure = Extract<BatchOutcome, { error: unknown }>;
 
 /** Refused before the batch is sent: an append the store cannot judge. */
 function checkRequest(request: AppendRequest): void {
@@ -229,65 +149,30 @@ function checkRequest(request: AppendRequest): void {
   if (new Set(streamIds).size !== streamIds.length) throw new Error("an append request names a stream twice");
 }
 
+/**
+ * The requests that could be written, in one statement; the others keep the error `prepare` gave
+ * them. The recorded events hold the callers' own messages, not the sealed copies written.
+ */
+async function appendWritable(
+  db: Queryable,
+  requests: readonly AppendRequest[],
+  stored: readonly (AppendRequest | Error)[],
+  encode: (message: Message) => JsonValue,
+): Promise<(AppendResult | Error)[]> {
+  const writable = stored.flatMap((written, index) => (written instanceof Error ? [] : [{ written, index }]));
+  if (writable.length === 0) return [...(stored as Error[])];
+  const appended = await appendCommands(
+    db,
+    writable.map(({ written }) => written),
+    encode,
+    writable.map(({ index }) => requests[index]!),
+  );
+  let next = 0;
+  return stored.map((written) => (written instanceof Error ? written : appended[next++]!));
+}
+
 const recordedEvents = (results: readonly (AppendResult | Error)[]): RecordedEvent[] =>
   results.flatMap((result) => (result instanceof Error ? [] : result.events));
-
-/** The command's events as recorded: the messages it gave, where and when the database put them. */
-function appendResult(request: AppendRequest, outcome: Exclude<BatchOutcome, BatchFailure>): AppendResult {
-  const transactionId = BigInt(outcome.transactionId);
-  const occurredAt = new Date(outcome.occurredAt);
-  const versions = new Map(Object.entries(outcome.versions).map(([id, v]) => [id, BigInt(v)]));
-  const events: RecordedEvent[] = [];
-  for (const append of request.appends) {
-    const firstVersion = versions.get(append.streamId)! - BigInt(append.events.length) + 1n;
-    append.events.forEach((data, index) => {
-      const [globalPosition, eventId] = outcome.events[events.length]!;
-      events.push({
-        eventId,
-        organizationId: request.organizationId,
-        streamId: append.streamId,
-        streamType: append.streamType,
-        streamVersion: firstVersion + BigInt(index),
-        globalPosition: BigInt(globalPosition),
-        transactionId,
-        type: data.$typeName,
-        data,
-        metadata: request.metadata,
-        occurredAt,
-      });
-    });
-  }
-  return { versions, lastGlobalPosition: events.at(-1)?.globalPosition ?? 0n, events };
-}
-
-/** Why `append_batch` refused a command, as the error its caller gets. */
-function refusal(request: AppendRequest, failure: BatchFailure): Error {
-  const { code, detail } = failure.error;
-  const { organizationId } = request;
-  const { commandId } = request.metadata;
-  switch (code) {
-    case "SLDUP":
-      return new CommandAlreadyHandled(organizationId, commandId);
-    case "SL409": {
-      const conflict = JSON.parse(detail) as { streamId: string; expected: string; actual: string };
-      return RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual));
-    }
-    case "SL403":
-      return new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`);
-    case "SLTYP": {
-      const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
-      return new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`);
-    }
-    case "SLCLS":
-      return RpcError.ruleBroken(streamClosedRule, `stream ${detail} is closed: it takes no more events`);
-    default:
-      return new Error(`append_batch answered an unknown outcome ${code}`);
-  }
-}
-
-function expectedVersionText(expected: ExpectedVersion): string {
-  return typeof expected === "bigint" ? expected.toString() : expected;
-}
 
 /** The error's SQLSTATE, as both pg and PGlite report it. */
 function databaseError(error: unknown): { code?: string } {

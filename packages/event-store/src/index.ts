@@ -21,7 +21,7 @@ export {
   type Upcaster,
 } from "./eventStore";
 export { CommandAlreadyHandled } from "./errors";
-export { streamClosedRule } from "./groupCommit";
+export { streamClosedRule } from "./appendCommands";
 export { startArchiving, type ArchivingOptions } from "./archiving/startArchiving";
 export { PersonalDataConfigError, PersonalDataIntegrityError } from "./personalData/errors";
 export { parseMasterKey } from "./personalData/masterKey";

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { isMessage, toJson } from "@bufbuild/protobuf";
-import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
+import { isMessage } from "@bufbuild/protobuf";
 import { RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
@@ -9,8 +8,8 @@ import { ErrorCode, RpcError } from "@sluice/rpc";
 import { aggregateStream } from "../commandHandling/aggregateStream";
 import type { Decider } from "../commandHandling/decider";
 import { createEventStore, startOfLog } from "../eventStore";
-import { streamClosedRule } from "../groupCommit";
-import { accepted, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
+import { streamClosedRule } from "../appendCommands";
+import { accepted, appendOrderCreatedIn, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
 import type { EventStore, ExpectedVersion, LogPosition, RecordedEvent } from "../types";
 
 const isStreamClosed = (streamId: string) => (e: unknown) =>
@@ -244,25 +243,7 @@ for (const backend of await testBackends()) {
       try {
         // The early transaction takes the lower transaction id and global position, then stays open.
         const earlyTransaction = db.transaction(async (tx) => {
-          await tx.query("select append_batch($1::jsonb)", [
-            JSON.stringify([
-              {
-                organizationId: org,
-                commandId: newId(),
-                resultType: "dispatch.v1.CommandAccepted",
-                result: {},
-                metadata: metadata(),
-                streams: [{ streamId: early, streamType: "dispatch.order", expected: "no_stream", eventCount: 1 }],
-                events: [
-                  {
-                    streamId: early,
-                    type: "dispatch.v1.OrderCreated",
-                    data: toJson(OrderCreatedSchema, orderCreated(early)),
-                  },
-                ],
-              },
-            ]),
-          ]);
+          await appendOrderCreatedIn(tx, org, early);
           earlyAppended();
           await earlyMayCommit;
         });

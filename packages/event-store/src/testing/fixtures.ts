@@ -1,6 +1,9 @@
 // Test helpers: ids, metadata and messages from the real contracts.
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, toJson, type Message } from "@bufbuild/protobuf";
+import { registry } from "@sluice/contracts";
+import type { Queryable } from "@sluice/database";
+import { appendCommands } from "../appendCommands";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema, OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { startOfLog } from "../eventStore";
@@ -51,4 +54,31 @@ export async function readOrganization(
     if (mine.length >= count) return mine;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Appends an order's first event through `tx` alone, outside any store's group commit: a test holds
+ * that transaction open to make a later append commit before it (commits out of order).
+ */
+export async function appendOrderCreatedIn(tx: Queryable, organizationId: string, orderId: string): Promise<void> {
+  const [result] = await appendCommands(
+    tx,
+    [
+      {
+        organizationId,
+        metadata: metadata(),
+        appends: [
+          {
+            streamId: orderId,
+            streamType: "dispatch.order",
+            expectedVersion: "no_stream",
+            events: [orderCreated(orderId)],
+          },
+        ],
+        result: accepted(orderId, 1n),
+      },
+    ],
+    (message: Message) => toJson(registry.getMessage(message.$typeName)!, message, { registry }),
+  );
+  if (result instanceof Error) throw result;
 }

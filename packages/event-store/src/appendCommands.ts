@@ -1,0 +1,135 @@
+import type { JsonValue, Message } from "@bufbuild/protobuf";
+import type { Queryable } from "@sluice/database";
+import { ErrorCode, RpcError } from "@sluice/rpc";
+import { CommandAlreadyHandled } from "./errors";
+import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from "./types";
+
+/** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
+export const streamClosedRule = "sluice.stream.closed";
+
+/** What `append_commands` returns (schema.ts, migration 008). int8 arrays come as text from pg, bigint from PGlite. */
+interface AppendCommandsRow {
+  readonly codes: readonly (string | null)[];
+  readonly details: readonly (string | null)[];
+  readonly versions: readonly (string | bigint | null)[];
+  readonly positions: readonly (string | bigint)[] | null;
+  readonly event_ids: readonly string[] | null;
+  readonly transaction_id: bigint;
+  readonly occurred_at: Date;
+}
+
+/** A stream of one command, as the statement takes it: in stream id order within the command. */
+interface StreamEntry {
+  readonly command: number;
+  readonly append: AppendRequest["appends"][number];
+}
+
+/**
+ * Appends the commands in one `append_commands` statement on `db`: each judged on its own and in
+ * order, as if appended alone. Returns each one's result, or the error it is refused with; a
+ * failure of the statement as a whole (a lost race, say) rejects. The recorded events hold the
+ * messages of `given`: the callers' own, where `requests` are the copies written (sealed).
+ */
+export async function appendCommands(
+  db: Queryable,
+  requests: readonly AppendRequest[],
+  encode: (message: Message) => JsonValue,
+  given: readonly AppendRequest[] = requests,
+): Promise<(AppendResult | Error)[]> {
+  // Streams in id order within a command, so a command's first refused stream is the same one
+  // however its caller listed them; events stay in the order the command gave them.
+  const entries: StreamEntry[] = [];
+  const events: { entry: number; event: Message }[] = [];
+  requests.forEach((request, index) => {
+    const entryOf = new Map<string, number>();
+    for (const append of [...request.appends].sort((a, b) => compareIds(a.streamId, b.streamId)))
+      entryOf.set(append.streamId, entries.push({ command: index + 1, append }));
+    for (const append of request.appends)
+      for (const event of append.events) events.push({ entry: entryOf.get(append.streamId)!, event });
+  });
+  const { rows } = await db.query<AppendCommandsRow>(
+    `select * from append_commands($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)`,
+    [
+      requests.map((r) => r.organizationId),
+      requests.map((r) => r.metadata.commandId),
+      requests.map((r) => r.result.$typeName),
+      JSON.stringify(requests.map((r) => encode(r.result))),
+      JSON.stringify(requests.map((r) => r.metadata)),
+      entries.map((e) => e.command),
+      entries.map((e) => e.append.streamId),
+      entries.map((e) => e.append.streamType),
+      entries.map((e) => expectedVersionText(e.append.expectedVersion)),
+      entries.map((e) => e.append.events.length),
+      entries.map((e) => e.append.close === true),
+      events.map((e) => e.entry),
+      events.map((e) => e.event.$typeName),
+      JSON.stringify(events.map((e) => encode(e.event))),
+    ],
+  );
+  const row = rows[0];
+  if (!row || row.codes.length !== requests.length)
+    throw new Error("append_commands returned a different number of outcomes");
+
+  const versionsOf = requests.map(() => new Map<string, bigint>());
+  entries.forEach(({ command, append }, n) => {
+    const version = row.versions[n];
+    if (version != null) versionsOf[command - 1]!.set(append.streamId, BigInt(version));
+  });
+  let eventIndex = 0;
+  return given.map((request, index) => {
+    const code = row.codes[index];
+    if (code) return refusal(request, code, row.details[index] ?? "");
+    const versions = versionsOf[index]!;
+    const recorded: RecordedEvent[] = [];
+    for (const append of request.appends) {
+      const firstVersion = versions.get(append.streamId)! - BigInt(append.events.length) + 1n;
+      append.events.forEach((data, n) => {
+        recorded.push({
+          eventId: row.event_ids![eventIndex]!,
+          organizationId: request.organizationId,
+          streamId: append.streamId,
+          streamType: append.streamType,
+          streamVersion: firstVersion + BigInt(n),
+          globalPosition: BigInt(row.positions![eventIndex]!),
+          transactionId: BigInt(row.transaction_id),
+          type: data.$typeName,
+          data,
+          metadata: request.metadata,
+          occurredAt: row.occurred_at,
+        });
+        eventIndex += 1;
+      });
+    }
+    return { versions, lastGlobalPosition: recorded.at(-1)?.globalPosition ?? 0n, events: recorded };
+  });
+}
+
+/** Why `append_commands` refused a command, as the error its caller gets. */
+function refusal(request: AppendRequest, code: string, detail: string): Error {
+  const { organizationId } = request;
+  const { commandId } = request.metadata;
+  switch (code) {
+    case "SLDUP":
+      return new CommandAlreadyHandled(organizationId, commandId);
+    case "SL409": {
+      const conflict = JSON.parse(detail) as { streamId: string; expected: string; actual: string };
+      return RpcError.conflict(conflict.streamId, conflict.expected, BigInt(conflict.actual));
+    }
+    case "SL403":
+      return new RpcError(ErrorCode.ALREADY_EXISTS, `stream ${detail} belongs to someone else`);
+    case "SLTYP": {
+      const { streamId, recorded, requested } = JSON.parse(detail) as Record<string, string>;
+      return new RpcError(ErrorCode.ALREADY_EXISTS, `${streamId} is a ${recorded}, not a ${requested}`);
+    }
+    case "SLCLS":
+      return RpcError.ruleBroken(streamClosedRule, `stream ${detail} is closed: it takes no more events`);
+    default:
+      return new Error(`append_commands answered an unknown outcome ${code}`);
+  }
+}
+
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function expectedVersionText(expected: ExpectedVersion): string {
+  return typeof expected === "bigint" ? expected.toString() : expected;
+}
