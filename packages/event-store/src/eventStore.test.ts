@@ -304,6 +304,38 @@ for (const backend of await testBackends()) {
       await own.close();
     });
 
+    test("appends look commands and streams up by index, however small the tables were when planned", async () => {
+      // append_commands keeps its plans per connection. Made while the tables are nearly empty, a
+      // plan free to choose scans whole tables, and every later append reads every command ever
+      // recorded. Counted in one transaction, past the first plans (a cached one from the sixth call on).
+      const fresh = await backend.open();
+      try {
+        await createEventStore(fresh);
+        const scans = await fresh.transaction(async (tx) => {
+          // Counted before and after: PGlite's counts hold the statements of the store's start too.
+          const seqScans = async () => {
+            const { rows } = await tx.query<{ relname: string; seq_scan: bigint }>(
+              `select relname, seq_scan from pg_stat_xact_user_tables
+               where schemaname = current_schema() and relname in ('command_results', 'event_streams')
+               order by relname`,
+            );
+            return rows.map((row) => [row.relname, Number(row.seq_scan)] as const);
+          };
+          const before = await seqScans();
+          const org = newId();
+          for (let i = 0; i < 12; i++) await appendOrderCreatedIn(tx, org, newId());
+          const after = await seqScans();
+          return after.map(([table, count], i) => [table, count - (before[i]?.[1] ?? 0)]);
+        });
+        assert.deepEqual(scans, [
+          ["command_results", 0],
+          ["event_streams", 0],
+        ]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
     test("50 concurrent writers on one stream: one winner per version, the others typed conflicts", async () => {
       const org = newId();
       const streamId = newId();

@@ -686,7 +686,14 @@ export const eventStoreMigrations: readonly Migration[] = [
         out codes text[], out details text[], out versions bigint[],
         out positions bigint[], out event_ids uuid[], out transaction_id xid8, out occurred_at timestamptz
       )
-      language plpgsql as $$
+      language plpgsql
+      -- Its plans are made once per connection and kept, often while the tables are still small,
+      -- where a scan of a whole table or a hash join looks cheapest; kept, such a plan makes every
+      -- append dearer with every command ever recorded. Index lookups are right at any size.
+      set enable_seqscan = off
+      set enable_hashjoin = off
+      set enable_mergejoin = off
+      as $$
       declare
         -- Every stream the batch names as stored (locked), then as the accepted commands leave it.
         ids text[];
@@ -708,18 +715,22 @@ export const eventStoreMigrations: readonly Migration[] = [
         code text;
         detail text;
       begin
-        -- In stream id order, so that two batches over the same streams lock them in the same order.
-        select coalesce(array_agg(stream_id order by stream_id), '{}'), coalesce(array_agg(version order by stream_id), '{}'),
-               coalesce(array_agg(organization_id order by stream_id), '{}'), coalesce(array_agg(stream_type order by stream_id), '{}'),
-               coalesce(array_agg(closed_at is not null order by stream_id), '{}')
-        into ids, ver, org, typ, closed
-        from (select * from event_streams where stream_id = any(s_stream) order by stream_id for update) locked;
-
-        -- Each column against an array (index scans); a row matching a pair not in the batch is
-        -- keyed by its own pair, which no command of the batch looks up.
-        select coalesce(array_agg(r.organization_id || '/' || r.command_id), '{}') into handled
-        from command_results r
-        where r.organization_id = any(c_organization) and r.command_id = any(c_command);
+        -- One statement for both lookups. Streams are locked in id order, so that two batches over
+        -- the same streams take them in the same order. Command ids are looked up pair by pair.
+        select l.ids, l.ver, l.org, l.typ, l.closed, h.handled
+        into ids, ver, org, typ, closed, handled
+        from (
+          select coalesce(array_agg(stream_id order by stream_id), '{}') as ids,
+                 coalesce(array_agg(version order by stream_id), '{}') as ver,
+                 coalesce(array_agg(organization_id order by stream_id), '{}') as org,
+                 coalesce(array_agg(stream_type order by stream_id), '{}') as typ,
+                 coalesce(array_agg(closed_at is not null order by stream_id), '{}') as closed
+          from (select * from event_streams where stream_id = any(s_stream) order by stream_id for update) locked
+        ) l, (
+          select coalesce(array_agg(r.organization_id || '/' || r.command_id), '{}') as handled
+          from unnest(c_organization, c_command) as batch (organization_id, command_id)
+          join command_results r using (organization_id, command_id)
+        ) h;
 
         codes := array_fill(null::text, array[n]);
         details := codes;
@@ -804,22 +815,23 @@ export const eventStoreMigrations: readonly Migration[] = [
           return;
         end if;
 
-        insert into command_results (organization_id, command_id, result_type, result)
-        select c_organization[i], c_command[i], c_result_type[i], c_results->(i - 1)
-        from generate_subscripts(c_command, 1) i
-        where accepted[i];
-
-        -- Once per stream, as the batch leaves it: commands of one batch often name the same one
-        -- (a project each order guards), and an insert may not update a row twice.
-        insert into event_streams (stream_id, organization_id, stream_type, version, closed_at)
-        select ids[x], org[x], typ[x], ver[x], case when closed[x] then now() end
-        from generate_subscripts(ids, 1) x
-        where touched[x]
-        order by ids[x]
-        on conflict (stream_id) do update
-          set version = excluded.version, closed_at = coalesce(event_streams.closed_at, excluded.closed_at);
-
-        with inserted as (
+        -- The writes as one statement: each insert reads only the arguments, not another's rows.
+        with results as (
+          insert into command_results (organization_id, command_id, result_type, result)
+          select c_organization[i], c_command[i], c_result_type[i], c_results->(i - 1)
+          from generate_subscripts(c_command, 1) i
+          where accepted[i]
+        ), streams as (
+          -- Once per stream, as the batch leaves it: commands of one batch often name the same one
+          -- (a project each order guards), and an insert may not update a row twice.
+          insert into event_streams (stream_id, organization_id, stream_type, version, closed_at)
+          select ids[x], org[x], typ[x], ver[x], case when closed[x] then now() end
+          from generate_subscripts(ids, 1) x
+          where touched[x]
+          order by ids[x]
+          on conflict (stream_id) do update
+            set version = excluded.version, closed_at = coalesce(event_streams.closed_at, excluded.closed_at)
+        ), inserted as (
           insert into events (organization_id, stream_id, stream_type, stream_version, type, data, metadata)
           select c_organization[s_command[e.entry]], s_stream[e.entry], s_type[e.entry],
                  bases[e.entry] + row_number() over (partition by e.entry order by e.n),
