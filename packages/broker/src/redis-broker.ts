@@ -345,8 +345,12 @@ export class RedisBroker implements Broker {
   }
 }
 
+// Epoch candidates: a random seed per process and a counter, unique without drawing random bytes
+// for every publication (a candidate is only kept when a channel's stream starts).
+const epochSeed = randomBytes(6).toString("base64url");
+let epochCount = 0;
 function newEpoch(): string {
-  return randomBytes(6).toString("base64url");
+  return `${epochSeed}${(epochCount++).toString(36)}`;
 }
 
 function checkChannel(channel: string): void {
