@@ -1,5 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import { StreamPositionSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { PublicationSchema, StreamPositionSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -127,11 +127,35 @@ describe("RedisBroker", { skip }, () => {
       await waitFor(() => listener.publications.length === 1, "the first publication");
       const killed = await killSubscriber(keyPrefix);
       assert.equal(killed, 1, "the edge's subscriber connection (the publisher's has no channel)");
-      // Published while the edge's subscriber is gone: pub/sub drops it, history does not.
+      // Published while the edge's subscriber is gone: pub/sub drops it, history does not. Once
+      // reconnected (and resubscribed), the edge reads what it missed without waiting for more.
       await publisher.publish("o/a", publication("a"));
-      await waitFor(async () => (await numsub(`${keyPrefix}broker:o/a`)) === 1, "the resubscription");
+      await waitFor(() => listener.publications.length === 2, "the missed publication, from history");
+      assert.equal(await numsub(`${keyPrefix}broker:o/a`), 1, "resubscribed");
       await publisher.publish("o/a", publication("a"));
-      await waitFor(() => listener.publications.length === 3, "every publication, the missed one included");
+      await waitFor(() => listener.publications.length === 3, "the next publication, live");
+      assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a publication that skips ahead makes the edge fetch the gap from history first", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+      // Offset 2 is positioned and kept in history, but never PUBLISHed: as if pub/sub dropped it.
+      const first = listener.publications[0]![1];
+      const dropped = create(PublicationSchema, { channel: "a", offset: 2n, epoch: first.epoch });
+      await redis.hIncrBy(`${keyPrefix}broker:{o/a}:meta`, "offset", 1);
+      await redis.xAdd(`${keyPrefix}broker:{o/a}:history`, "2-0", {
+        p: Buffer.from(toBinary(PublicationSchema, dropped)),
+      });
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 3, "the dropped one and the next");
       assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
     } finally {
       await close();
