@@ -1,3 +1,4 @@
+import type { PresenceMember } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ana, ben, presenceStoreContract } from "./presence-store-contract";
@@ -43,7 +44,10 @@ describe("RedisPresenceStore", { skip }, () => {
   test("the entries of a node that died without cleaning up expire; a live node's do not", async () => {
     // Short entry TTLs, refreshed often by the live node; the dead one stops refreshing.
     const short = { entryTtlMs: 1000, refreshIntervalMs: 100 };
-    const { one: live, two: dying, close } = await openNodes(short, short);
+    const expired: Array<[string, string, number]> = [];
+    const onExpired = (channel: string, member: PresenceMember) =>
+      expired.push([channel, member.userId, member.connections]);
+    const { one: live, two: dying, close } = await openNodes({ ...short, onExpired }, { ...short, onExpired });
     try {
       assert.equal((await live.add("c", ben("live-tab"))).changed, true);
       assert.equal((await dying.add("c", ana("dying-tab"))).changed, true);
@@ -57,6 +61,7 @@ describe("RedisPresenceStore", { skip }, () => {
         (await live.members("c")).map((m) => [m.userId, m.connections]),
         [["ben", 1]],
       );
+      assert.deepEqual(expired, [["c", "ana", 0]], "told once, by the live node, that Ana left");
       assert.equal((await live.add("c", ana("new-tab"))).changed, true, "Ana joins again, from a live node");
     } finally {
       await close();

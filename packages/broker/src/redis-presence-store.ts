@@ -12,6 +12,12 @@ export interface RedisPresenceStoreOptions extends RedisConnectionOptions {
   readonly entryTtlMs?: number;
   /** How often this node refreshes its own entries; a third of the TTL by default. */
   readonly refreshIntervalMs?: number;
+  /**
+   * Called once, on whichever node notices first, for each user whose last connection on a
+   * channel expired (its node died): the moment to tell the channel the user left. Nodes notice
+   * on their next refresh or presence call on that channel.
+   */
+  readonly onExpired?: (channel: string, member: PresenceMember) => void;
 }
 
 // Per channel, four keys in one hash-tagged slot:
@@ -29,13 +35,28 @@ local function release(userId)
   end
   return count
 end
+local expired = {}
 local function purge(now)
   for _, clientId in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
     local userId = redis.call('HGET', KEYS[1], clientId)
     redis.call('HDEL', KEYS[1], clientId)
     redis.call('ZREM', KEYS[2], clientId)
-    if userId then release(userId) end
+    if userId then
+      local displayName = redis.call('HGET', KEYS[4], userId) or ''
+      if release(userId) <= 0 then expired[#expired + 1] = { userId, displayName } end
+    end
   end
+end
+-- The users whose last connection expired in this call and who did not come back in it, flat.
+local function left_by_expiry()
+  local reply = {}
+  for _, user in ipairs(expired) do
+    if redis.call('HEXISTS', KEYS[3], user[1]) == 0 then
+      reply[#reply + 1] = user[1]
+      reply[#reply + 1] = user[2]
+    end
+  end
+  return reply
 end
 -- Returns the user's connection count after the add, and whether the connection is new.
 local function upsert(now, ttl, clientId, userId, displayName)
@@ -51,27 +72,30 @@ local function keep(ttl)
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
 end`;
 
-/** ARGV: ttl, clientId, userId, displayName. Returns { userId, displayName, connections, joined }. */
+// Each script replies { its answer, the users who left by expiry (userId, displayName, ...) }.
+
+/** ARGV: ttl, clientId, userId, displayName. Answers { userId, displayName, connections, joined }. */
 const ADD = new RedisScript(`${LUA_PRESENCE}
 local now, ttl = now_ms(), tonumber(ARGV[1])
 purge(now)
 local connections, new = upsert(now, ttl, ARGV[2], ARGV[3], ARGV[4])
 keep(ttl)
 local userId = redis.call('HGET', KEYS[1], ARGV[2])
-return { userId, redis.call('HGET', KEYS[4], userId) or '', connections, (new and connections == 1) and 1 or 0 }`);
+local joined = (new and connections == 1) and 1 or 0
+return { { userId, redis.call('HGET', KEYS[4], userId) or '', connections, joined }, left_by_expiry() }`);
 
-/** ARGV: clientId. Returns {} when absent, else { userId, displayName, connections, left }. */
+/** ARGV: clientId. Answers {} when absent, else { userId, displayName, connections, left }. */
 const REMOVE = new RedisScript(`${LUA_PRESENCE}
 purge(now_ms())
 local userId = redis.call('HGET', KEYS[1], ARGV[1])
-if not userId then return {} end
+if not userId then return { {}, left_by_expiry() } end
 local displayName = redis.call('HGET', KEYS[4], userId) or ''
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 local connections = release(userId)
-return { userId, displayName, math.max(connections, 0), connections <= 0 and 1 or 0 }`);
+return { { userId, displayName, math.max(connections, 0), connections <= 0 and 1 or 0 }, left_by_expiry() }`);
 
-/** Returns a flat list: userId, displayName, connections, ... */
+/** Answers a flat list: userId, displayName, connections, ... */
 const MEMBERS = new RedisScript(`${LUA_PRESENCE}
 purge(now_ms())
 local reply = {}
@@ -81,7 +105,7 @@ for i = 1, #counts, 2 do
   reply[#reply + 1] = redis.call('HGET', KEYS[4], counts[i]) or ''
   reply[#reply + 1] = tonumber(counts[i + 1])
 end
-return reply`);
+return { reply, left_by_expiry() }`);
 
 /**
  * ARGV: ttl, then clientId, userId, displayName for each of this node's connections. Pushes their
@@ -92,7 +116,7 @@ local now, ttl = now_ms(), tonumber(ARGV[1])
 purge(now)
 for i = 2, #ARGV, 3 do upsert(now, ttl, ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
 keep(ttl)
-return 0`);
+return { {}, left_by_expiry() }`);
 
 /**
  * The scale-out shape's presence: every node's connections in Redis, each with an expiry that its
@@ -103,6 +127,7 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #prefix: string;
   readonly #ttlMs: string;
   readonly #onError: (error: unknown) => void;
+  readonly #onExpired: ((channel: string, member: PresenceMember) => void) | undefined;
   /** This node's own entries, refreshed on a timer: channel -> clientId -> entry. */
   readonly #own = new Map<string, Map<string, PresenceEntry>>();
   readonly #refresh: NodeJS.Timeout;
@@ -114,6 +139,7 @@ export class RedisPresenceStore implements PresenceStore {
     const ttlMs = options.entryTtlMs ?? 30_000;
     this.#ttlMs = String(ttlMs);
     this.#onError = onError;
+    this.#onExpired = options.onExpired;
     this.#refresh = setInterval(() => void this.refresh(), options.refreshIntervalMs ?? Math.ceil(ttlMs / 3));
     this.#refresh.unref();
   }
@@ -202,10 +228,20 @@ export class RedisPresenceStore implements PresenceStore {
     await this.#redis.close().catch(() => {});
   }
 
-  #run(script: RedisScript, channel: string, args: string[]): Promise<Array<Buffer | number>> {
+  /** Runs a script on the channel's keys; tells onExpired who left by expiry; gives the answer. */
+  async #run(script: RedisScript, channel: string, args: string[]): Promise<Array<Buffer | number>> {
     const tag = `${this.#prefix}presence:{${channel}}`;
     const keys = [`${tag}:connections`, `${tag}:expiries`, `${tag}:counts`, `${tag}:names`];
-    return script.run(this.#redis, keys, args) as Promise<Array<Buffer | number>>;
+    const [answer, expired] = (await script.run(this.#redis, keys, args)) as [Array<Buffer | number>, Buffer[]];
+    for (let i = 0; i < expired.length; i += 2) {
+      const member = update([expired[i]!, expired[i + 1]!, 0]).member;
+      try {
+        this.#onExpired?.(channel, member);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    return answer;
   }
 }
 
