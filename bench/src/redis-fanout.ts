@@ -5,7 +5,10 @@
 // core-second, the publisher's and Redis's CPU per publication (Redis from INFO cpu), and
 // publish -> listener latency percentiles (wall clock, the same machine's, across processes).
 //
-//   npm run redis-fanout -w @sluice/bench [-- --rates 1000,5000 --channels 100 --listeners 100 --seconds 8]
+//   npm run redis-fanout -w @sluice/bench [-- --rates 1000,5000 --channels 100 --listeners 100 --seconds 8 --disjoint]
+//
+// --disjoint: edge 0 listens to the even channels, edge 1 to the odd ones; each edge should then
+// receive from Redis only the messages of its own channels (messagesPerEdge).
 //
 // Redis at --url (127.0.0.1:6379; bash scripts/services.sh starts it). Keys under a random prefix,
 // deleted at the end. Bounded: each rate runs 2 s of warm-up plus --seconds, then 1 s to drain.
@@ -33,15 +36,23 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "8" },
     url: { type: "string", default: "redis://127.0.0.1:6379" },
     prefix: { type: "string", default: `bench:fanout:${randomBytes(4).toString("hex")}:` },
+    // Each edge listens to half the channels (even / odd) instead of all of them.
+    disjoint: { type: "boolean", default: false },
+    "edge-index": { type: "string", default: "0" },
   },
 });
 const channelCount = Number(args.channels);
 const listenerCount = Number(args.listeners);
 const channelName = (i: number) => `bench/project:${i % channelCount}`;
+/** The channels an edge listens to: all, or with --disjoint those of its parity. */
+const edgeChannels = (edgeIndex: number) =>
+  Array.from({ length: channelCount }, (_, c) => c).filter((c) => !args.disjoint || c % 2 === edgeIndex);
 const wallMs = () => performance.timeOrigin + performance.now();
 
 /** What an edge reports for one measured window. */
 interface EdgeResult {
+  /** Messages this edge received from Redis (each reaches every listener of its channel). */
+  messages: number;
   deliveries: number;
   cpuMicros: number;
   latencies: number[];
@@ -62,15 +73,21 @@ async function runEdge(): Promise<void> {
   let from = Infinity;
   let until = Infinity;
   let deliveries = 0;
+  let messages = 0;
   let latencies: number[] = [];
   let cpu = process.cpuUsage();
   // The send time travels in the publication; all listeners of one channel share the object.
   const sentAt = new WeakMap<Publication, number>();
+  const counted = new WeakSet<Publication>();
   const listener: BrokerListener = {
     publication(_channel, publication) {
       let sent = sentAt.get(publication);
       if (sent === undefined) sentAt.set(publication, (sent = Number(publication.metadata?.eventId)));
       if (sent < from || sent >= until) return;
+      if (!counted.has(publication)) {
+        counted.add(publication);
+        messages++;
+      }
       const latency = wallMs() - sent;
       deliveries++;
       // Reservoir sample: every delivery has the same chance to be in the percentiles.
@@ -82,15 +99,17 @@ async function runEdge(): Promise<void> {
     },
     presence() {},
   };
+  const channels = edgeChannels(Number(args["edge-index"]));
   for (let i = 0; i < listenerCount; i++) {
     // Distinct listener objects, as distinct sockets' subscriptions would be.
-    await broker.subscribe(channelName(i), { ...listener });
+    await broker.subscribe(channelName(channels[i % channels.length]!), { ...listener });
   }
   process.on("message", (message: ToEdge) => {
     if (message.type === "measure") {
       from = message.from;
       until = Infinity;
       deliveries = 0;
+      messages = 0;
       latencies = [];
       cpu = process.cpuUsage();
     } else if (message.type === "until") {
@@ -98,7 +117,7 @@ async function runEdge(): Promise<void> {
     } else if (message.type === "stop") {
       from = Infinity;
       const used = process.cpuUsage(cpu);
-      send({ type: "result", deliveries, cpuMicros: used.user + used.system, latencies });
+      send({ type: "result", messages, deliveries, cpuMicros: used.user + used.system, latencies });
     } else {
       void broker.close().then(() => process.exit(0));
     }
@@ -128,12 +147,14 @@ async function runPublisher(): Promise<void> {
     "--listeners",
     args.listeners,
   ];
-  const edges: ChildProcess[] = [0, 1].map(() =>
-    fork(script, ["--role", "edge", ...forward], { execArgv: ["--import", "tsx"] }),
+  if (args.disjoint) forward.push("--disjoint");
+  const edges: ChildProcess[] = [0, 1].map((index) =>
+    fork(script, ["--role", "edge", "--edge-index", String(index), ...forward], { execArgv: ["--import", "tsx"] }),
   );
   const next = (edge: ChildProcess) => once(edge, "message").then(([message]) => message as FromEdge);
   await Promise.all(edges.map(next));
-  console.error(`2 edges ready, ${listenerCount} listeners each on ${channelCount} channels`);
+  const perEdgeChannels = edgeChannels(0).length;
+  console.error(`2 edges ready, ${listenerCount} listeners each on ${perEdgeChannels} of ${channelCount} channels`);
 
   const publisher = await RedisBroker.connect({ url: args.url, keyPrefix: args.prefix });
   const event = anyPack(OrderCreatedSchema, create(OrderCreatedSchema, { consignee: "Bench GmbH", weightKg: 120 }));
@@ -212,12 +233,16 @@ async function runPublisher(): Promise<void> {
       seconds,
       channels: channelCount,
       listenersPerEdge: listenerCount,
+      channelsPerEdge: perEdgeChannels,
       published: publishedInWindow,
       publishedPerSecond: Math.round(publishedInWindow / seconds),
       failed,
       deliveries,
       deliveriesPerSecond: Math.round(deliveries / seconds),
-      expectedDeliveries: publishedInWindow * 2 * Math.max(1, listenerCount / channelCount),
+      messagesPerEdge: edgeResults.map((r) => r.messages),
+      expectedDeliveries: Math.round(
+        (publishedInWindow * (args.disjoint ? 1 : 2) * Math.max(listenerCount, perEdgeChannels)) / perEdgeChannels,
+      ),
       edgeCpuMicrosPerDelivery: +((edgeCpuSeconds * 1e6) / deliveries).toFixed(2),
       deliveriesPerEdgeCoreSecond: Math.round(deliveries / edgeCpuSeconds),
       publisherCpuMicrosPerPublication: +((used.user + used.system) / publishedInWindow).toFixed(2),
