@@ -151,7 +151,7 @@ export class RedisBroker implements Broker {
       reply = (await PUBLISH.run(
         this.#commands,
         [meta, history],
-        [this.#topic(channel), Buffer.from(unpositioned), newEpoch(), this.#historySize, this.#historyTtlMs],
+        [this.#topic(channel), asBuffer(unpositioned), newEpoch(), this.#historySize, this.#historyTtlMs],
       )) as [number, Buffer];
     } catch (error) {
       throw redisFailure(`publish to ${channel}`, error);
@@ -163,7 +163,7 @@ export class RedisBroker implements Broker {
     checkChannel(channel);
     const frame = create(ServerFrameSchema, { kind: { case: "presenceChange", value: change } });
     try {
-      await this.#commands.publish(this.#topic(channel), Buffer.from(toBinary(ServerFrameSchema, frame)));
+      await this.#commands.publish(this.#topic(channel), asBuffer(toBinary(ServerFrameSchema, frame)));
     } catch (error) {
       throw redisFailure(`publish presence to ${channel}`, error);
     }
@@ -351,6 +351,11 @@ const epochSeed = randomBytes(6).toString("base64url");
 let epochCount = 0;
 function newEpoch(): string {
   return `${epochSeed}${(epochCount++).toString(36)}`;
+}
+
+/** The same bytes as a Buffer, without a copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function checkChannel(channel: string): void {

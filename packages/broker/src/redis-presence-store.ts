@@ -121,6 +121,8 @@ return { {}, left_by_expiry() }`);
 /**
  * The scale-out shape's presence: every node's connections in Redis, each with an expiry that its
  * node keeps pushing forward. Join and leave are counted per user across tabs and nodes.
+ * A connection is added and removed by the node that holds it (its refresh would put back an
+ * entry another node removed).
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly #redis: RedisConnection;
@@ -204,6 +206,7 @@ export class RedisPresenceStore implements PresenceStore {
    * A failure is reported, not thrown: the next round tries again, well before the TTL runs out.
    */
   async refresh(): Promise<void> {
+    if (this.#closed) return;
     const rounds = [...this.#own].map(async ([channel, entries]) => {
       const args = [this.#ttlMs];
       for (const entry of entries.values()) args.push(entry.clientId, entry.userId, entry.displayName);
