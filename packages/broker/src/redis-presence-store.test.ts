@@ -43,7 +43,7 @@ describe("RedisPresenceStore", { skip }, () => {
 
   test("the entries of a node that died without cleaning up expire; a live node's do not", async () => {
     // Short entry TTLs, refreshed often by the live node; the dead one stops refreshing.
-    const short = { entryTtlMs: 1000, refreshIntervalMs: 100 };
+    const short = { entryTtlMs: 2000, refreshIntervalMs: 100 };
     const expired: Array<[string, string, number]> = [];
     const onExpired = (channel: string, member: PresenceMember) =>
       expired.push([channel, member.userId, member.connections]);
