@@ -62,7 +62,7 @@ end
 local function upsert(now, ttl, clientId, userId, displayName)
   redis.call('ZADD', KEYS[2], now + ttl, clientId)
   local present = redis.call('HGET', KEYS[1], clientId)
-  if present then return tonumber(redis.call('HGET', KEYS[3], present)), false end
+  if present then return tonumber(redis.call('HGET', KEYS[3], present)) or 0, false end
   redis.call('HSET', KEYS[1], clientId, userId)
   redis.call('HSETNX', KEYS[4], userId, displayName)
   return redis.call('HINCRBY', KEYS[3], userId, 1), true
