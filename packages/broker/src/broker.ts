@@ -26,7 +26,8 @@ export interface History {
 
 /**
  * Channels with ordered, positioned publications. Channel names are opaque here: the sink gateway
- * scopes them by organization before they reach the broker. In process today; Redis later.
+ * scopes them by organization before they reach the broker. MemoryBroker (embedded) and
+ * RedisBroker (scale-out) pass one contract suite (broker-contract.ts).
  */
 export interface Broker {
   /**

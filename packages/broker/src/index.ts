@@ -2,4 +2,7 @@ export type { Broker, BrokerListener, History, UnpositionedPublication } from ".
 export type { PresenceEntry, PresenceStore, PresenceUpdate } from "./presence-store";
 export { MemoryBroker, type MemoryBrokerOptions } from "./memory-broker";
 export { MemoryPresenceStore } from "./memory-presence-store";
+export { RedisBroker, type RedisBrokerOptions } from "./redis-broker";
+export { RedisPresenceStore, type RedisPresenceStoreOptions } from "./redis-presence-store";
+export { RedisUnavailableError, redisReachable, type RedisConnectionOptions } from "./redis-connection";
 export { organizationChannel } from "./organization-channel";

@@ -18,7 +18,10 @@ export interface PresenceUpdate {
   readonly changed: boolean;
 }
 
-/** Who is on which channel, per connection, read back per user. In process today; Redis later. */
+/**
+ * Who is on which channel, per connection, read back per user. MemoryPresenceStore (embedded) and
+ * RedisPresenceStore (scale-out) pass one contract suite (presence-store-contract.ts).
+ */
 export interface PresenceStore {
   /** Adding the same connection twice counts it once. */
   add(channel: string, entry: PresenceEntry): Promise<PresenceUpdate>;

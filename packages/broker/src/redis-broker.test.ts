@@ -1,0 +1,312 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { PublicationSchema, StreamPositionSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { brokerContract, publication, Recorder } from "./broker-contract";
+import { RedisBroker, type RedisBrokerOptions } from "./redis-broker";
+import { RedisUnavailableError, type RedisConnection } from "./redis-connection";
+import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix, waitFor } from "./testing";
+
+const skip = await redisTestSkip();
+const errors: unknown[] = [];
+const quiet = { onError: (error: unknown) => errors.push(error) };
+
+/** Two edges on one key prefix of the test Redis; the keys go with them. */
+async function openEdges(options: RedisBrokerOptions = {}) {
+  const keyPrefix = testKeyPrefix();
+  const settings = { url: redisTestUrl, keyPrefix, ...quiet, ...options };
+  const publisher = await RedisBroker.connect(settings);
+  const edge = await RedisBroker.connect(settings);
+  return {
+    keyPrefix,
+    publisher,
+    edge,
+    async close() {
+      await Promise.all([publisher.close(), edge.close()]);
+      const redis = await openTestRedis();
+      await deleteTestKeys(redis, keyPrefix);
+      await redis.close();
+    },
+  };
+}
+
+brokerContract("RedisBroker", ({ historySize }) => openEdges({ historySize }), { skip });
+
+describe("RedisBroker", { skip }, () => {
+  let redis: RedisConnection;
+  before(async () => {
+    redis = await openTestRedis();
+  });
+  after(async () => {
+    await redis.close();
+  });
+
+  const numsub = async (channel: string) => {
+    const reply = (await redis.sendCommand(["PUBSUB", "NUMSUB", channel])) as [Buffer, number];
+    return Number(reply[1]);
+  };
+
+  test("an edge subscribes in Redis only to its listeners' channels, once per channel", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const topic = (channel: string) => `${keyPrefix}broker:${channel}`;
+      const first = new Recorder();
+      const second = new Recorder();
+      await edge.subscribe("o/a", first);
+      await edge.subscribe("o/a", second);
+      assert.equal(await numsub(topic("o/a")), 1, "two listeners, one Redis subscription");
+      assert.equal(await numsub(topic("o/b")), 0);
+      assert.deepEqual([publisher.channelCount, edge.channelCount], [0, 1], "the publisher listens to nothing");
+      await edge.unsubscribe("o/a", first);
+      assert.equal(await numsub(topic("o/a")), 1);
+      await edge.unsubscribe("o/a", second);
+      assert.equal(await numsub(topic("o/a")), 0, "the last listener left: unsubscribed");
+      assert.equal(edge.channelCount, 0);
+    } finally {
+      await close();
+    }
+  });
+
+  test("concurrent subscribe and unsubscribe of one channel end as the last call says", async () => {
+    const { edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await Promise.all([
+        edge.subscribe("o/a", listener),
+        edge.unsubscribe("o/a", listener),
+        edge.subscribe("o/a", listener),
+      ]);
+      assert.equal(await numsub(`${keyPrefix}broker:o/a`), 1);
+      await Promise.all([edge.subscribe("o/b", listener), edge.unsubscribe("o/b", listener)]);
+      assert.equal(await numsub(`${keyPrefix}broker:o/b`), 0);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a channel whose keys vanished (Redis restarted empty) starts a new epoch: old positions refetch", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      await publisher.publish("o/a", publication("a"));
+      const before = await publisher.publish("o/a", publication("a"));
+      await redis.del([`${keyPrefix}broker:{o/a}:meta`, `${keyPrefix}broker:{o/a}:history`]);
+      const history = await edge.history("o/a", create(StreamPositionSchema, { offset: 1n, epoch: before.epoch }));
+      assert.equal(history.recovered, false);
+      assert.notEqual(history.position.epoch, before.epoch);
+      assert.equal(history.position.offset, 0n);
+      const next = await publisher.publish("o/a", publication("a"));
+      assert.deepEqual([next.offset, next.epoch], [1n, history.position.epoch]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a channel left alone past its TTL forgets its history", async () => {
+    const { publisher, keyPrefix, close } = await openEdges({ historyTtlMs: 200 });
+    try {
+      const first = await publisher.publish("o/a", publication("a"));
+      const ttl = Number(await redis.pTTL(`${keyPrefix}broker:{o/a}:history`));
+      // -1 would be a key kept forever; -2 (already gone) is fine on a slow machine.
+      assert.ok(ttl !== -1 && ttl <= 200, `history key expires (pttl ${ttl})`);
+      const since = create(StreamPositionSchema, { offset: 0n, epoch: first.epoch });
+      await waitFor(async () => (await redis.exists(`${keyPrefix}broker:{o/a}:meta`)) === 0, "the keys to expire");
+      assert.equal((await publisher.history("o/a", since)).recovered, false);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a subscriber connection killed in Redis reconnects, resubscribes and fills the gap from history", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+      const killed = await killSubscriber(keyPrefix);
+      assert.equal(killed, 1, "the edge's subscriber connection (the publisher's has no channel)");
+      // Published while the edge's subscriber is gone: pub/sub drops it, history does not. Once
+      // reconnected (and resubscribed), the edge reads what it missed without waiting for more.
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 2, "the missed publication, from history");
+      assert.equal(await numsub(`${keyPrefix}broker:o/a`), 1, "resubscribed");
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 3, "the next publication, live");
+      assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a publication that skips ahead makes the edge fetch the gap from history first", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+      // Offset 2 is positioned and kept in history, but never PUBLISHed: as if pub/sub dropped it.
+      const first = listener.publications[0]![1];
+      const dropped = create(PublicationSchema, { channel: "a", offset: 2n, epoch: first.epoch });
+      await redis.hIncrBy(`${keyPrefix}broker:{o/a}:meta`, "offset", 1);
+      await redis.xAdd(`${keyPrefix}broker:{o/a}:history`, "2-0", {
+        p: Buffer.from(toBinary(PublicationSchema, dropped)),
+      });
+      await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 3, "the dropped one and the next");
+      assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("bad input and an unreachable Redis give clear typed errors", async () => {
+    const { publisher, close } = await openEdges();
+    try {
+      await assert.rejects(publisher.publish("", publication("a")), TypeError);
+      await assert.rejects(RedisBroker.connect({ historySize: 0 }), RangeError);
+      await assert.rejects(
+        RedisBroker.connect({ url: "redis://127.0.0.1:1", commandTimeoutMs: 500, ...quiet }),
+        RedisUnavailableError,
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  /** Kills the edge's subscriber connection, found by the name it gives itself. */
+  async function killSubscriber(keyPrefix: string): Promise<number> {
+    const list = (await redis.sendCommand(["CLIENT", "LIST", "TYPE", "pubsub"])) as Buffer;
+    let killed = 0;
+    for (const line of list.toString().split("\n")) {
+      const id = /\bid=(\d+)/.exec(line)?.[1];
+      if (!id || !line.includes(` name=${keyPrefix}broker-subscriber `)) continue;
+      killed += Number(await redis.sendCommand(["CLIENT", "KILL", "ID", id]));
+    }
+    return killed;
+  }
+});
+
+// A Redis of the test's own, on a free port, that the test can stop and start again.
+const redisServer = spawnSync("redis-server", ["--version"]).status === 0 ? "redis-server" : undefined;
+const ownRedisSkip = skip || (redisServer || process.env.CI === "true" ? false : "redis-server not installed");
+
+describe("RedisBroker when Redis goes away", { skip: ownRedisSkip }, () => {
+  test("a publish to a stalled Redis rejects after commandTimeoutMs instead of hanging", async () => {
+    const port = await freePort();
+    const server = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const publisher = await RedisBroker.connect({ url, keyPrefix: "t:", commandTimeoutMs: 300, ...quiet });
+    const admin = await openTestRedisAt(port);
+    try {
+      const stall = admin.sendCommand(["DEBUG", "SLEEP", "2"]).catch(() => {});
+      await assert.rejects(publisher.publish("o/a", publication("a")), (error: unknown) => {
+        assert.ok(error instanceof RedisUnavailableError, String(error));
+        assert.match(error.message, /publish to o\/a/);
+        return true;
+      });
+      await stall;
+      await retry(() => publisher.publish("o/a", publication("a")));
+    } finally {
+      admin.destroy();
+      await publisher.close();
+      server.kill("SIGKILL");
+    }
+  });
+
+  test("a publish while Redis is down rejects at once; after a restart without persistence, a new epoch", async () => {
+    const port = await freePort();
+    let server = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const settings = { url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
+    const publisher = await RedisBroker.connect(settings);
+    const edge = await RedisBroker.connect(settings);
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      const before = await publisher.publish("o/a", publication("a"));
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+
+      server.kill("SIGKILL");
+      await once(server, "exit");
+      await assert.rejects(publisher.publish("o/a", publication("a")), RedisUnavailableError);
+      await assert.rejects(publisher.history("o/a"), RedisUnavailableError);
+
+      server = await startRedis(port);
+      // The clients reconnect on their own; the edge's subscriber resubscribes its channel.
+      const after = await retry(() => publisher.publish("o/a", publication("a")));
+      assert.notEqual(after.epoch, before.epoch, "the keys died with Redis: a new epoch");
+      assert.equal(after.offset, 1n);
+      // The edge's own connections come back on their own schedule: retried until they have.
+      const recovery = await retry(() =>
+        edge.history("o/a", create(StreamPositionSchema, { offset: 1n, epoch: before.epoch })),
+      );
+      assert.equal(recovery.recovered, false);
+      await retry(async () => {
+        await publisher.publish("o/a", publication("a"));
+        await waitFor(() => listener.publications.length > 1, "a publication after the restart", 500);
+      });
+      assert.ok(listener.publications.slice(1).every(([, p]) => p.epoch !== before.epoch));
+    } finally {
+      await Promise.all([publisher.close(), edge.close()]);
+      server.kill("SIGKILL");
+    }
+  });
+});
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  // The probe below keeps trying until the server answers; a server that could not start fails it.
+  const server = spawn(
+    redisServer ?? "redis-server",
+    // DEBUG SLEEP (a stalled Redis) is allowed from loopback on this throwaway server only.
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--enable-debug-command",
+      "local",
+    ],
+    { stdio: "ignore" },
+  );
+  const probe = await openTestRedisAt(port);
+  probe.destroy();
+  return server;
+}
+
+async function openTestRedisAt(port: number) {
+  const { openRedis } = await import("./redis-connection");
+  return retry(() => openRedis({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 500 }, "probe"));
+}
+
+/** Calls `attempt` until it succeeds, for at most 10 s. */
+async function retry<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
