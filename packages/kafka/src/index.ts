@@ -1,9 +1,13 @@
 export {
+  consumeBatches,
   createTopics,
+  ensureTopics,
   deleteTopics,
   kafkaReachable,
   openProducer,
   subscribe,
+  type BatchConsumer,
+  type BatchConsumerOptions,
   type ConsumedRecord,
   type KafkaConnection,
   type KafkaProducer,

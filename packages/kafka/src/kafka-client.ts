@@ -1,6 +1,6 @@
-// The one file that speaks to a Kafka client library (@platformatic/kafka for now): the choice between
-// it and kafkajs is made later by a benchmark, and swapping means rewriting only this file.
-import { Admin, Consumer, Producer } from "@platformatic/kafka";
+// The one file that speaks to a Kafka client library: @platformatic/kafka, chosen over kafkajs by
+// a benchmark (docs/decisions/0011-kafka-client.md). Swapping means rewriting only this file.
+import { Admin, Consumer, Producer, type Message } from "@platformatic/kafka";
 
 export interface KafkaConnection {
   /** host:port of the bootstrap brokers, e.g. ["127.0.0.1:9092"]. */
@@ -12,6 +12,8 @@ export interface KafkaConnection {
 export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
+  /** Topic-level settings, e.g. { "retention.ms": "3600000" }. */
+  readonly configs?: Readonly<Record<string, string>>;
 }
 
 export interface KafkaRecord {
@@ -56,8 +58,34 @@ export async function kafkaReachable(connection: KafkaConnection, timeoutMs = 20
 export async function createTopics(connection: KafkaConnection, topics: readonly TopicSpec[]): Promise<void> {
   const admin = new Admin(base(connection));
   try {
-    for (const { name, partitions } of topics) {
-      await admin.createTopics({ topics: [name], partitions, replicas: 1 });
+    for (const topic of topics) await createTopic(admin, topic);
+  } finally {
+    await admin.close();
+  }
+}
+
+function createTopic(admin: Admin, { name, partitions, configs = {} }: TopicSpec) {
+  return admin.createTopics({
+    topics: [name],
+    partitions,
+    replicas: 1,
+    configs: Object.entries(configs).map(([key, value]) => ({ name: key, value })),
+  });
+}
+
+/** Creates those of the topics that do not exist yet; an existing topic is left as it is. */
+export async function ensureTopics(connection: KafkaConnection, topics: readonly TopicSpec[]): Promise<void> {
+  const admin = new Admin(base(connection));
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of topics) {
+      if (existing.has(topic.name)) continue;
+      try {
+        await createTopic(admin, topic);
+      } catch (error) {
+        // Another process created it between the listing and now.
+        if (!(await admin.listTopics()).includes(topic.name)) throw error;
+      }
     }
   } finally {
     await admin.close();
@@ -73,16 +101,56 @@ export async function deleteTopics(connection: KafkaConnection, names: readonly 
   }
 }
 
+/** Records per produce request at most: well under the broker's 1 MB per batch for small records. */
+const maxRecordsPerRequest = 1_000;
+
+/**
+ * Sends of one turn of the event loop go out as one produce request, and one request is in flight
+ * at a time: records reach each partition in the order `send` was called, and a busy producer
+ * sends fewer, larger requests.
+ */
 export function openProducer(connection: KafkaConnection): KafkaProducer {
   // Idempotent: a retried send after a lost acknowledgement is not written twice.
   const producer = new Producer({ ...base(connection), idempotent: true, acks: -1 });
+  let queued: { records: readonly KafkaRecord[]; resolve(): void; reject(error: unknown): void }[] = [];
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+
+  async function flush(): Promise<void> {
+    await Promise.resolve();
+    while (queued.length > 0) {
+      let count = 0;
+      const taken = queued.findIndex((send) => (count += send.records.length) > maxRecordsPerRequest);
+      const sends = queued.splice(0, taken <= 0 ? queued.length : taken);
+      try {
+        await producer.send({
+          messages: sends.flatMap((send) =>
+            send.records.map((r) => ({ topic: r.topic, key: Buffer.from(r.key), value: Buffer.from(r.value) })),
+          ),
+        });
+        for (const send of sends) send.resolve();
+      } catch (error) {
+        for (const send of sends) send.reject(error);
+      }
+    }
+    flushing = undefined;
+  }
+
   return {
-    async send(records) {
-      await producer.send({
-        messages: records.map((r) => ({ topic: r.topic, key: Buffer.from(r.key), value: Buffer.from(r.value) })),
+    send(records) {
+      if (closed) return Promise.reject(new Error("Kafka producer is closed"));
+      if (records.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queued.push({ records, resolve, reject });
+        flushing ??= flush();
       });
     },
-    close: () => producer.close(),
+    async close() {
+      closed = true;
+      await flushing;
+      queued = [];
+      await producer.close();
+    },
   };
 }
 
@@ -113,6 +181,133 @@ export async function subscribe(
     async close() {
       await stream.close();
       await consumer.close();
+    },
+  };
+}
+
+export interface BatchConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Where a group that has committed nothing on a partition starts reading it. */
+  readonly from: "earliest" | "latest";
+  /**
+   * Handles what arrived, in offset order per partition. Offsets are committed only after it
+   * resolves; when it throws, the same records are handed to it again after a pause.
+   */
+  readonly handle: (records: readonly ConsumedRecord[]) => Promise<void>;
+  /** Records per call at most. */
+  readonly maxBatch?: number;
+  /** Told why the consumer is pausing (a failed handler, a lost connection) before it tries again. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface BatchConsumer {
+  /** Finishes the batch in hand, commits it, and leaves the group. */
+  close(): Promise<void>;
+}
+
+/**
+ * Joins a consumer group and hands its records to `handle` in batches, committing offsets after
+ * each batch is handled: at least once. A batch holds what had arrived when the previous one was
+ * done, so batches grow with the load.
+ */
+export async function consumeBatches(connection: KafkaConnection, options: BatchConsumerOptions): Promise<BatchConsumer> {
+  const consumer = new Consumer({ ...base(connection), groupId: options.groupId, maxWaitTime: 100 });
+  const maxBatch = options.maxBatch ?? 1_000;
+  const report = options.onError ?? ((error) => console.error(`Kafka consumer ${options.groupId}:`, error));
+  const stopping = new AbortController();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopping.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  const open = async () => {
+    const opened = await consumer.consume({
+      topics: [...options.topics],
+      mode: "committed",
+      fallbackMode: options.from,
+      autocommit: false,
+    });
+    opened.on("error", report);
+    return opened;
+  };
+  let stream = await open();
+
+  /** Until the stream has records to read, closes, or the consumer stops. */
+  function readable(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        stream.off("readable", done).off("close", done);
+        stopping.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      stream.on("readable", done).on("close", done);
+      stopping.signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** Hands one batch on until it is handled (or the consumer stops), then commits it. */
+  async function handleUntilDone(messages: Message<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
+    const records = messages.map(
+      (m): ConsumedRecord => ({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value }),
+    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.handle(records);
+        break;
+      } catch (error) {
+        report(error);
+        if (stopping.signal.aborted) return;
+        await pause(Math.min(100 * 2 ** (attempt - 1), 5_000));
+        if (stopping.signal.aborted) return;
+      }
+    }
+    // The last record of each partition commits everything before it there.
+    const last = new Map<string, Message<Buffer, Buffer, Buffer, Buffer>>();
+    for (const m of messages) last.set(`${m.topic}:${m.partition}`, m);
+    await Promise.all(
+      [...last.values()].map(async (m) => {
+        try {
+          await m.commit();
+        } catch (error) {
+          // Most likely the partition moved to another member, which reads it again from the last commit.
+          report(error);
+        }
+      }),
+    );
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+      for (let m; messages.length < maxBatch && (m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null) !== null; ) messages.push(m);
+      if (messages.length > 0) {
+        await handleUntilDone(messages);
+        continue;
+      }
+      if (stream.destroyed || stream.readableEnded) {
+        // The client gives up a stream on a failed fetch: read on through a new one, from the commits.
+        if (stopping.signal.aborted) break;
+        await pause(500);
+        if (stopping.signal.aborted) break;
+        try {
+          stream = await open();
+        } catch (error) {
+          report(error);
+        }
+        continue;
+      }
+      await readable();
+    }
+  }
+
+  const running = run();
+  return {
+    async close() {
+      stopping.abort();
+      await running;
+      await stream.close().catch(() => undefined);
+      await consumer.close(true);
     },
   };
 }
