@@ -228,23 +228,25 @@ export async function consumeBatches(connection: KafkaConnection, options: Batch
       fallbackMode: options.from,
       autocommit: false,
     });
-    opened.on("error", report);
+    // Listening for "readable" for as long as the stream lives: the client stops fetching for a
+    // stream nobody listens to, and would not start again when a listener came back.
+    opened.on("error", report).on("readable", wake).on("close", wake);
     return opened;
   };
+  let waiting: (() => void) | undefined;
+  function wake(): void {
+    waiting?.();
+    waiting = undefined;
+  }
+  stopping.signal.addEventListener("abort", wake, { once: true });
   let stream = await open();
 
   /** Until the stream has records to read, closes, or the consumer stops. */
-  function readable(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        stream.off("readable", done).off("close", done);
-        stopping.signal.removeEventListener("abort", done);
-        resolve();
-      };
-      stream.on("readable", done).on("close", done);
-      stopping.signal.addEventListener("abort", done, { once: true });
+  const readable = () =>
+    new Promise<void>((resolve) => {
+      if (stopping.signal.aborted) resolve();
+      else waiting = resolve;
     });
-  }
 
   /** Hands one batch on until it is handled (or the consumer stops), then commits it. */
   async function handleUntilDone(messages: Message<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
