@@ -211,7 +211,10 @@ export interface BatchConsumer {
  * each batch is handled: at least once. A batch holds what had arrived when the previous one was
  * done, so batches grow with the load.
  */
-export async function consumeBatches(connection: KafkaConnection, options: BatchConsumerOptions): Promise<BatchConsumer> {
+export async function consumeBatches(
+  connection: KafkaConnection,
+  options: BatchConsumerOptions,
+): Promise<BatchConsumer> {
   const consumer = new Consumer({ ...base(connection), groupId: options.groupId, maxWaitTime: 100 });
   const maxBatch = options.maxBatch ?? 1_000;
   const report = options.onError ?? ((error) => console.error(`Kafka consumer ${options.groupId}:`, error));
@@ -250,9 +253,13 @@ export async function consumeBatches(connection: KafkaConnection, options: Batch
 
   /** Hands one batch on until it is handled (or the consumer stops), then commits it. */
   async function handleUntilDone(messages: Message<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
-    const records = messages.map(
-      (m): ConsumedRecord => ({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value }),
-    );
+    const records = messages.map((m): ConsumedRecord => ({
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+    }));
     for (let attempt = 1; ; attempt++) {
       try {
         await options.handle(records);
@@ -282,7 +289,11 @@ export async function consumeBatches(connection: KafkaConnection, options: Batch
   async function run(): Promise<void> {
     while (!stopping.signal.aborted) {
       const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-      for (let m; messages.length < maxBatch && (m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null) !== null; ) messages.push(m);
+      for (
+        let m;
+        messages.length < maxBatch && (m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null) !== null;
+      )
+        messages.push(m);
       if (messages.length > 0) {
         await handleUntilDone(messages);
         continue;

@@ -73,7 +73,8 @@ export function encodeReply(callId: string, outcome: { response: Uint8Array } | 
 
 export function decodeReply(bytes: Uint8Array): CommandReply {
   const reply = decoding("a CommandReply", () => fromBinary(CommandReplySchema, bytes));
-  if (!reply.callId || reply.outcome.case === undefined) throw new MalformedRecordError("a reply without call id or outcome");
+  if (!reply.callId || reply.outcome.case === undefined)
+    throw new MalformedRecordError("a reply without call id or outcome");
   return reply;
 }
 

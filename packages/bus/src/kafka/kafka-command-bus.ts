@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { aggregateIdOf, findMethod } from "@sluice/contracts";
-import { consumeBatches, deleteTopics, ensureTopics, openProducer, type BatchConsumer, type KafkaProducer } from "@sluice/kafka";
+import {
+  consumeBatches,
+  deleteTopics,
+  ensureTopics,
+  openProducer,
+  type BatchConsumer,
+  type KafkaProducer,
+} from "@sluice/kafka";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import type { CommandBus, CommandEnvelope } from "../command-bus";
 import { decodeReply, encodeCommand, replyOutcome } from "./command-record";
@@ -43,15 +50,14 @@ export class KafkaCommandBus implements CommandBus {
   readonly #options: KafkaCommandBusOptions;
   readonly #replyTopic: string;
   readonly #producer: KafkaProducer;
-  readonly #replies: BatchConsumer;
+  #replies: BatchConsumer | undefined;
   readonly #pending = new Map<string, PendingCall>();
   #closed = false;
 
-  private constructor(options: KafkaCommandBusOptions, replyTopic: string, producer: KafkaProducer, replies: BatchConsumer) {
+  private constructor(options: KafkaCommandBusOptions, replyTopic: string) {
     this.#options = options;
     this.#replyTopic = replyTopic;
-    this.#producer = producer;
-    this.#replies = replies;
+    this.#producer = openProducer(options.connection);
   }
 
   /** Creates the topics it needs when missing, and starts reading its replies. */
@@ -64,17 +70,15 @@ export class KafkaCommandBus implements CommandBus {
       // Only this gateway reads it, and only what is in flight matters: an hour's records at most.
       { name: replyTopic, partitions: 1, configs: { "retention.ms": "3600000" } },
     ]);
-    let bus: KafkaCommandBus | undefined;
-    const replies = await consumeBatches(options.connection, {
+    const bus = new KafkaCommandBus(options, replyTopic);
+    bus.#replies = await consumeBatches(options.connection, {
       groupId: groupName(options, `sluice.gateway.${gatewayId}`),
       topics: [replyTopic],
       from: "earliest",
       handle: async (records) => {
-        // Nothing can answer a command this bus has not sent yet, so `bus` is set by then.
-        for (const record of records) if (bus) bus.#settle(record.value);
+        for (const record of records) bus.#settle(record.value);
       },
     });
-    bus = new KafkaCommandBus(options, replyTopic, openProducer(options.connection), replies);
     return bus;
   }
 
@@ -156,7 +160,7 @@ export class KafkaCommandBus implements CommandBus {
     this.#closed = true;
     for (const callId of [...this.#pending.keys()]) this.#fail(callId, unavailable("command bus closed"));
     await this.#producer.close();
-    await this.#replies.close();
+    await this.#replies?.close();
     await deleteTopics(this.#options.connection, [this.#replyTopic]).catch((error: unknown) =>
       console.error(`command bus: could not delete ${this.#replyTopic}`, error),
     );

@@ -26,10 +26,16 @@ const utf8 = new TextDecoder();
  * replies are acknowledged: after a crash a command runs again, and its command id makes the
  * rerun answer with the stored result.
  */
-export async function serveKafkaCommands(router: Router, options: KafkaCommandServerOptions): Promise<KafkaCommandServer> {
+export async function serveKafkaCommands(
+  router: Router,
+  options: KafkaCommandServerOptions,
+): Promise<KafkaCommandServer> {
   const partitions = options.partitions ?? defaultPartitions;
   const topics = options.contexts.map((context) => commandsTopic(options, context));
-  await ensureTopics(options.connection, topics.map((name) => ({ name, partitions })));
+  await ensureTopics(
+    options.connection,
+    topics.map((name) => ({ name, partitions })),
+  );
   const producer = openProducer(options.connection);
 
   /** Runs one command; the reply to produce, or nothing for a record that cannot be answered. */
@@ -55,7 +61,9 @@ export async function serveKafkaCommands(router: Router, options: KafkaCommandSe
     try {
       request = fromBinary(route.method.input, command.request);
     } catch {
-      return reply({ error: new RpcError(ErrorCode.MALFORMED, `the request does not decode as ${route.method.input.typeName}`) });
+      return reply({
+        error: new RpcError(ErrorCode.MALFORMED, `the request does not decode as ${route.method.input.typeName}`),
+      });
     }
     try {
       const response = await router.invoke(route, request, {

@@ -1,4 +1,11 @@
-import { consumeBatches, ensureTopics, openProducer, type BatchConsumer, type ConsumedRecord, type KafkaProducer } from "@sluice/kafka";
+import {
+  consumeBatches,
+  ensureTopics,
+  openProducer,
+  type BatchConsumer,
+  type ConsumedRecord,
+  type KafkaProducer,
+} from "@sluice/kafka";
 import type { RecordedEvent } from "@sluice/event-store";
 import type { EventBus, EventHandler } from "../event-bus";
 import { decodeEvent, encodeEvent } from "./event-record";
@@ -62,7 +69,10 @@ export class KafkaEventBus implements EventBus {
         try {
           events.push(decodeEvent(record.value));
         } catch (error) {
-          console.error(`event bus: group ${group} skipped ${record.topic}/${record.partition}@${record.offset}`, error);
+          console.error(
+            `event bus: group ${group} skipped ${record.topic}/${record.partition}@${record.offset}`,
+            error,
+          );
         }
       }
       if (events.length > 0) await handler(events);

@@ -20,7 +20,8 @@ export const defaultPartitions = 12;
 /** The context of a stream type: "dispatch.order" is Dispatch's. */
 export function contextOfStreamType(streamType: string): string {
   const dot = streamType.indexOf(".");
-  if (dot <= 0) throw new Error(`stream type ${JSON.stringify(streamType)} names no bounded context ("<context>.<aggregate>")`);
+  if (dot <= 0)
+    throw new Error(`stream type ${JSON.stringify(streamType)} names no bounded context ("<context>.<aggregate>")`);
   return streamType.slice(0, dot);
 }
 
