@@ -92,22 +92,49 @@ export async function ensureTopics(connection: KafkaConnection, topics: readonly
   }
 }
 
+/** Deletes those of the topics that exist (asking to delete a missing one costs the client seconds of retries). */
 export async function deleteTopics(connection: KafkaConnection, names: readonly string[]): Promise<void> {
   const admin = new Admin(base(connection));
   try {
-    await admin.deleteTopics({ topics: [...names] });
+    const existing = new Set(await admin.listTopics());
+    const topics = names.filter((name) => existing.has(name));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.close();
   }
 }
 
-/** Records per produce request at most: well under the broker's 1 MB per batch for small records. */
-const maxRecordsPerRequest = 1_000;
+/**
+ * Bytes of keys and values per produce request at most: even if every record of a request went to
+ * one partition, its batch stays under the broker's 1 MB (message.max.bytes).
+ */
+const maxBytesPerRequest = 900_000;
+
+/** The records in order, cut into runs of at most maxBytesPerRequest (and at least one record). */
+function* chunks(records: readonly KafkaRecord[]): Generator<KafkaRecord[]> {
+  let chunk: KafkaRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = record.key.byteLength + record.value.byteLength;
+    if (chunk.length > 0 && bytes + size > maxBytesPerRequest) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(record);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** A view, not a copy: the client takes Buffers. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
- * Sends of one turn of the event loop go out as one produce request, and one request is in flight
- * at a time: records reach each partition in the order `send` was called, and a busy producer
- * sends fewer, larger requests.
+ * Sends of one turn of the event loop go out together (in requests of up to maxBytesPerRequest),
+ * and one request is in flight at a time: records reach each partition in the order `send` was
+ * called, and a busy producer sends fewer, larger requests. When a request fails, every send of
+ * its round rejects (some of their records may be written: at least once).
  */
 export function openProducer(connection: KafkaConnection): KafkaProducer {
   // Idempotent: a retried send after a lost acknowledgement is not written twice.
@@ -119,15 +146,14 @@ export function openProducer(connection: KafkaConnection): KafkaProducer {
   async function flush(): Promise<void> {
     await Promise.resolve();
     while (queued.length > 0) {
-      let count = 0;
-      const taken = queued.findIndex((send) => (count += send.records.length) > maxRecordsPerRequest);
-      const sends = queued.splice(0, taken <= 0 ? queued.length : taken);
+      const sends = queued;
+      queued = [];
       try {
-        await producer.send({
-          messages: sends.flatMap((send) =>
-            send.records.map((r) => ({ topic: r.topic, key: Buffer.from(r.key), value: Buffer.from(r.value) })),
-          ),
-        });
+        for (const chunk of chunks(sends.flatMap((send) => send.records))) {
+          await producer.send({
+            messages: chunk.map((r) => ({ topic: r.topic, key: asBuffer(r.key), value: asBuffer(r.value) })),
+          });
+        }
         for (const send of sends) send.resolve();
       } catch (error) {
         for (const send of sends) send.reject(error);
