@@ -4,6 +4,7 @@ export {
   ensureTopics,
   deleteTopics,
   kafkaReachable,
+  listTopics,
   openProducer,
   subscribe,
   type BatchConsumer,

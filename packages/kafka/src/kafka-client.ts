@@ -73,6 +73,15 @@ function createTopic(admin: Admin, { name, partitions, configs = {} }: TopicSpec
   });
 }
 
+export async function listTopics(connection: KafkaConnection): Promise<string[]> {
+  const admin = new Admin(base(connection));
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.close();
+  }
+}
+
 /** Creates those of the topics that do not exist yet; an existing topic is left as it is. */
 export async function ensureTopics(connection: KafkaConnection, topics: readonly TopicSpec[]): Promise<void> {
   const admin = new Admin(base(connection));
@@ -137,8 +146,10 @@ const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffs
  * its round rejects (some of their records may be written: at least once).
  */
 export function openProducer(connection: KafkaConnection): KafkaProducer {
-  // Idempotent: a retried send after a lost acknowledgement is not written twice.
-  const producer = new Producer({ ...base(connection), idempotent: true, acks: -1 });
+  // Idempotent: a retried send after a lost acknowledgement is not written twice. Retries are
+  // bounded (the client retries an idempotent producer's sends forever unless told): a send to a
+  // topic that is gone, or while the broker is, fails after about 5 s instead of never settling.
+  const producer = new Producer({ ...base(connection), idempotent: true, acks: -1, retries: 10, retryDelay: 500 });
   let queued: { records: readonly KafkaRecord[]; resolve(): void; reject(error: unknown): void }[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;

@@ -21,7 +21,7 @@ import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sl
 import type { CommandEnvelope } from "../command-bus";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
-import { freshBusOptions } from "./testing";
+import { eventually, freshBusOptions } from "./testing";
 
 const skip = await kafkaTestSkip();
 
@@ -225,5 +225,40 @@ describe("KafkaCommandBus and serveKafkaCommands on the real broker", { skip, ti
       assert.equal(error.code, ErrorCode.TIMEOUT);
       assert.equal(error.retriable, true);
     });
+  });
+
+  test("a reply to a gateway that has closed is dropped; the domain service goes on answering others", async () => {
+    let started = false;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const service = dispatchService({
+      editOrder: async (request) => {
+        if (request.consignee === "slow") {
+          started = true;
+          await released;
+        }
+        return {};
+      },
+    });
+    const options = freshBusOptions();
+    const server = await serveKafkaCommands(new Router().service(DispatchCommandService, service), options);
+    const gone = await KafkaCommandBus.open(options);
+    const other = await KafkaCommandBus.open(options);
+    try {
+      const slow = create(EditOrderRequestSchema, { orderId: orderId(), consignee: "slow" });
+      const abandoned = gone.send(envelope("editOrder", slow), new AbortController().signal).catch((e: unknown) => e);
+      await eventually("the slow command runs", () => started);
+      await gone.close();
+      const error = await abandoned;
+      assert.ok(error instanceof RpcError && error.code === ErrorCode.UNAVAILABLE && error.retriable);
+      release();
+      const next = create(EditOrderRequestSchema, { orderId: orderId(), consignee: "next" });
+      await other.send(envelope("editOrder", next), new AbortController().signal);
+    } finally {
+      release();
+      await other.close();
+      await server.close();
+      await options.cleanUp();
+    }
   });
 });

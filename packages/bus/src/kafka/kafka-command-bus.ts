@@ -115,13 +115,12 @@ export class KafkaCommandBus implements CommandBus {
       );
     signal.addEventListener("abort", abandon, { once: true });
     try {
-      try {
-        await this.#producer.send([{ topic, key: encoder.encode(key), value }]);
-      } catch (error) {
+      const put = this.#producer.send([{ topic, key: encoder.encode(key), value }]).catch((error: unknown) => {
         console.error(`command bus: ${envelope.method} could not be put on ${topic}`, error);
         throw unavailable(`${envelope.method}: the command bus did not take the command`);
-      }
-      return await replied;
+      });
+      // The deadline and the caller's signal hold while the command is still being put on the topic too.
+      return await Promise.race([put.then(() => replied), replied]);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener("abort", abandon);

@@ -1,5 +1,13 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { consumeBatches, ensureTopics, openProducer, type ConsumedRecord, type KafkaRecord } from "@sluice/kafka";
+import {
+  consumeBatches,
+  ensureTopics,
+  listTopics,
+  openProducer,
+  type ConsumedRecord,
+  type KafkaConnection,
+  type KafkaRecord,
+} from "@sluice/kafka";
 import { ErrorCode, RpcError, toRpcError, type Router } from "@sluice/rpc";
 import { deadlineOf, decodeCommand, encodeReply, sessionOf } from "./command-record";
 import { commandsTopic, defaultPartitions, groupName, type KafkaBusOptions } from "./topics";
@@ -15,6 +23,56 @@ export interface KafkaCommandServer {
 }
 
 const utf8 = new TextDecoder();
+
+/**
+ * Whether a reply topic exists. A gateway creates its replies topic before it sends a command and
+ * deletes it when it closes (having failed the calls still waiting), and never reuses its id: a
+ * topic missing from a listing begun after the command came is gone for good, and a reply to it
+ * is dropped rather than produced to a topic that is gone (which fails only after the producer's
+ * retries, holding up the replies behind it).
+ */
+function replyTopicCheck(connection: KafkaConnection) {
+  const known = new Set<string>();
+  const gone = new Set<string>();
+  let listing: { readonly startedAt: number; readonly done: Promise<boolean> } | undefined;
+
+  function list(): { readonly startedAt: number; readonly done: Promise<boolean> } {
+    const started = {
+      startedAt: performance.now(),
+      done: listTopics(connection).then(
+        (names) => {
+          for (const name of names) known.add(name);
+          return true;
+        },
+        (error: unknown) => {
+          console.error("command service: listing topics failed", error);
+          return false;
+        },
+      ),
+    };
+    void started.done.finally(() => {
+      if (listing === started) listing = undefined;
+    });
+    return started;
+  }
+
+  return {
+    async exists(topic: string): Promise<boolean> {
+      if (known.has(topic)) return true;
+      if (gone.has(topic)) return false;
+      const asked = performance.now();
+      while (listing && listing.startedAt < asked) await listing.done;
+      listing ??= list();
+      if (!(await listing.done)) return true; // Unknown: let the producer try.
+      if (known.has(topic)) return true;
+      gone.add(topic);
+      return false;
+    },
+    forget(topic: string): void {
+      known.delete(topic);
+    },
+  };
+}
 
 /**
  * The domain service's end of the Kafka command bus: reads its contexts' commands topics in a
@@ -37,6 +95,21 @@ export async function serveKafkaCommands(
     topics.map((name) => ({ name, partitions })),
   );
   const producer = openProducer(options.connection);
+  const replyTopics = replyTopicCheck(options.connection);
+
+  /** Produces a reply; one that cannot go is logged and dropped (its sender answers UNAVAILABLE, retriable). */
+  async function sendReply(reply: KafkaRecord): Promise<void> {
+    if (!(await replyTopics.exists(reply.topic))) {
+      console.error(`command service: dropped a reply to ${reply.topic}, which no longer exists`);
+      return;
+    }
+    try {
+      await producer.send([reply]);
+    } catch (error) {
+      replyTopics.forget(reply.topic);
+      console.error(`command service: a reply to ${reply.topic} could not be produced`, error);
+    }
+  }
 
   /** Runs one command; the reply to produce, or nothing for a record that cannot be answered. */
   async function answer(record: ConsumedRecord): Promise<KafkaRecord | undefined> {
@@ -94,7 +167,7 @@ export async function serveKafkaCommands(
       [...byAggregate.values()].map(async (queue) => {
         for (const record of queue) {
           const reply = await answer(record);
-          if (reply) sent.push(producer.send([reply]));
+          if (reply) sent.push(sendReply(reply));
         }
       }),
     );
