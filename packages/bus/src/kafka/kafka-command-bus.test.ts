@@ -16,12 +16,14 @@ import {
   RuleViolationSchema,
   VersionConflictSchema,
 } from "@sluice/contracts/gen/sluice/v1/errors_pb";
-import { kafkaTestSkip } from "@sluice/kafka/testing";
+import { openProducer } from "@sluice/kafka";
+import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sluice/rpc";
 import type { CommandEnvelope } from "../command-bus";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
 import { eventually, freshBusOptions } from "./testing";
+import { commandsTopic, type KafkaBusOptions } from "./topics";
 
 const skip = await kafkaTestSkip();
 
@@ -54,7 +56,7 @@ function dispatchService(overrides: Partial<ServiceImpl<typeof DispatchCommandSe
 /** A domain service and a gateway's bus over fresh topics, closed and deleted after `run`. */
 async function withCommandBus(
   service: ServiceImpl<typeof DispatchCommandService> | undefined,
-  run: (bus: KafkaCommandBus) => Promise<void>,
+  run: (bus: KafkaCommandBus, options: KafkaBusOptions) => Promise<void>,
   replyTimeoutMs = 20_000,
 ): Promise<void> {
   const options = freshBusOptions();
@@ -63,7 +65,7 @@ async function withCommandBus(
     : undefined;
   const bus = await KafkaCommandBus.open({ ...options, replyTimeoutMs });
   try {
-    await run(bus);
+    await run(bus, options);
   } finally {
     await bus.close();
     await server?.close();
@@ -260,5 +262,21 @@ describe("KafkaCommandBus and serveKafkaCommands on the real broker", { skip, ti
       await server.close();
       await options.cleanUp();
     }
+  });
+
+  test("a malformed record on the commands topic is skipped; the commands after it are answered", async () => {
+    await withCommandBus(dispatchService({}), async (bus, options) => {
+      const id = orderId();
+      const producer = openProducer(kafkaTestConnection);
+      try {
+        // Ahead of the command, on its partition (same key).
+        const topic = commandsTopic(options, "dispatch");
+        await producer.send([{ topic, key: new TextEncoder().encode(id), value: new Uint8Array([0x0a, 0xff]) }]);
+      } finally {
+        await producer.close();
+      }
+      const request = create(CancelOrderRequestSchema, { orderId: id });
+      await bus.send(envelope("cancelOrder", request), new AbortController().signal);
+    });
   });
 });

@@ -86,7 +86,9 @@ export class KafkaCommandBus implements CommandBus {
     if (this.#closed) throw unavailable("command bus is closed");
     const method = findMethod(envelope.method);
     if (!method) throw new RpcError(ErrorCode.UNKNOWN_METHOD, `${envelope.method} is not a method of this server`);
-    signal.throwIfAborted();
+    if (signal.aborted) {
+      throw new RpcError(ErrorCode.TIMEOUT, `${envelope.method}: the caller stopped waiting`, { retriable: true });
+    }
     const topic = commandsTopic(this.#options, knownContext(this.#options, contextOfMethod(envelope.method)));
     const key = aggregateIdOf(method.input, envelope.request) ?? envelope.commandId;
     const callId = randomUUID();
