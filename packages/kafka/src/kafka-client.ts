@@ -222,6 +222,9 @@ export async function subscribe(
   };
 }
 
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+const empty = Buffer.alloc(0);
+
 export interface BatchConsumerOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -256,10 +259,16 @@ export async function consumeBatches(
   const maxBatch = options.maxBatch ?? 1_000;
   const report = options.onError ?? ((error) => console.error(`Kafka consumer ${options.groupId}:`, error));
   const stopping = new AbortController();
+  /** Waits ms, or less if the consumer stops meanwhile. */
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      stopping.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopping.signal.addEventListener("abort", done, { once: true });
     });
   const open = async () => {
     const opened = await consumer.consume({
@@ -288,14 +297,26 @@ export async function consumeBatches(
       else waiting = resolve;
     });
 
+  /** What the stream holds already, up to maxBatch records. */
+  function readBuffered(): KafkaMessage[] {
+    const messages: KafkaMessage[] = [];
+    while (messages.length < maxBatch) {
+      const message = stream.read() as KafkaMessage | null;
+      if (message === null) break;
+      messages.push(message);
+    }
+    return messages;
+  }
+
   /** Hands one batch on until it is handled (or the consumer stops), then commits it. */
-  async function handleUntilDone(messages: Message<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
+  async function handleUntilDone(messages: KafkaMessage[]): Promise<void> {
     const records = messages.map((m): ConsumedRecord => ({
       topic: m.topic,
       partition: m.partition,
       offset: m.offset,
-      key: m.key,
-      value: m.value,
+      // A record written without a key or value reads as empty, not undefined.
+      key: m.key ?? empty,
+      value: m.value ?? empty,
     }));
     for (let attempt = 1; ; attempt++) {
       try {
@@ -309,7 +330,7 @@ export async function consumeBatches(
       }
     }
     // The last record of each partition commits everything before it there.
-    const last = new Map<string, Message<Buffer, Buffer, Buffer, Buffer>>();
+    const last = new Map<string, KafkaMessage>();
     for (const m of messages) last.set(`${m.topic}:${m.partition}`, m);
     await Promise.all(
       [...last.values()].map(async (m) => {
@@ -325,12 +346,7 @@ export async function consumeBatches(
 
   async function run(): Promise<void> {
     while (!stopping.signal.aborted) {
-      const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-      for (
-        let m;
-        messages.length < maxBatch && (m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null) !== null;
-      )
-        messages.push(m);
+      const messages = readBuffered();
       if (messages.length > 0) {
         await handleUntilDone(messages);
         continue;
@@ -351,7 +367,7 @@ export async function consumeBatches(
     }
   }
 
-  const running = run();
+  const running = run().catch((error: unknown) => report(error));
   return {
     async close() {
       stopping.abort();

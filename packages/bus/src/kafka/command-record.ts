@@ -57,8 +57,11 @@ export function sessionOf(record: CommandRecord & { session: NonNullable<Command
   return { sessionId, userId, displayName, organizationId, role, expiresAt: Number(expiresAt) };
 }
 
-/** The reply to one command: its response, or the RpcError it ended with. */
-export function encodeReply(callId: string, outcome: { response: Uint8Array } | { error: RpcError }): Uint8Array {
+/** How a command ended: its response message in binary, or the RpcError it was refused with. */
+export type CommandOutcome = { readonly response: Uint8Array } | { readonly error: RpcError };
+
+/** The reply to one command. */
+export function encodeReply(callId: string, outcome: CommandOutcome): Uint8Array {
   return toBinary(
     CommandReplySchema,
     create(CommandReplySchema, {

@@ -9,7 +9,7 @@ import {
   type KafkaRecord,
 } from "@sluice/kafka";
 import { ErrorCode, RpcError, toRpcError, type Router } from "@sluice/rpc";
-import { deadlineOf, decodeCommand, encodeReply, sessionOf } from "./command-record";
+import { deadlineOf, decodeCommand, encodeReply, sessionOf, type CommandOutcome } from "./command-record";
 import { commandsTopic, defaultPartitions, groupName, type KafkaBusOptions } from "./topics";
 
 export interface KafkaCommandServerOptions extends KafkaBusOptions {
@@ -120,7 +120,7 @@ export async function serveKafkaCommands(
       console.error(`command service: skipped ${record.topic}/${record.partition}@${record.offset}`, error);
       return undefined;
     }
-    const reply = (outcome: Parameters<typeof encodeReply>[1]): KafkaRecord => ({
+    const reply = (outcome: CommandOutcome): KafkaRecord => ({
       topic: command.replyTopic,
       key: record.key,
       value: encodeReply(command.callId, outcome),
