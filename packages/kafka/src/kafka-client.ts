@@ -142,8 +142,9 @@ const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffs
 /**
  * Sends of one turn of the event loop go out together (in requests of up to maxBytesPerRequest),
  * and one request is in flight at a time: records reach each partition in the order `send` was
- * called, and a busy producer sends fewer, larger requests. When a request fails, every send of
- * its round rejects (some of their records may be written: at least once).
+ * called, and a busy producer sends fewer, larger requests. When a request fails, the sends of
+ * its round are tried again one by one, so a send fails only for its own records (some of which
+ * may have been written: at least once).
  */
 export function openProducer(connection: KafkaConnection): KafkaProducer {
   // Idempotent: a retried send after a lost acknowledgement is not written twice. Retries are
@@ -154,20 +155,29 @@ export function openProducer(connection: KafkaConnection): KafkaProducer {
   let flushing: Promise<void> | undefined;
   let closed = false;
 
+  async function produce(records: readonly KafkaRecord[]): Promise<void> {
+    for (const chunk of chunks(records)) {
+      await producer.send({
+        messages: chunk.map((r) => ({ topic: r.topic, key: asBuffer(r.key), value: asBuffer(r.value) })),
+      });
+    }
+  }
+
   async function flush(): Promise<void> {
     await Promise.resolve();
     while (queued.length > 0) {
       const sends = queued;
       queued = [];
       try {
-        for (const chunk of chunks(sends.flatMap((send) => send.records))) {
-          await producer.send({
-            messages: chunk.map((r) => ({ topic: r.topic, key: asBuffer(r.key), value: asBuffer(r.value) })),
-          });
-        }
+        await produce(sends.flatMap((send) => send.records));
         for (const send of sends) send.resolve();
       } catch (error) {
-        for (const send of sends) send.reject(error);
+        if (sends.length === 1) {
+          sends[0]!.reject(error);
+          continue;
+        }
+        // One bad send (a topic that is gone) must not fail the others: each again, alone, in order.
+        for (const send of sends) await produce(send.records).then(send.resolve, send.reject);
       }
     }
     flushing = undefined;

@@ -24,53 +24,58 @@ export interface KafkaCommandServer {
 
 const utf8 = new TextDecoder();
 
+/** How long a listing of topics is trusted for a topic it holds. */
+const listingTrustedMs = 2_000;
+
+interface Listing {
+  /** performance.now() when the listing was asked for. */
+  readonly startedAt: number;
+  /** The topics then, or undefined when the listing failed. */
+  readonly names: Promise<ReadonlySet<string> | undefined>;
+}
+
 /**
  * Whether a reply topic exists. A gateway creates its replies topic before it sends a command and
- * deletes it when it closes (having failed the calls still waiting), and never reuses its id: a
- * topic missing from a listing begun after the command came is gone for good, and a reply to it
- * is dropped rather than produced to a topic that is gone (which fails only after the producer's
- * retries, holding up the replies behind it).
+ * deletes it when it closes (having failed the calls still waiting): a topic missing from a
+ * listing begun after the command came is gone, and the reply is dropped rather than produced to a
+ * topic that is gone (which fails only after the producer's retries, holding up the replies
+ * behind it). A topic a listing held is trusted for listingTrustedMs, so a busy service lists
+ * topics about once per that interval.
  */
 function replyTopicCheck(connection: KafkaConnection) {
-  const known = new Set<string>();
-  const gone = new Set<string>();
-  let listing: { readonly startedAt: number; readonly done: Promise<boolean> } | undefined;
+  let latest: Listing | undefined;
+  let inFlight: Listing | undefined;
 
-  function list(): { readonly startedAt: number; readonly done: Promise<boolean> } {
-    const started = {
+  function list(): Listing {
+    const listing: Listing = {
       startedAt: performance.now(),
-      done: listTopics(connection).then(
-        (names) => {
-          for (const name of names) known.add(name);
-          return true;
-        },
+      names: listTopics(connection).then(
+        (names) => new Set(names),
         (error: unknown) => {
           console.error("command service: listing topics failed", error);
-          return false;
+          return undefined;
         },
       ),
     };
-    void started.done.finally(() => {
-      if (listing === started) listing = undefined;
+    void listing.names.then((names) => {
+      if (inFlight === listing) inFlight = undefined;
+      if (names && (!latest || latest.startedAt < listing.startedAt)) latest = listing;
     });
-    return started;
+    return listing;
   }
 
-  return {
-    async exists(topic: string): Promise<boolean> {
-      if (known.has(topic)) return true;
-      if (gone.has(topic)) return false;
-      const asked = performance.now();
-      while (listing && listing.startedAt < asked) await listing.done;
-      listing ??= list();
-      if (!(await listing.done)) return true; // Unknown: let the producer try.
-      if (known.has(topic)) return true;
-      gone.add(topic);
-      return false;
-    },
-    forget(topic: string): void {
-      known.delete(topic);
-    },
+  /** True unless a listing begun at `since` or later lacks the topic. */
+  return async function exists(topic: string, since: number): Promise<boolean> {
+    const settled = await latest?.names;
+    if (latest && settled && (latest.startedAt >= since || performance.now() - latest.startedAt < listingTrustedMs)) {
+      if (settled.has(topic)) return true;
+      if (latest.startedAt >= since) return false;
+    }
+    while (inFlight && inFlight.startedAt < since) await inFlight.names;
+    inFlight ??= list();
+    const names = await inFlight.names;
+    // A failed listing knows nothing: let the producer try.
+    return names === undefined || names.has(topic);
   };
 }
 
@@ -95,18 +100,20 @@ export async function serveKafkaCommands(
     topics.map((name) => ({ name, partitions })),
   );
   const producer = openProducer(options.connection);
-  const replyTopics = replyTopicCheck(options.connection);
+  const replyTopicExists = replyTopicCheck(options.connection);
 
-  /** Produces a reply; one that cannot go is logged and dropped (its sender answers UNAVAILABLE, retriable). */
-  async function sendReply(reply: KafkaRecord): Promise<void> {
-    if (!(await replyTopics.exists(reply.topic))) {
+  /**
+   * Produces the reply to a command received at `receivedAt`; one that cannot go is logged and
+   * dropped (its sender has answered or will answer UNAVAILABLE, retriable).
+   */
+  async function sendReply(reply: KafkaRecord, receivedAt: number): Promise<void> {
+    if (!(await replyTopicExists(reply.topic, receivedAt))) {
       console.error(`command service: dropped a reply to ${reply.topic}, which no longer exists`);
       return;
     }
     try {
       await producer.send([reply]);
     } catch (error) {
-      replyTopics.forget(reply.topic);
       console.error(`command service: a reply to ${reply.topic} could not be produced`, error);
     }
   }
@@ -154,6 +161,7 @@ export async function serveKafkaCommands(
   }
 
   async function handle(records: readonly ConsumedRecord[]): Promise<void> {
+    const receivedAt = performance.now();
     const byAggregate = new Map<string, ConsumedRecord[]>();
     for (const record of records) {
       const key = `${record.topic}\u0000${utf8.decode(record.key)}`;
@@ -167,7 +175,7 @@ export async function serveKafkaCommands(
       [...byAggregate.values()].map(async (queue) => {
         for (const record of queue) {
           const reply = await answer(record);
-          if (reply) sent.push(sendReply(reply));
+          if (reply) sent.push(sendReply(reply, receivedAt));
         }
       }),
     );
