@@ -7,7 +7,8 @@
 // routes; fillDispatchLog), then startOutbox relays the whole log to fresh topics and the time to
 // caughtUp() gives events/s (the relay's drain rate: the most it can sustain). Then a new
 // consumer group reads the topic back and checks that every event came, each stream's in version
-// order. Results: bench/results/outbox-relay.json.
+// order; how fast it reads (events/s, decoding included) is reported too.
+// Results: bench/results/outbox-relay.json.
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -68,6 +69,7 @@ async function run(batchSize: number) {
     let outOfOrder = 0;
     let allHeard = () => {};
     const everything = new Promise<void>((resolve) => (allHeard = resolve));
+    const readStarted = performance.now();
     const leave = bus.subscribe(`verify-${randomUUID()}`, (events: readonly RecordedEvent[]) => {
       for (const event of events) {
         if (event.streamVersion !== (last.get(event.streamId) ?? 0n) + 1n) outOfOrder++;
@@ -81,6 +83,7 @@ async function run(batchSize: number) {
       timer = setTimeout(() => reject(new Error(`read back ${heard} of ${appended} in 60 s`)), 60_000);
     });
     await Promise.race([everything, timeout]).finally(() => clearTimeout(timer));
+    const readSeconds = (performance.now() - readStarted) / 1000;
     leave();
     const result = {
       batchSize,
@@ -90,6 +93,8 @@ async function run(batchSize: number) {
       eventsPerSecond: Math.round(appended / seconds),
       publishShare: Math.round((publishMs / 1000 / seconds) * 100) / 100,
       readBack: heard,
+      // A new group's whole read, its join included: what one member takes in (decode included).
+      readBackPerSecond: Math.round(heard / readSeconds),
       outOfOrder,
     };
     console.log(JSON.stringify(result));
