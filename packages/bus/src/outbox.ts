@@ -17,6 +17,8 @@ export interface OutboxOptions {
   readonly name?: string;
   /** How often a relay fed in memory writes down how far it got (a restart republishes from there). */
   readonly checkpointIntervalMs?: number;
+  /** Events handed to the bus at once at most; 1,000 unless told. */
+  readonly batchSize?: number;
 }
 
 export interface Outbox {
@@ -42,10 +44,14 @@ export function startOutbox(db: Database, store: EventStore, bus: EventBus, opti
   if (!store.soleWriter) {
     // Published inside the transaction that moves the checkpoint: a crash before its commit
     // publishes the batch again, never skips it.
-    const consumer = startConsumer(db, store, { name, handle: (events) => bus.publish(events) });
+    const consumer = startConsumer(db, store, {
+      name,
+      batchSize: options.batchSize ?? 1_000,
+      handle: (events) => bus.publish(events),
+    });
     return { caughtUp: () => consumer.caughtUp(), stop: () => consumer.stop() };
   }
-  return startMemoryFedOutbox(db, store, bus, name, options.checkpointIntervalMs ?? 1_000);
+  return startMemoryFedOutbox(db, store, bus, name, options.checkpointIntervalMs ?? 1_000, options.batchSize ?? 1_000);
 }
 
 function startMemoryFedOutbox(
@@ -54,6 +60,7 @@ function startMemoryFedOutbox(
   bus: EventBus,
   name: string,
   checkpointIntervalMs: number,
+  batchSize: number,
 ): Outbox {
   const tail = tailLog(store);
   let stopping = false;
@@ -93,7 +100,7 @@ function startMemoryFedOutbox(
       // Listening before the read: a commit during it ends the wait at once.
       const appended = store.waitForAppend(wake.signal);
       const read = ++reads;
-      const events = await tail.read(published, 1_000);
+      const events = await tail.read(published, batchSize);
       const last = events.at(-1);
       if (last) {
         await publish(events);

@@ -78,4 +78,29 @@ describe("Kafka client on the real broker", { skip, timeout: 120_000 }, () => {
       }
     });
   });
+
+  test("a send to a topic that does not exist fails alone; the sends made with it are written", async () => {
+    await withTopic(1, async (topic) => {
+      const producer = openProducer(connection);
+      try {
+        const sends = [
+          producer.send([{ topic, key: text.encode("a"), value: text.encode("before") }]),
+          producer.send([{ topic: uniqueName("missing"), key: text.encode("a"), value: text.encode("lost") }]),
+          producer.send([{ topic, key: text.encode("a"), value: text.encode("after") }]),
+        ];
+        const settled = await Promise.allSettled(sends);
+        assert.deepEqual(
+          settled.map((outcome) => outcome.status),
+          ["fulfilled", "rejected", "fulfilled"],
+        );
+      } finally {
+        await producer.close();
+      }
+      const records = await readFromStart(topic, 2);
+      assert.deepEqual(
+        records.map((r) => utf8.decode(r.value)),
+        ["before", "after"],
+      );
+    });
+  });
 });

@@ -1,0 +1,31 @@
+// For this folder's tests only: a fresh set of topic names per test, and waiting on a condition.
+import { randomBytes } from "node:crypto";
+import { deleteTopics } from "@sluice/kafka";
+import { kafkaTestConnection } from "@sluice/kafka/testing";
+import { commandsTopic, eventsTopic, type KafkaBusOptions } from "./topics";
+
+/** Options naming topics and groups no other test uses; `cleanUp` deletes the topics after. */
+export function freshBusOptions(partitions = 4): KafkaBusOptions & { cleanUp(): Promise<void> } {
+  const options = {
+    connection: kafkaTestConnection,
+    contexts: ["dispatch"],
+    topicPrefix: `test-${randomBytes(5).toString("hex")}.`,
+    partitions,
+  };
+  return {
+    ...options,
+    cleanUp: () =>
+      deleteTopics(kafkaTestConnection, [eventsTopic(options, "dispatch"), commandsTopic(options, "dispatch")]).catch(
+        () => undefined,
+      ),
+  };
+}
+
+/** Resolves once `condition` holds; fails with `what` if it does not within `timeoutMs`. */
+export async function eventually(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
