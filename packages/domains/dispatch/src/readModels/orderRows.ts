@@ -1,0 +1,128 @@
+import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
+import { isOrderEvent } from "../events";
+import type { DispatchRecord } from "./projection";
+import { rowKey, timeWindowColumns, type OrgRouteKey } from "./sql";
+
+/** A row of the order board (`dispatch_orders`), as the fold sees it. */
+export interface OrderRow {
+  readonly organizationId: string;
+  readonly orderId: string;
+  readonly projectId: string;
+  readonly consignee: string;
+  readonly address: string;
+  readonly weightKg: number;
+  /** ISO timestamps, or null: no time window. */
+  readonly timeWindowStart: string | null;
+  readonly timeWindowEnd: string | null;
+  readonly status: OrderStatus;
+  readonly routeId: string | null;
+  readonly version: bigint;
+  readonly createdAt: string;
+  readonly personalDataErased: boolean;
+}
+
+/** Rows by `rowKey(organizationId, orderId)`. */
+export type OrderRows = ReadonlyMap<string, OrderRow>;
+
+/**
+ * The rows a batch may change, to load before folding it: every order its events name, and the
+ * planned orders of every route it dispatches (RouteDispatched moves them all, named or not).
+ */
+export function orderRowsNeeded(records: readonly DispatchRecord[]): {
+  orders: { organization_id: string; order_id: string }[];
+  dispatchedRoutes: OrgRouteKey[];
+} {
+  const orders = new Map<string, { organization_id: string; order_id: string }>();
+  const dispatchedRoutes = new Map<string, OrgRouteKey>();
+  for (const { organizationId: org, data: event } of records) {
+    if (event.$typeName === "dispatch.v1.RouteDispatched") {
+      dispatchedRoutes.set(rowKey(org, event.routeId), { organization_id: org, route_id: event.routeId });
+    } else if (isOrderEvent(event)) {
+      orders.set(rowKey(org, event.orderId), { organization_id: org, order_id: event.orderId });
+    }
+  }
+  return { orders: [...orders.values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
+}
+
+/**
+ * The batch folded into the rows it starts from (those `orderRowsNeeded` names that exist), in
+ * log order, as each event would change the table on its own: returns the rows that changed or
+ * were created, as they end. An event about an order the board does not hold changes nothing; a
+ * creation of one it holds neither.
+ */
+export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): Map<string, OrderRow> {
+  const rows = new Map(before);
+  const changed = new Map<string, OrderRow>();
+  const put = (key: string, row: OrderRow) => {
+    rows.set(key, row);
+    changed.set(key, row);
+  };
+  for (const record of records) {
+    const { organizationId: org, data: event, streamVersion: version } = record;
+    if (event.$typeName === "dispatch.v1.RouteDispatched") {
+      // The orders' streams do not change when their route leaves: their versions stay.
+      for (const [key, row] of rows) {
+        if (row.organizationId === org && row.routeId === event.routeId && row.status === OrderStatus.PLANNED)
+          put(key, { ...row, status: OrderStatus.DISPATCHED });
+      }
+      continue;
+    }
+    if (!isOrderEvent(event)) continue;
+    const key = rowKey(org, event.orderId);
+    const row = rows.get(key);
+    if (event.$typeName === "dispatch.v1.OrderCreated") {
+      if (row) continue;
+      const [start, end] = timeWindowColumns(event.timeWindow);
+      put(key, {
+        organizationId: org,
+        orderId: event.orderId,
+        projectId: event.projectId,
+        consignee: event.consignee,
+        address: event.address,
+        weightKg: event.weightKg,
+        timeWindowStart: start,
+        timeWindowEnd: end,
+        status: OrderStatus.OPEN,
+        routeId: null,
+        version,
+        createdAt: record.occurredAt.toISOString(),
+        // Read after the erasure (a rebuild), the event itself says so.
+        personalDataErased: event.personalDataErased,
+      });
+      continue;
+    }
+    if (!row) continue;
+    switch (event.$typeName) {
+      case "dispatch.v1.OrderEdited": {
+        const [start, end] = timeWindowColumns(event.timeWindow);
+        put(key, {
+          ...row,
+          consignee: event.consignee,
+          address: event.address,
+          weightKg: event.weightKg,
+          timeWindowStart: start,
+          timeWindowEnd: end,
+          version,
+          personalDataErased: row.personalDataErased || event.personalDataErased,
+        });
+        break;
+      }
+      case "dispatch.v1.OrderCancelled":
+        put(key, { ...row, status: OrderStatus.CANCELLED, routeId: null, version });
+        break;
+      case "dispatch.v1.OrderAssigned":
+        put(key, { ...row, status: OrderStatus.PLANNED, routeId: event.routeId, version });
+        break;
+      case "dispatch.v1.OrderUnassigned":
+        put(key, { ...row, status: OrderStatus.OPEN, routeId: null, version });
+        break;
+      case "dispatch.v1.OrderDelivered":
+        put(key, { ...row, status: OrderStatus.DELIVERED, routeId: event.routeId, version });
+        break;
+      case "dispatch.v1.OrderPersonalDataErased":
+        put(key, { ...row, consignee: "", address: "", personalDataErased: true, version });
+        break;
+    }
+  }
+  return changed;
+}
