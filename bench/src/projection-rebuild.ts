@@ -7,6 +7,8 @@
 //
 // --breakdown: then, at the default page size, where the time goes: a projection that writes
 // nothing (reading, decoding and the checkpoint alone), and each of Dispatch's read models alone.
+// --database URL: a PostgreSQL database to use and keep (filled only when its log is empty), so
+// that runs before and after a change rebuild the same log; without it, a fresh one, dropped after.
 //
 // Results: bench/results/projection-rebuild.json.
 import { randomUUID } from "node:crypto";
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "2" },
     breakdown: { type: "boolean", default: false },
     "max-page-ms": { type: "string", default: "50" },
+    database: { type: "string" },
   },
 });
 const positive = (name: keyof typeof args) => {
@@ -62,11 +65,16 @@ async function measure(backend: string, db: Database, events: number): Promise<v
   const dispatch = createDispatchModule({ db, store });
   await migrate(db, dispatch.migrations);
   const organizations = Array.from({ length: 10 }, () => randomUUID());
-  const filled = await fillDispatchLog(store, organizations, events, backend === "pglite" ? 8 : 32, (done, rate) =>
-    log(
-      `  fill ${backend}: ${done.toLocaleString("en")} / ${events.toLocaleString("en")} events, ${Math.round(rate).toLocaleString("en")}/s`,
-    ),
-  );
+  const { rows } = await db.query<{ n: bigint }>("select count(*) as n from events");
+  const inLog = Number(rows[0]!.n);
+  const filled =
+    inLog > 0
+      ? inLog
+      : await fillDispatchLog(store, organizations, events, backend === "pglite" ? 8 : 32, (done, rate) =>
+          log(
+            `  fill ${backend}: ${done.toLocaleString("en")} / ${events.toLocaleString("en")} events, ${Math.round(rate).toLocaleString("en")}/s`,
+          ),
+        );
   log(`${backend}: ${filled.toLocaleString("en")} events in the log; live projection catching up`);
   // The live projection runs throughout, as on a server: the rebuild swaps in under it.
   const live = await startProjection(db, store, dispatch.readModels);
@@ -131,7 +139,14 @@ async function measure(backend: string, db: Database, events: number): Promise<v
 }
 
 for (const backend of backends) {
-  if (backend === "postgres") {
+  if (backend === "postgres" && args.database) {
+    const db = await openDatabase({ kind: "postgres", url: args.database });
+    try {
+      await measure(backend, db, positive("events"));
+    } finally {
+      await db.close();
+    }
+  } else if (backend === "postgres") {
     const fresh = await createFreshDatabase("rebuildbench");
     const db = await openDatabase({ kind: "postgres", url: fresh.url });
     try {

@@ -58,7 +58,7 @@ export const activityFeed: ReadModel = {
     if (needed.length > 0) {
       const found = await tx.query<LabelRow>(
         `select l.organization_id, l.id, l.label from dispatch_activity_labels l
-         join jsonb_to_recordset($1::jsonb) as k(organization_id text, id text)
+         join json_to_recordset($1::json) as k(organization_id text, id text)
            on l.organization_id = k.organization_id and l.id = k.id`,
         [JSON.stringify(needed)],
       );
@@ -68,7 +68,7 @@ export const activityFeed: ReadModel = {
     if (labels.length > 0) {
       await tx.query(
         `insert into dispatch_activity_labels (organization_id, id, label)
-         select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, id text, label text)
+         select * from json_to_recordset($1::json) as r(organization_id text, id text, label text)
          on conflict (organization_id, id) do update set label = excluded.label`,
         [JSON.stringify(labels)],
       );
@@ -79,7 +79,7 @@ export const activityFeed: ReadModel = {
            erased_summary, user_id, occurred_at)
          select organization_id, global_position, project_id, stream_id, event_type, summary, erased_summary, user_id,
            occurred_at
-         from jsonb_to_recordset($1::jsonb) as r(organization_id text, global_position bigint, project_id text,
+         from json_to_recordset($1::json) as r(organization_id text, global_position bigint, project_id text,
            stream_id text, event_type text, summary text, erased_summary text, user_id text, occurred_at timestamptz)
          on conflict do nothing`,
         [JSON.stringify(rows)],
@@ -89,7 +89,7 @@ export const activityFeed: ReadModel = {
       // Only sentences logged before the erasure: those after it were written in their final form.
       await tx.query(
         `update dispatch_activity a set summary = a.erased_summary
-         from jsonb_to_recordset($1::jsonb) as e(organization_id text, stream_id text, before_position bigint)
+         from json_to_recordset($1::json) as e(organization_id text, stream_id text, before_position bigint)
          where a.organization_id = e.organization_id and a.stream_id = e.stream_id
            and a.global_position < e.before_position and a.erased_summary is not null`,
         [JSON.stringify(erasures)],

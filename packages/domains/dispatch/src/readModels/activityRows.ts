@@ -3,7 +3,7 @@ import { formatKg } from "../rules";
 import type { DispatchRecord } from "./projection";
 import { rowKey } from "./sql";
 
-/** A row of `dispatch_activity`, as a `jsonb_to_recordset` element. */
+/** A row of `dispatch_activity`, as a `json_to_recordset` element. */
 export interface ActivityRow {
   readonly organization_id: string;
   readonly global_position: string;

@@ -50,7 +50,7 @@ export const orderBoard: ReadModel = {
     await tx.query(
       `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
          time_window_start, time_window_end, status, route_id, version, created_at, personal_data_erased)
-       select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, order_id text, project_id text,
+       select * from json_to_recordset($1::json) as r(organization_id text, order_id text, project_id text,
          consignee text, address text, weight_kg double precision, time_window_start timestamptz,
          time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
          personal_data_erased boolean)
@@ -85,11 +85,11 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
     o.time_window_start, o.time_window_end, o.status, o.route_id, o.version, o.created_at, o.personal_data_erased`;
   const { rows } = await tx.query<OrderTableRow>(
     `select ${columns} from dispatch_orders o
-       join jsonb_to_recordset($1::jsonb) as k(organization_id text, order_id text)
+       join json_to_recordset($1::json) as k(organization_id text, order_id text)
          on o.organization_id = k.organization_id and o.order_id = k.order_id
      union all
      select ${columns} from dispatch_orders o
-       join jsonb_to_recordset($2::jsonb) as r(organization_id text, route_id text)
+       join json_to_recordset($2::json) as r(organization_id text, route_id text)
          on o.organization_id = r.organization_id and o.route_id = r.route_id
      where o.status = $3`,
     [JSON.stringify(needed.orders), JSON.stringify(needed.dispatchedRoutes), OrderStatus.PLANNED],
@@ -115,7 +115,7 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
   return loaded;
 }
 
-/** A row as a `jsonb_to_recordset` element. */
+/** A row as a `json_to_recordset` element. */
 const orderColumns = (row: OrderRow) => ({
   organization_id: row.organizationId,
   order_id: row.orderId,

@@ -60,7 +60,7 @@ export const routeSheets: ReadModel = {
       await tx.query(
         `insert into dispatch_routes (organization_id, route_id, project_id, name, vehicle_capacity_kg, status, version,
            created_at)
-         select * from jsonb_to_recordset($1::jsonb) as r(organization_id text, route_id text, project_id text, name text,
+         select * from json_to_recordset($1::json) as r(organization_id text, route_id text, project_id text, name text,
            vehicle_capacity_kg double precision, status smallint, version bigint, created_at timestamptz)
          on conflict (organization_id, route_id) do update set status = excluded.status, version = excluded.version`,
         [JSON.stringify(changes.routes.map(routeColumns))],
@@ -69,7 +69,7 @@ export const routeSheets: ReadModel = {
     if (changes.removedStops.length > 0) {
       await tx.query(
         `delete from dispatch_route_stops s
-         using jsonb_to_recordset($1::jsonb) as r(organization_id text, route_id text, order_id text)
+         using json_to_recordset($1::json) as r(organization_id text, route_id text, order_id text)
          where s.organization_id = r.organization_id and s.route_id = r.route_id and s.order_id = r.order_id`,
         [JSON.stringify(changes.removedStops.map(stopColumns))],
       );
@@ -77,7 +77,7 @@ export const routeSheets: ReadModel = {
     if (changes.stops.length > 0) {
       await tx.query(
         `insert into dispatch_route_stops (organization_id, route_id, order_id, position, weight_kg)
-         select * from jsonb_to_recordset($1::jsonb)
+         select * from json_to_recordset($1::json)
            as r(organization_id text, route_id text, order_id text, position integer, weight_kg double precision)
          on conflict (organization_id, route_id, order_id) do update
            set position = excluded.position, weight_kg = excluded.weight_kg`,
@@ -104,7 +104,7 @@ async function loadRouteSheets(
     created_at: unknown;
   }>(
     `select d.organization_id, d.route_id, d.project_id, d.name, d.vehicle_capacity_kg, d.status, d.version, d.created_at
-     from dispatch_routes d join jsonb_to_recordset($1::jsonb) as k(organization_id text, route_id text)
+     from dispatch_routes d join json_to_recordset($1::json) as k(organization_id text, route_id text)
        on d.organization_id = k.organization_id and d.route_id = k.route_id`,
     [JSON.stringify(needed.routes)],
   );
@@ -130,7 +130,7 @@ async function loadRouteSheets(
       weight_kg: number;
     }>(
       `select s.organization_id, s.route_id, s.order_id, s.position, s.weight_kg
-       from dispatch_route_stops s join jsonb_to_recordset($1::jsonb) as k(organization_id text, route_id text)
+       from dispatch_route_stops s join json_to_recordset($1::json) as k(organization_id text, route_id text)
          on s.organization_id = k.organization_id and s.route_id = k.route_id`,
       [JSON.stringify(needed.stopsOf)],
     );
@@ -150,7 +150,7 @@ async function loadRouteSheets(
   return { routes, stops };
 }
 
-/** Rows as `jsonb_to_recordset` elements; doubles as text, so that NaN or Infinity would reach float8 too. */
+/** Rows as `json_to_recordset` elements; doubles as text, so that NaN or Infinity would reach float8 too. */
 const routeColumns = (row: RouteRow) => ({
   organization_id: row.organizationId,
   route_id: row.routeId,
