@@ -3,7 +3,7 @@ import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { foldOrderRows, orderRowsNeeded, type OrderRow } from "./orderRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { isoOrNull, rowKey } from "./sql";
+import { rowKey } from "./sql";
 
 /** Orders per project with their status and route: what the order board shows. */
 export const orderBoard: ReadModel = {
@@ -70,19 +70,21 @@ interface OrderTableRow {
   consignee: string;
   address: string;
   weight_kg: number;
-  time_window_start: unknown;
-  time_window_end: unknown;
+  time_window_start: string | null;
+  time_window_end: string | null;
   status: number;
   route_id: string | null;
   version: bigint;
-  created_at: unknown;
+  created_at: string;
   personal_data_erased: boolean;
 }
 
 /** The named orders, and the planned orders of the routes dispatched, in one statement. */
 async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeeded>): Promise<Map<string, OrderRow>> {
+  // Timestamps as text: written back as they are, without a Date in between.
   const columns = `o.organization_id, o.order_id, o.project_id, o.consignee, o.address, o.weight_kg,
-    o.time_window_start, o.time_window_end, o.status, o.route_id, o.version, o.created_at, o.personal_data_erased`;
+    o.time_window_start::text, o.time_window_end::text, o.status, o.route_id, o.version, o.created_at::text,
+    o.personal_data_erased`;
   const { rows } = await tx.query<OrderTableRow>(
     `select ${columns} from dispatch_orders o
        join json_to_recordset($1::json) as k(organization_id text, order_id text)
@@ -103,12 +105,12 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
       consignee: row.consignee,
       address: row.address,
       weightKg: row.weight_kg,
-      timeWindowStart: isoOrNull(row.time_window_start),
-      timeWindowEnd: isoOrNull(row.time_window_end),
+      timeWindowStart: row.time_window_start,
+      timeWindowEnd: row.time_window_end,
       status: row.status,
       routeId: row.route_id,
       version: row.version,
-      createdAt: isoOrNull(row.created_at)!,
+      createdAt: row.created_at,
       personalDataErased: row.personal_data_erased,
     });
   }

@@ -11,12 +11,13 @@ export interface OrderRow {
   readonly consignee: string;
   readonly address: string;
   readonly weightKg: number;
-  /** ISO timestamps, or null: no time window. */
+  /** Timestamps as text (ISO from events, the server's own text when read back), or null: no time window. */
   readonly timeWindowStart: string | null;
   readonly timeWindowEnd: string | null;
   readonly status: OrderStatus;
   readonly routeId: string | null;
   readonly version: bigint;
+  /** As text, as the time window. */
   readonly createdAt: string;
   readonly personalDataErased: boolean;
 }
@@ -53,7 +54,23 @@ export function orderRowsNeeded(records: readonly DispatchRecord[]): {
 export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): Map<string, OrderRow> {
   const rows = new Map(before);
   const changed = new Map<string, OrderRow>();
+  // The orders on each route, so that a dispatch looks only at its own.
+  const onRoute = new Map<string, Set<string>>();
+  const place = (key: string, row: OrderRow, add: boolean) => {
+    if (row.routeId === null) return;
+    const routeKey = rowKey(row.organizationId, row.routeId);
+    const orders = onRoute.get(routeKey) ?? new Set<string>();
+    onRoute.set(routeKey, orders);
+    if (add) orders.add(key);
+    else orders.delete(key);
+  };
+  for (const [key, row] of rows) place(key, row, true);
   const put = (key: string, row: OrderRow) => {
+    const was = rows.get(key);
+    if (was?.routeId !== row.routeId) {
+      if (was) place(key, was, false);
+      place(key, row, true);
+    }
     rows.set(key, row);
     changed.set(key, row);
   };
@@ -61,9 +78,9 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
     const { organizationId: org, data: event, streamVersion: version } = record;
     if (event.$typeName === "dispatch.v1.RouteDispatched") {
       // The orders' streams do not change when their route leaves: their versions stay.
-      for (const [key, row] of rows) {
-        if (row.organizationId === org && row.routeId === event.routeId && row.status === OrderStatus.PLANNED)
-          put(key, { ...row, status: OrderStatus.DISPATCHED });
+      for (const key of onRoute.get(rowKey(org, event.routeId)) ?? []) {
+        const row = rows.get(key)!;
+        if (row.status === OrderStatus.PLANNED) put(key, { ...row, status: OrderStatus.DISPATCHED });
       }
       continue;
     }

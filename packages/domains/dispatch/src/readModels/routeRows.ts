@@ -12,6 +12,7 @@ export interface RouteRow {
   readonly vehicleCapacityKg: number;
   readonly status: RouteStatus;
   readonly version: bigint;
+  /** As text: ISO from the event, or the server's own text when read back. */
   readonly createdAt: string;
 }
 

@@ -8,7 +8,7 @@ import {
   type RouteSheetRows,
   type StopRow,
 } from "./routeRows";
-import { isoOrNull, rowKey } from "./sql";
+import { rowKey } from "./sql";
 
 /**
  * Routes with their ordered stops and load. Stops keep their weight here (from StopAdded and
@@ -101,9 +101,10 @@ async function loadRouteSheets(
     vehicle_capacity_kg: number;
     status: number;
     version: bigint;
-    created_at: unknown;
+    created_at: string;
   }>(
-    `select d.organization_id, d.route_id, d.project_id, d.name, d.vehicle_capacity_kg, d.status, d.version, d.created_at
+    `select d.organization_id, d.route_id, d.project_id, d.name, d.vehicle_capacity_kg, d.status, d.version,
+       d.created_at::text
      from dispatch_routes d join json_to_recordset($1::json) as k(organization_id text, route_id text)
        on d.organization_id = k.organization_id and d.route_id = k.route_id`,
     [JSON.stringify(needed.routes)],
@@ -117,7 +118,7 @@ async function loadRouteSheets(
       vehicleCapacityKg: row.vehicle_capacity_kg,
       status: row.status,
       version: row.version,
-      createdAt: isoOrNull(row.created_at)!,
+      createdAt: row.created_at,
     });
   }
   const stops = new Map<string, StopRow[]>();

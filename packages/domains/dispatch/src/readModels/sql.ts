@@ -13,14 +13,6 @@ export function toDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
 }
 
-/**
- * A timestamptz read back, as the ISO string it was written as. Every timestamp a read model
- * holds was written from a JavaScript Date, so milliseconds lose nothing.
- */
-export function isoOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : toDate(value).toISOString();
-}
-
 export function timeWindowOf(start: unknown, end: unknown): TimeWindow | undefined {
   if (start === null || start === undefined || end === null || end === undefined) return undefined;
   return create(TimeWindowSchema, { start: timestampFromDate(toDate(start)), end: timestampFromDate(toDate(end)) });
