@@ -37,29 +37,36 @@ export const orderBoard: ReadModel = {
     },
   ],
   /**
-   * Two statements per batch whatever its size: the rows it may change are read, the batch is
-   * folded into them in memory (`foldOrderRows`), and the rows that changed are written back in
-   * one upsert. Batches must apply one at a time, as a projection's checkpoint makes them.
+   * Three statements per batch at most, whatever its size: the rows it may change are read, the
+   * batch is folded into them in memory (`foldOrderRows`), the orders it only creates are inserted
+   * and the rows that changed written back in one upsert. Batches must apply one at a time, as a
+   * projection's checkpoint makes them (not inline, beside concurrent appends: rows read here
+   * could change before they are written back).
    */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
     const records = dispatchRecords(events);
-    const needed = orderRowsNeeded(records);
-    if (needed.orders.length === 0 && needed.dispatchedRoutes.length === 0) return;
-    const changed = foldOrderRows(await loadOrders(tx, needed), records);
-    if (changed.size === 0) return;
-    await tx.query(
-      `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
-         time_window_start, time_window_end, status, route_id, version, created_at, personal_data_erased)
-       select * from json_to_recordset($1::json) as r(organization_id text, order_id text, project_id text,
-         consignee text, address text, weight_kg double precision, time_window_start timestamptz,
-         time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
-         personal_data_erased boolean)
-       on conflict (organization_id, order_id) do update set consignee = excluded.consignee,
-         address = excluded.address, weight_kg = excluded.weight_kg, time_window_start = excluded.time_window_start,
-         time_window_end = excluded.time_window_end, status = excluded.status, route_id = excluded.route_id,
-         version = excluded.version, personal_data_erased = excluded.personal_data_erased`,
-      [JSON.stringify([...changed.values()].map(orderColumns))],
-    );
+    const { created, changed } = foldOrderRows(await loadOrders(tx, orderRowsNeeded(records)), records);
+    const columns = `organization_id, order_id, project_id, consignee, address, weight_kg, time_window_start,
+      time_window_end, status, route_id, version, created_at, personal_data_erased`;
+    const rows = `json_to_recordset($1::json) as r(organization_id text, order_id text, project_id text,
+      consignee text, address text, weight_kg double precision, time_window_start timestamptz,
+      time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
+      personal_data_erased boolean)`;
+    if (created.length > 0) {
+      await tx.query(`insert into dispatch_orders (${columns}) select * from ${rows} on conflict do nothing`, [
+        JSON.stringify(created.map(orderColumns)),
+      ]);
+    }
+    if (changed.length > 0) {
+      await tx.query(
+        `insert into dispatch_orders (${columns}) select * from ${rows}
+         on conflict (organization_id, order_id) do update set consignee = excluded.consignee,
+           address = excluded.address, weight_kg = excluded.weight_kg, time_window_start = excluded.time_window_start,
+           time_window_end = excluded.time_window_end, status = excluded.status, route_id = excluded.route_id,
+           version = excluded.version, personal_data_erased = excluded.personal_data_erased`,
+        [JSON.stringify(changed.map(orderColumns))],
+      );
+    }
   },
 };
 
@@ -79,23 +86,29 @@ interface OrderTableRow {
   personal_data_erased: boolean;
 }
 
-/** The named orders, and the planned orders of the routes dispatched, in one statement. */
+/** The named orders, and the planned orders of the routes dispatched, in one statement (none when there are none). */
 async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeeded>): Promise<Map<string, OrderRow>> {
   // Timestamps as text: written back as they are, without a Date in between.
   const columns = `o.organization_id, o.order_id, o.project_id, o.consignee, o.address, o.weight_kg,
     o.time_window_start::text, o.time_window_end::text, o.status, o.route_id, o.version, o.created_at::text,
     o.personal_data_erased`;
-  const { rows } = await tx.query<OrderTableRow>(
-    `select ${columns} from dispatch_orders o
-       join json_to_recordset($1::json) as k(organization_id text, order_id text)
-         on o.organization_id = k.organization_id and o.order_id = k.order_id
-     union all
-     select ${columns} from dispatch_orders o
-       join json_to_recordset($2::json) as r(organization_id text, route_id text)
-         on o.organization_id = r.organization_id and o.route_id = r.route_id
-     where o.status = $3`,
-    [JSON.stringify(needed.orders), JSON.stringify(needed.dispatchedRoutes), OrderStatus.PLANNED],
-  );
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (needed.orders.length > 0) {
+    params.push(JSON.stringify(needed.orders));
+    parts.push(`select ${columns} from dispatch_orders o
+      join json_to_recordset($${params.length}::json) as k(organization_id text, order_id text)
+        on o.organization_id = k.organization_id and o.order_id = k.order_id`);
+  }
+  if (needed.dispatchedRoutes.length > 0) {
+    params.push(JSON.stringify(needed.dispatchedRoutes), OrderStatus.PLANNED);
+    parts.push(`select ${columns} from dispatch_orders o
+      join json_to_recordset($${params.length - 1}::json) as r(organization_id text, route_id text)
+        on o.organization_id = r.organization_id and o.route_id = r.route_id
+      where o.status = $${params.length}`);
+  }
+  if (parts.length === 0) return new Map();
+  const { rows } = await tx.query<OrderTableRow>(parts.join(" union all "), params);
   const loaded = new Map<string, OrderRow>();
   for (const row of rows) {
     loaded.set(rowKey(row.organization_id, row.order_id), {

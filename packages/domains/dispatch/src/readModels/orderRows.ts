@@ -25,33 +25,57 @@ export interface OrderRow {
 /** Rows by `rowKey(organizationId, orderId)`. */
 export type OrderRows = ReadonlyMap<string, OrderRow>;
 
+/** An order as a row of a `json_to_recordset` parameter. */
+interface OrgOrderKey {
+  readonly organization_id: string;
+  readonly order_id: string;
+}
+
 /**
- * The rows a batch may change, to load before folding it: every order its events name, and the
- * planned orders of every route it dispatches (RouteDispatched moves them all, named or not).
+ * The orders a batch does more to than create. Their rows are read before the fold; an order the
+ * batch only creates is written blind ("on conflict do nothing"), which spares a live batch of
+ * creations, the common one, a read.
+ */
+function ordersChanged(records: readonly DispatchRecord[]): Map<string, OrgOrderKey> {
+  const orders = new Map<string, OrgOrderKey>();
+  for (const { organizationId: org, data: event } of records) {
+    if (isOrderEvent(event) && event.$typeName !== "dispatch.v1.OrderCreated")
+      orders.set(rowKey(org, event.orderId), { organization_id: org, order_id: event.orderId });
+  }
+  return orders;
+}
+
+/**
+ * The rows a batch may change, to load before folding it: every order it does more to than create,
+ * and the planned orders of every route it dispatches (RouteDispatched moves them all, named or not).
  */
 export function orderRowsNeeded(records: readonly DispatchRecord[]): {
-  orders: { organization_id: string; order_id: string }[];
+  orders: OrgOrderKey[];
   dispatchedRoutes: OrgRouteKey[];
 } {
-  const orders = new Map<string, { organization_id: string; order_id: string }>();
   const dispatchedRoutes = new Map<string, OrgRouteKey>();
   for (const { organizationId: org, data: event } of records) {
-    if (event.$typeName === "dispatch.v1.RouteDispatched") {
+    if (event.$typeName === "dispatch.v1.RouteDispatched")
       dispatchedRoutes.set(rowKey(org, event.routeId), { organization_id: org, route_id: event.routeId });
-    } else if (isOrderEvent(event)) {
-      orders.set(rowKey(org, event.orderId), { organization_id: org, order_id: event.orderId });
-    }
   }
-  return { orders: [...orders.values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
+  return { orders: [...ordersChanged(records).values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
+}
+
+/** What a batch writes: rows of orders it only creates (inserted unless there), and rows it changed, as they end. */
+export interface OrderBoardChanges {
+  readonly created: OrderRow[];
+  readonly changed: OrderRow[];
 }
 
 /**
  * The batch folded into the rows it starts from (those `orderRowsNeeded` names that exist), in
- * log order, as each event would change the table on its own: returns the rows that changed or
- * were created, as they end. An event about an order the board does not hold changes nothing; a
- * creation of one it holds neither.
+ * log order, as each event would change the table on its own. An event about an order the board
+ * does not hold changes nothing; a creation of one it holds neither (for an order the batch only
+ * creates, the insert's "on conflict do nothing" sees to that, and the first creation wins).
  */
-export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): Map<string, OrderRow> {
+export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): OrderBoardChanges {
+  const readFirst = ordersChanged(records);
+  const created = new Map<string, OrderRow>();
   const rows = new Map(before);
   const changed = new Map<string, OrderRow>();
   // The orders on each route, so that a dispatch looks only at its own.
@@ -88,9 +112,9 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
     const key = rowKey(org, event.orderId);
     const row = rows.get(key);
     if (event.$typeName === "dispatch.v1.OrderCreated") {
-      if (row) continue;
+      if (row || created.has(key)) continue;
       const [start, end] = timeWindowColumns(event.timeWindow);
-      put(key, {
+      const order: OrderRow = {
         organizationId: org,
         orderId: event.orderId,
         projectId: event.projectId,
@@ -105,7 +129,9 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
         createdAt: record.occurredAt.toISOString(),
         // Read after the erasure (a rebuild), the event itself says so.
         personalDataErased: event.personalDataErased,
-      });
+      };
+      if (readFirst.has(key)) put(key, order);
+      else created.set(key, order);
       continue;
     }
     if (!row) continue;
@@ -141,5 +167,5 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
         break;
     }
   }
-  return changed;
+  return { created: [...created.values()], changed: [...changed.values()] };
 }
