@@ -116,9 +116,21 @@ export async function swapSchemaObjects(tx: Queryable, schemas: RebuildSchemas):
   return built.map((object) => object.name);
 }
 
-/** Drops a schema and all in it, if it exists. */
+/**
+ * Drops a schema and all in it, if it exists. A rebuild still writing there (one this run takes
+ * over from) holds some of its tables while the drop holds others: when PostgreSQL ends that
+ * deadlock by failing the drop, the drop is tried again (the other run then fails at its next page).
+ */
 export async function dropSchema(db: Database, schema: string): Promise<void> {
-  await db.exec(`drop schema if exists ${quoteIdentifier(schema)} cascade`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec(`drop schema if exists ${quoteIdentifier(schema)} cascade`);
+      return;
+    } catch (error) {
+      // 40P01: deadlock_detected.
+      if ((error as { code?: string }).code !== "40P01" || attempt === 5) throw error;
+    }
+  }
 }
 
 export async function schemaExists(db: Database, schema: string): Promise<boolean> {

@@ -1,8 +1,9 @@
 import type { Queryable } from "@sluice/database";
 import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import type { RecordedEvent } from "@sluice/event-store";
+import { foldOrderRows, orderRowsNeeded, type OrderRow } from "./orderRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { timeWindowColumns } from "./sql";
+import { rowKey } from "./sql";
 
 /** Orders per project with their status and route: what the order board shows. */
 export const orderBoard: ReadModel = {
@@ -36,114 +37,113 @@ export const orderBoard: ReadModel = {
     },
   ],
   /**
-   * Events apply in log order; only a run of consecutive OrderCreated (new rows, independent of
-   * each other) goes in as one insert, written before the next other event applies.
+   * Three statements per batch at most, whatever its size: the rows it may change are read, the
+   * batch is folded into them in memory (`foldOrderRows`), the orders it only creates are inserted
+   * and the rows that changed written back in one upsert. Batches must apply one at a time, as a
+   * projection's checkpoint makes them (not inline, beside concurrent appends: rows read here
+   * could change before they are written back).
    */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
-    let created: Record<string, unknown>[] = [];
-    const flush = async () => {
-      if (created.length === 0) return;
-      const rows = created;
-      created = [];
-      await tx.query(
-        `insert into dispatch_orders (organization_id, order_id, project_id, consignee, address, weight_kg,
-           time_window_start, time_window_end, status, route_id, version, created_at, personal_data_erased)
-         select organization_id, order_id, project_id, consignee, address, weight_kg,
-           time_window_start, time_window_end, status, null, version, created_at, personal_data_erased
-         from jsonb_to_recordset($1::jsonb) as r(organization_id text, order_id text, project_id text, consignee text,
-           address text, weight_kg double precision, time_window_start timestamptz, time_window_end timestamptz,
-           status smallint, version bigint, created_at timestamptz, personal_data_erased boolean)
-         on conflict do nothing`,
-        [JSON.stringify(rows)],
-      );
-    };
-    for (const record of dispatchRecords(events)) {
-      const { organizationId: org, data: event, streamVersion: version } = record;
-      if (event.$typeName === "dispatch.v1.OrderCreated") {
-        const [start, end] = timeWindowColumns(event.timeWindow);
-        created.push({
-          organization_id: org,
-          order_id: event.orderId,
-          project_id: event.projectId,
-          consignee: event.consignee,
-          address: event.address,
-          // As text, so that NaN or Infinity would still reach float8 as they did as a parameter.
-          weight_kg: String(event.weightKg),
-          time_window_start: start,
-          time_window_end: end,
-          status: OrderStatus.OPEN,
-          version: version.toString(),
-          created_at: record.occurredAt.toISOString(),
-          // Read after the erasure (a rebuild), the event itself says so.
-          personal_data_erased: event.personalDataErased,
-        });
-        continue;
-      }
-      await flush();
-      switch (event.$typeName) {
-        case "dispatch.v1.OrderEdited": {
-          const [start, end] = timeWindowColumns(event.timeWindow);
-          await tx.query(
-            `update dispatch_orders set consignee = $3, address = $4, weight_kg = $5,
-               time_window_start = $6::timestamptz, time_window_end = $7::timestamptz, version = $8,
-               personal_data_erased = personal_data_erased or $9
-             where organization_id = $1 and order_id = $2`,
-            [
-              org,
-              event.orderId,
-              event.consignee,
-              event.address,
-              event.weightKg,
-              start,
-              end,
-              version,
-              event.personalDataErased,
-            ],
-          );
-          break;
-        }
-        case "dispatch.v1.OrderCancelled":
-          await setStatus(tx, org, event.orderId, OrderStatus.CANCELLED, null, version);
-          break;
-        case "dispatch.v1.OrderAssigned":
-          await setStatus(tx, org, event.orderId, OrderStatus.PLANNED, event.routeId, version);
-          break;
-        case "dispatch.v1.OrderUnassigned":
-          await setStatus(tx, org, event.orderId, OrderStatus.OPEN, null, version);
-          break;
-        case "dispatch.v1.OrderDelivered":
-          await setStatus(tx, org, event.orderId, OrderStatus.DELIVERED, event.routeId, version);
-          break;
-        case "dispatch.v1.OrderPersonalDataErased":
-          await tx.query(
-            `update dispatch_orders set consignee = '', address = '', personal_data_erased = true, version = $3
-             where organization_id = $1 and order_id = $2`,
-            [org, event.orderId, version],
-          );
-          break;
-        case "dispatch.v1.RouteDispatched":
-          // The orders' streams do not change when their route leaves: their versions stay.
-          await tx.query(
-            `update dispatch_orders set status = $3 where organization_id = $1 and route_id = $2 and status = $4`,
-            [org, event.routeId, OrderStatus.DISPATCHED, OrderStatus.PLANNED],
-          );
-          break;
-      }
+    const records = dispatchRecords(events);
+    const { created, changed } = foldOrderRows(await loadOrders(tx, orderRowsNeeded(records)), records);
+    const columns = `organization_id, order_id, project_id, consignee, address, weight_kg, time_window_start,
+      time_window_end, status, route_id, version, created_at, personal_data_erased`;
+    const rows = `json_to_recordset($1::json) as r(organization_id text, order_id text, project_id text,
+      consignee text, address text, weight_kg double precision, time_window_start timestamptz,
+      time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
+      personal_data_erased boolean)`;
+    if (created.length > 0) {
+      await tx.query(`insert into dispatch_orders (${columns}) select * from ${rows} on conflict do nothing`, [
+        JSON.stringify(created.map(orderColumns)),
+      ]);
     }
-    await flush();
+    if (changed.length > 0) {
+      await tx.query(
+        `insert into dispatch_orders (${columns}) select * from ${rows}
+         on conflict (organization_id, order_id) do update set consignee = excluded.consignee,
+           address = excluded.address, weight_kg = excluded.weight_kg, time_window_start = excluded.time_window_start,
+           time_window_end = excluded.time_window_end, status = excluded.status, route_id = excluded.route_id,
+           version = excluded.version, personal_data_erased = excluded.personal_data_erased`,
+        [JSON.stringify(changed.map(orderColumns))],
+      );
+    }
   },
 };
 
-function setStatus(
-  tx: Queryable,
-  org: string,
-  orderId: string,
-  status: OrderStatus,
-  routeId: string | null,
-  version: bigint,
-) {
-  return tx.query(
-    `update dispatch_orders set status = $3, route_id = $4, version = $5 where organization_id = $1 and order_id = $2`,
-    [org, orderId, status, routeId, version],
-  );
+interface OrderTableRow {
+  organization_id: string;
+  order_id: string;
+  project_id: string;
+  consignee: string;
+  address: string;
+  weight_kg: number;
+  time_window_start: string | null;
+  time_window_end: string | null;
+  status: number;
+  route_id: string | null;
+  version: bigint;
+  created_at: string;
+  personal_data_erased: boolean;
 }
+
+/** The named orders, and the planned orders of the routes dispatched, in one statement (none when there are none). */
+async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeeded>): Promise<Map<string, OrderRow>> {
+  // Timestamps as text: written back as they are, without a Date in between.
+  const columns = `o.organization_id, o.order_id, o.project_id, o.consignee, o.address, o.weight_kg,
+    o.time_window_start::text, o.time_window_end::text, o.status, o.route_id, o.version, o.created_at::text,
+    o.personal_data_erased`;
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (needed.orders.length > 0) {
+    params.push(JSON.stringify(needed.orders));
+    parts.push(`select ${columns} from dispatch_orders o
+      join json_to_recordset($${params.length}::json) as k(organization_id text, order_id text)
+        on o.organization_id = k.organization_id and o.order_id = k.order_id`);
+  }
+  if (needed.dispatchedRoutes.length > 0) {
+    params.push(JSON.stringify(needed.dispatchedRoutes), OrderStatus.PLANNED);
+    parts.push(`select ${columns} from dispatch_orders o
+      join json_to_recordset($${params.length - 1}::json) as r(organization_id text, route_id text)
+        on o.organization_id = r.organization_id and o.route_id = r.route_id
+      where o.status = $${params.length}`);
+  }
+  if (parts.length === 0) return new Map();
+  const { rows } = await tx.query<OrderTableRow>(parts.join(" union all "), params);
+  const loaded = new Map<string, OrderRow>();
+  for (const row of rows) {
+    loaded.set(rowKey(row.organization_id, row.order_id), {
+      organizationId: row.organization_id,
+      orderId: row.order_id,
+      projectId: row.project_id,
+      consignee: row.consignee,
+      address: row.address,
+      weightKg: row.weight_kg,
+      timeWindowStart: row.time_window_start,
+      timeWindowEnd: row.time_window_end,
+      status: row.status,
+      routeId: row.route_id,
+      version: row.version,
+      createdAt: row.created_at,
+      personalDataErased: row.personal_data_erased,
+    });
+  }
+  return loaded;
+}
+
+/** A row as a `json_to_recordset` element. */
+const orderColumns = (row: OrderRow) => ({
+  organization_id: row.organizationId,
+  order_id: row.orderId,
+  project_id: row.projectId,
+  consignee: row.consignee,
+  address: row.address,
+  // As text, so that NaN or Infinity would still reach float8 as they did as a parameter.
+  weight_kg: String(row.weightKg),
+  time_window_start: row.timeWindowStart,
+  time_window_end: row.timeWindowEnd,
+  status: row.status,
+  route_id: row.routeId,
+  version: row.version.toString(),
+  created_at: row.createdAt,
+  personal_data_erased: row.personalDataErased,
+});

@@ -37,7 +37,7 @@ export const projectsList: ReadModel = {
     if (rows.length === 0) return;
     await tx.query(
       `insert into dispatch_projects (organization_id, project_id, name, version, created_at)
-       select * from jsonb_to_recordset($1::jsonb)
+       select * from json_to_recordset($1::json)
          as r(organization_id text, project_id text, name text, version bigint, created_at timestamptz)
        on conflict do nothing`,
       [JSON.stringify(rows)],

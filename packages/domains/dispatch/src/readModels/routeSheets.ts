@@ -1,7 +1,14 @@
 import type { Queryable } from "@sluice/database";
-import { RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { dispatchRecords, type ReadModel } from "./projection";
+import {
+  foldRouteSheetRows,
+  routeSheetRowsNeeded,
+  type RouteRow,
+  type RouteSheetRows,
+  type StopRow,
+} from "./routeRows";
+import { rowKey } from "./sql";
 
 /**
  * Routes with their ordered stops and load. Stops keep their weight here (from StopAdded and
@@ -38,90 +45,128 @@ export const routeSheets: ReadModel = {
       `,
     },
   ],
+  /**
+   * At most five statements per batch whatever its size: the routes and stops it may change are
+   * read, the batch is folded into them in memory (`foldRouteSheetRows`), and what changed is
+   * written back: one upsert of routes, one delete and one upsert of stops. Batches must apply one
+   * at a time, as a projection's checkpoint makes them.
+   */
   async handle(tx: Queryable, events: readonly RecordedEvent[]) {
-    for (const record of dispatchRecords(events)) {
-      const { organizationId: org, data: event, streamVersion: version } = record;
-      switch (event.$typeName) {
-        case "dispatch.v1.RouteCreated":
-          await tx.query(
-            `insert into dispatch_routes (organization_id, route_id, project_id, name, vehicle_capacity_kg, status, version, created_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) on conflict do nothing`,
-            [
-              org,
-              event.routeId,
-              event.projectId,
-              event.name,
-              event.vehicleCapacityKg,
-              RouteStatus.PLANNING,
-              version,
-              record.occurredAt.toISOString(),
-            ],
-          );
-          continue;
-        case "dispatch.v1.StopAdded":
-          await tx.query(
-            `update dispatch_route_stops set position = position + 1
-             where organization_id = $1 and route_id = $2 and position >= $3`,
-            [org, event.routeId, event.position],
-          );
-          await tx.query(
-            `insert into dispatch_route_stops (organization_id, route_id, order_id, position, weight_kg)
-             values ($1, $2, $3, $4, $5)`,
-            [org, event.routeId, event.orderId, event.position, event.weightKg],
-          );
-          break;
-        case "dispatch.v1.StopRemoved": {
-          const removed = await tx.query<{ position: number }>(
-            `delete from dispatch_route_stops where organization_id = $1 and route_id = $2 and order_id = $3 returning position`,
-            [org, event.routeId, event.orderId],
-          );
-          const position = removed.rows[0]?.position;
-          if (position !== undefined) {
-            await tx.query(
-              `update dispatch_route_stops set position = position - 1
-               where organization_id = $1 and route_id = $2 and position > $3`,
-              [org, event.routeId, position],
-            );
-          }
-          break;
-        }
-        case "dispatch.v1.StopsReordered":
-          await tx.query(
-            `update dispatch_route_stops s set position = t.ordinality - 1
-             from jsonb_array_elements_text($3::jsonb) with ordinality as t(order_id, ordinality)
-             where s.organization_id = $1 and s.route_id = $2 and s.order_id = t.order_id`,
-            [org, event.routeId, JSON.stringify(event.orderIds)],
-          );
-          break;
-        case "dispatch.v1.StopWeightChanged":
-          await tx.query(
-            `update dispatch_route_stops set weight_kg = $4 where organization_id = $1 and route_id = $2 and order_id = $3`,
-            [org, event.routeId, event.orderId, event.weightKg],
-          );
-          break;
-        case "dispatch.v1.RouteDispatched":
-          await setRouteStatus(tx, org, event.routeId, RouteStatus.DISPATCHED);
-          break;
-        case "dispatch.v1.RouteCompleted":
-          await setRouteStatus(tx, org, event.routeId, RouteStatus.COMPLETED);
-          break;
-        default:
-          continue;
-      }
-      // Every route event but its creation lands here: the sheet reflects the route stream's version.
-      await tx.query(`update dispatch_routes set version = $3 where organization_id = $1 and route_id = $2`, [
-        org,
-        event.routeId,
-        version,
-      ]);
+    const records = dispatchRecords(events);
+    const needed = routeSheetRowsNeeded(records);
+    if (needed.routes.length === 0) return;
+    const changes = foldRouteSheetRows(await loadRouteSheets(tx, needed), records);
+    if (changes.routes.length > 0) {
+      await tx.query(
+        `insert into dispatch_routes (organization_id, route_id, project_id, name, vehicle_capacity_kg, status, version,
+           created_at)
+         select * from json_to_recordset($1::json) as r(organization_id text, route_id text, project_id text, name text,
+           vehicle_capacity_kg double precision, status smallint, version bigint, created_at timestamptz)
+         on conflict (organization_id, route_id) do update set status = excluded.status, version = excluded.version`,
+        [JSON.stringify(changes.routes.map(routeColumns))],
+      );
+    }
+    if (changes.removedStops.length > 0) {
+      await tx.query(
+        `delete from dispatch_route_stops s
+         using json_to_recordset($1::json) as r(organization_id text, route_id text, order_id text)
+         where s.organization_id = r.organization_id and s.route_id = r.route_id and s.order_id = r.order_id`,
+        [JSON.stringify(changes.removedStops.map(stopColumns))],
+      );
+    }
+    if (changes.stops.length > 0) {
+      await tx.query(
+        `insert into dispatch_route_stops (organization_id, route_id, order_id, position, weight_kg)
+         select * from json_to_recordset($1::json)
+           as r(organization_id text, route_id text, order_id text, position integer, weight_kg double precision)
+         on conflict (organization_id, route_id, order_id) do update
+           set position = excluded.position, weight_kg = excluded.weight_kg`,
+        [JSON.stringify(changes.stops.map(stopColumns))],
+      );
     }
   },
 };
 
-function setRouteStatus(tx: Queryable, org: string, routeId: string, status: RouteStatus) {
-  return tx.query(`update dispatch_routes set status = $3 where organization_id = $1 and route_id = $2`, [
-    org,
-    routeId,
-    status,
-  ]);
+/** The named routes, and every stop of the routes whose stops change. */
+async function loadRouteSheets(
+  tx: Queryable,
+  needed: ReturnType<typeof routeSheetRowsNeeded>,
+): Promise<RouteSheetRows> {
+  const routes = new Map<string, RouteRow>();
+  const { rows: routeRows } = await tx.query<{
+    organization_id: string;
+    route_id: string;
+    project_id: string;
+    name: string;
+    vehicle_capacity_kg: number;
+    status: number;
+    version: bigint;
+    created_at: string;
+  }>(
+    `select d.organization_id, d.route_id, d.project_id, d.name, d.vehicle_capacity_kg, d.status, d.version,
+       d.created_at::text
+     from dispatch_routes d join json_to_recordset($1::json) as k(organization_id text, route_id text)
+       on d.organization_id = k.organization_id and d.route_id = k.route_id`,
+    [JSON.stringify(needed.routes)],
+  );
+  for (const row of routeRows) {
+    routes.set(rowKey(row.organization_id, row.route_id), {
+      organizationId: row.organization_id,
+      routeId: row.route_id,
+      projectId: row.project_id,
+      name: row.name,
+      vehicleCapacityKg: row.vehicle_capacity_kg,
+      status: row.status,
+      version: row.version,
+      createdAt: row.created_at,
+    });
+  }
+  const stops = new Map<string, StopRow[]>();
+  if (needed.stopsOf.length > 0) {
+    const { rows: stopRows } = await tx.query<{
+      organization_id: string;
+      route_id: string;
+      order_id: string;
+      position: number;
+      weight_kg: number;
+    }>(
+      `select s.organization_id, s.route_id, s.order_id, s.position, s.weight_kg
+       from dispatch_route_stops s join json_to_recordset($1::json) as k(organization_id text, route_id text)
+         on s.organization_id = k.organization_id and s.route_id = k.route_id`,
+      [JSON.stringify(needed.stopsOf)],
+    );
+    for (const row of stopRows) {
+      const key = rowKey(row.organization_id, row.route_id);
+      const route = stops.get(key) ?? [];
+      route.push({
+        organizationId: row.organization_id,
+        routeId: row.route_id,
+        orderId: row.order_id,
+        position: row.position,
+        weightKg: row.weight_kg,
+      });
+      stops.set(key, route);
+    }
+  }
+  return { routes, stops };
 }
+
+/** Rows as `json_to_recordset` elements; doubles as text, so that NaN or Infinity would reach float8 too. */
+const routeColumns = (row: RouteRow) => ({
+  organization_id: row.organizationId,
+  route_id: row.routeId,
+  project_id: row.projectId,
+  name: row.name,
+  vehicle_capacity_kg: String(row.vehicleCapacityKg),
+  status: row.status,
+  version: row.version.toString(),
+  created_at: row.createdAt,
+});
+
+const stopColumns = (row: StopRow) => ({
+  organization_id: row.organizationId,
+  route_id: row.routeId,
+  order_id: row.orderId,
+  position: row.position,
+  weight_kg: String(row.weightKg),
+});

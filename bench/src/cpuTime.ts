@@ -1,0 +1,39 @@
+// CPU time, which a shared machine's load does not change the way it changes wall-clock time: this
+// process's, and that of the PostgreSQL backends serving one database (Linux, server on this machine).
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Milliseconds of CPU this process has used. */
+export function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Milliseconds of CPU used so far by the PostgreSQL backends connected to `database` (those alive
+ * now: read it before and after, with the connections open throughout), from /proc; undefined
+ * where there is no /proc or no such backend.
+ */
+export function postgresCpuMs(database: string): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const msPerClockTick = 10; // USER_HZ is 100 on Linux
+  let ticks = 0;
+  let found = false;
+  for (const pid of pids) {
+    try {
+      // A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
+      const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\u0000")[0] ?? "";
+      if (/^postgres: (?:\S+: )?\S+ (\S+) /.exec(title)?.[1] !== database) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      found = true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found ? ticks * msPerClockTick : undefined;
+}

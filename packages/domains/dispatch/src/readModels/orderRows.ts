@@ -1,0 +1,171 @@
+import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
+import { isOrderEvent } from "../events";
+import type { DispatchRecord } from "./projection";
+import { rowKey, timeWindowColumns, type OrgRouteKey } from "./sql";
+
+/** A row of the order board (`dispatch_orders`), as the fold sees it. */
+export interface OrderRow {
+  readonly organizationId: string;
+  readonly orderId: string;
+  readonly projectId: string;
+  readonly consignee: string;
+  readonly address: string;
+  readonly weightKg: number;
+  /** Timestamps as text (ISO from events, the server's own text when read back), or null: no time window. */
+  readonly timeWindowStart: string | null;
+  readonly timeWindowEnd: string | null;
+  readonly status: OrderStatus;
+  readonly routeId: string | null;
+  readonly version: bigint;
+  /** As text, as the time window. */
+  readonly createdAt: string;
+  readonly personalDataErased: boolean;
+}
+
+/** Rows by `rowKey(organizationId, orderId)`. */
+export type OrderRows = ReadonlyMap<string, OrderRow>;
+
+/** An order as a row of a `json_to_recordset` parameter. */
+interface OrgOrderKey {
+  readonly organization_id: string;
+  readonly order_id: string;
+}
+
+/**
+ * The orders a batch does more to than create. Their rows are read before the fold; an order the
+ * batch only creates is written blind ("on conflict do nothing"), which spares a live batch of
+ * creations, the common one, a read.
+ */
+function ordersChanged(records: readonly DispatchRecord[]): Map<string, OrgOrderKey> {
+  const orders = new Map<string, OrgOrderKey>();
+  for (const { organizationId: org, data: event } of records) {
+    if (isOrderEvent(event) && event.$typeName !== "dispatch.v1.OrderCreated")
+      orders.set(rowKey(org, event.orderId), { organization_id: org, order_id: event.orderId });
+  }
+  return orders;
+}
+
+/**
+ * The rows a batch may change, to load before folding it: every order it does more to than create,
+ * and the planned orders of every route it dispatches (RouteDispatched moves them all, named or not).
+ */
+export function orderRowsNeeded(records: readonly DispatchRecord[]): {
+  orders: OrgOrderKey[];
+  dispatchedRoutes: OrgRouteKey[];
+} {
+  const dispatchedRoutes = new Map<string, OrgRouteKey>();
+  for (const { organizationId: org, data: event } of records) {
+    if (event.$typeName === "dispatch.v1.RouteDispatched")
+      dispatchedRoutes.set(rowKey(org, event.routeId), { organization_id: org, route_id: event.routeId });
+  }
+  return { orders: [...ordersChanged(records).values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
+}
+
+/** What a batch writes: rows of orders it only creates (inserted unless there), and rows it changed, as they end. */
+export interface OrderBoardChanges {
+  readonly created: OrderRow[];
+  readonly changed: OrderRow[];
+}
+
+/**
+ * The batch folded into the rows it starts from (those `orderRowsNeeded` names that exist), in
+ * log order, as each event would change the table on its own. An event about an order the board
+ * does not hold changes nothing; a creation of one it holds neither (for an order the batch only
+ * creates, the insert's "on conflict do nothing" sees to that, and the first creation wins).
+ */
+export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): OrderBoardChanges {
+  const readFirst = ordersChanged(records);
+  const created = new Map<string, OrderRow>();
+  const rows = new Map(before);
+  const changed = new Map<string, OrderRow>();
+  // The orders on each route, so that a dispatch looks only at its own.
+  const onRoute = new Map<string, Set<string>>();
+  const place = (key: string, row: OrderRow, add: boolean) => {
+    if (row.routeId === null) return;
+    const routeKey = rowKey(row.organizationId, row.routeId);
+    const orders = onRoute.get(routeKey) ?? new Set<string>();
+    onRoute.set(routeKey, orders);
+    if (add) orders.add(key);
+    else orders.delete(key);
+  };
+  for (const [key, row] of rows) place(key, row, true);
+  const put = (key: string, row: OrderRow) => {
+    const was = rows.get(key);
+    if (was?.routeId !== row.routeId) {
+      if (was) place(key, was, false);
+      place(key, row, true);
+    }
+    rows.set(key, row);
+    changed.set(key, row);
+  };
+  for (const record of records) {
+    const { organizationId: org, data: event, streamVersion: version } = record;
+    if (event.$typeName === "dispatch.v1.RouteDispatched") {
+      // The orders' streams do not change when their route leaves: their versions stay.
+      for (const key of onRoute.get(rowKey(org, event.routeId)) ?? []) {
+        const row = rows.get(key)!;
+        if (row.status === OrderStatus.PLANNED) put(key, { ...row, status: OrderStatus.DISPATCHED });
+      }
+      continue;
+    }
+    if (!isOrderEvent(event)) continue;
+    const key = rowKey(org, event.orderId);
+    const row = rows.get(key);
+    if (event.$typeName === "dispatch.v1.OrderCreated") {
+      if (row || created.has(key)) continue;
+      const [start, end] = timeWindowColumns(event.timeWindow);
+      const order: OrderRow = {
+        organizationId: org,
+        orderId: event.orderId,
+        projectId: event.projectId,
+        consignee: event.consignee,
+        address: event.address,
+        weightKg: event.weightKg,
+        timeWindowStart: start,
+        timeWindowEnd: end,
+        status: OrderStatus.OPEN,
+        routeId: null,
+        version,
+        createdAt: record.occurredAt.toISOString(),
+        // Read after the erasure (a rebuild), the event itself says so.
+        personalDataErased: event.personalDataErased,
+      };
+      if (readFirst.has(key)) put(key, order);
+      else created.set(key, order);
+      continue;
+    }
+    if (!row) continue;
+    switch (event.$typeName) {
+      case "dispatch.v1.OrderEdited": {
+        const [start, end] = timeWindowColumns(event.timeWindow);
+        put(key, {
+          ...row,
+          consignee: event.consignee,
+          address: event.address,
+          weightKg: event.weightKg,
+          timeWindowStart: start,
+          timeWindowEnd: end,
+          version,
+          personalDataErased: row.personalDataErased || event.personalDataErased,
+        });
+        break;
+      }
+      case "dispatch.v1.OrderCancelled":
+        put(key, { ...row, status: OrderStatus.CANCELLED, routeId: null, version });
+        break;
+      case "dispatch.v1.OrderAssigned":
+        put(key, { ...row, status: OrderStatus.PLANNED, routeId: event.routeId, version });
+        break;
+      case "dispatch.v1.OrderUnassigned":
+        put(key, { ...row, status: OrderStatus.OPEN, routeId: null, version });
+        break;
+      case "dispatch.v1.OrderDelivered":
+        put(key, { ...row, status: OrderStatus.DELIVERED, routeId: event.routeId, version });
+        break;
+      case "dispatch.v1.OrderPersonalDataErased":
+        put(key, { ...row, consignee: "", address: "", personalDataErased: true, version });
+        break;
+    }
+  }
+  return { created: [...created.values()], changed: [...changed.values()] };
+}
