@@ -10,7 +10,7 @@ export type EventHandler = (events: readonly RecordedEvent[]) => Promise<void> |
 /**
  * Carries recorded events from the outbox to whoever reacts to them (the sink gateway,
  * projectors in the scale-out shape). Every consumer group gets every event; within a group, one
- * member handles each stream's events, in stream order. In process today; Kafka later, keyed by
+ * member handles each stream's events, in stream order. In process (embedded) or on Kafka (`KafkaEventBus`), keyed by
  * stream id.
  */
 export interface EventBus {
