@@ -31,6 +31,15 @@ export class ChannelCursor {
   }
 
   /**
+   * True when the publication lies past the next one of the cursor's epoch: one went missing on
+   * its way here (a broker that dropped it), so the channel must be read again from the cursor.
+   */
+  skips(offset: bigint, epoch: string): boolean {
+    const current = this.#position;
+    return current !== undefined && current.epoch === epoch && offset > current.offset + 1n;
+  }
+
+  /**
    * The server's position for the channel when a subscription was confirmed. The cursor moves
    * there unless it already stands further in the same epoch (never with a correct server).
    */

@@ -30,10 +30,20 @@ export class ChannelSubscription {
   #held: PublicationFrame[] = [];
   readonly #members = new Map<string, PresenceMember>();
   readonly #onError: (error: unknown) => void;
+  readonly #resubscribe: (subscription: ChannelSubscription) => void;
 
-  constructor(channel: string, onError: (error: unknown) => void) {
+  /**
+   * `resubscribe` subscribes again from the cursor on the same socket (`subscribing` follows); it
+   * is called when a live publication shows that one before it never arrived.
+   */
+  constructor(
+    channel: string,
+    onError: (error: unknown) => void,
+    resubscribe: (subscription: ChannelSubscription) => void,
+  ) {
     this.channel = channel;
     this.#onError = onError;
+    this.#resubscribe = resubscribe;
   }
 
   get presence(): boolean {
@@ -80,7 +90,8 @@ export class ChannelSubscription {
     this.#cursor.settle({ offset: position.offset, epoch: position.epoch });
     const held = this.#held;
     this.#held = [];
-    for (const publication of held) this.#deliver(publication);
+    // Through publication(): a gap among them resubscribes, and the rest are held again.
+    for (const publication of held) this.publication(publication);
   }
 
   /** A late listener on a channel already live: it has state to load, like a first subscriber. */
@@ -111,6 +122,13 @@ export class ChannelSubscription {
   }
 
   #deliver(frame: PublicationFrame): void {
+    if (this.#cursor.skips(frame.offset, frame.epoch)) {
+      // Delivering it would skip what came before it, silently. Read the channel again from the
+      // last one delivered: the server sends what is missing, or says recovered:false (refetch).
+      this.#resubscribe(this);
+      this.#held.push(frame);
+      return;
+    }
     if (!this.#cursor.advance(frame.offset, frame.epoch)) return;
     // An event type this build of the contracts does not know: its position still counts.
     const event = frame.event && anyUnpack(frame.event, registry);

@@ -257,6 +257,65 @@ describe("SluiceClient against a scripted server", () => {
     assert.deepEqual(confirmations, [false, true, false]);
   });
 
+  test("a publication lost on its way: the client reads the channel again from its position, no gap and no reconnect", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const seen: bigint[] = [];
+    const confirmations: boolean[] = [];
+    client.subscribe("org", {
+      onPublication: (p) => seen.push(p.offset),
+      onSubscribed: (info) => confirmations.push(info.recovered),
+    });
+    const subscribed = (id: number, offset: bigint, recovered = false, publications: bigint[] = []) =>
+      connection.send({
+        kind: {
+          case: "reply",
+          value: {
+            id,
+            outcome: {
+              case: "subscribed",
+              value: {
+                channel: "org",
+                position: { offset, epoch: "e1" },
+                recovered,
+                publications: publications.map((o) => ({
+                  channel: "org",
+                  offset: o,
+                  epoch: "e1",
+                  event: orderCreated(`r${o}`),
+                })),
+              },
+            },
+          },
+        },
+      });
+    subscribed((await connection.next("subscribe")).id, 0n);
+    publish(connection, 1n, "a");
+    publish(connection, 3n, "c"); // 2 never arrives
+    publish(connection, 4n, "d");
+    const leave = await connection.next("unsubscribe");
+    assert.equal(leave.channel, "org");
+    const again = await connection.next("subscribe");
+    assert.deepEqual({ offset: again.since?.offset, epoch: again.since?.epoch }, { offset: 1n, epoch: "e1" });
+    subscribed(again.id, 4n, true, [2n, 3n, 4n]);
+    publish(connection, 5n, "e");
+    await waitFor(() => seen.length === 5, "five publications");
+    assert.deepEqual(seen, [1n, 2n, 3n, 4n, 5n]);
+    assert.deepEqual(confirmations, [false, true]);
+
+    // Beyond what the server keeps: recovered false, and the listener refetches.
+    publish(connection, 9n, "i");
+    const third = await connection.next("subscribe");
+    assert.equal(third.since?.offset, 5n);
+    subscribed(third.id, 9n, false);
+    publish(connection, 10n, "j");
+    await waitFor(() => seen.length === 6, "the publication after the refetch");
+    assert.deepEqual(seen.slice(5), [10n]);
+    assert.deepEqual(confirmations, [false, true, false]);
+    assert.equal(connection.socket.readyState, WebSocket.OPEN, "the same socket throughout");
+  });
+
   test("UNAUTHENTICATED closes for good and surfaces the reason; reconnect() tries again", async (t) => {
     const { server, client } = await harness(t);
     const index = 0;

@@ -250,7 +250,7 @@ export class SluiceClient {
       subscription.listeners.add(listener);
       subscription.greet(listener);
     } else {
-      subscription = new ChannelSubscription(channel, this.#onError);
+      subscription = new ChannelSubscription(channel, this.#onError, (gapped) => this.#resubscribe(gapped));
       subscription.listeners.add(listener);
       this.#channels.set(channel, subscription);
       if (this.#status.state === "connected") this.#sendSubscribe(subscription);
@@ -480,6 +480,17 @@ export class SluiceClient {
     if (!socket || socket.readyState !== OPEN) return void this.#queue.push(call);
     this.#awaiting.set(id, { kind: "call", call });
     socket.send(encoded);
+  }
+
+  /** Subscribes again on this socket, from the last position delivered: leave, then join, in order. */
+  #resubscribe(subscription: ChannelSubscription): void {
+    if (this.#status.state !== "connected" || subscription.pendingId !== undefined) return;
+    const id = this.#id();
+    this.#awaiting.set(id, { kind: "ack" });
+    this.#send(
+      create(ClientFrameSchema, { kind: { case: "unsubscribe", value: { id, channel: subscription.channel } } }),
+    );
+    this.#sendSubscribe(subscription);
   }
 
   #sendSubscribe(subscription: ChannelSubscription): void {
