@@ -138,7 +138,6 @@ export interface SourceGatewayConfig extends RoleBase, EdgeConfig {
   readonly database: PostgresConfig;
   readonly kafka: KafkaConfig;
   readonly redis: RedisConfig;
-  readonly personalDataKey?: Uint8Array | undefined;
   readonly gatewayId?: string | undefined;
   /** The built SPA; served when the folder exists. */
   readonly webDist?: string | undefined;
@@ -220,7 +219,6 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         database,
         kafka,
         redis,
-        personalDataKey: data.SLUICE_PERSONAL_DATA_KEY,
         gatewayId: data.GATEWAY_ID,
         accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
         jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,

@@ -1,12 +1,16 @@
 import { RedisBroker, RedisPresenceStore } from "@sluice/broker";
 import { KafkaCommandBus } from "@sluice/bus/kafka";
-import { createEventStore } from "@sluice/event-store";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { migrate } from "@sluice/database";
+import { createDispatchQueries, dispatchReadModelMigrations } from "@sluice/dispatch";
+import { Router } from "@sluice/rpc";
 import { registerApiDocs } from "../api-docs";
-import { openDispatch } from "../dispatch-context";
 import { registerSecurityHeaders } from "../security-headers";
 import { attachSourceGateway, openIdentity } from "../source-edge";
 import { registerWebApp } from "../web-app";
 import type { SourceGatewayConfig } from "./config";
+import { commandsOverBus } from "./commands-over-bus";
 import { kafkaBusOptions, openPostgres, startRole, type RunningRole } from "./role-process";
 
 /**
@@ -20,18 +24,20 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
   return startRole(config, async ({ app, metrics, cleanups }) => {
     const log = app.log;
     const db = await openPostgres(config.database, cleanups);
-    // The router needs Dispatch's command service to admit commands (policy, validation); its
-    // commands run in the domain service, never here: they go on the bus.
-    const store = await createEventStore(db, { personalData: { masterKey: config.personalDataKey } });
     const identity = await openIdentity(db, config, log);
     cleanups.push(async () => identity.close());
-    const { router } = await openDispatch(db, store);
 
     const commandBus = await KafkaCommandBus.open({
       ...kafkaBusOptions(config.kafka, config.role),
       ...(config.gatewayId !== undefined && { gatewayId: config.gatewayId }),
     });
     cleanups.push(() => commandBus.close());
+    // Commands run in the domain service: the gateway admits them and puts them on the bus. Queries
+    // it answers itself, from the read models (tables created here too, should it start first).
+    await migrate(db, dispatchReadModelMigrations);
+    const router = new Router()
+      .service(DispatchCommandService, commandsOverBus(DispatchCommandService, commandBus))
+      .service(DispatchQueryService, createDispatchQueries(db));
     const onError = (error: unknown) => log.warn({ err: error }, "redis");
     const broker = await RedisBroker.connect({ ...config.redis, onError });
     cleanups.push(() => broker.close());
