@@ -1,23 +1,21 @@
-import fastifyStatic from "@fastify/static";
 import { MemoryBroker, MemoryPresenceStore } from "@sluice/broker";
 import { InProcessCommandBus, InProcessEventBus, startOutbox } from "@sluice/bus";
-import { migrate, openDatabase } from "@sluice/database";
-import { createDispatchModule, seedDemoDispatch } from "@sluice/dispatch";
-import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
-import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { openDatabase } from "@sluice/database";
 import { createEventStore, startArchiving, startProjection } from "@sluice/event-store";
-import { createIdentity, type DemoSeed } from "@sluice/identity";
-import { Router } from "@sluice/rpc";
+import type { DemoSeed } from "@sluice/identity";
 import { startSinkGateway } from "@sluice/sink-gateway";
-import { SourceGateway } from "@sluice/source-gateway";
 import Fastify from "fastify";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { registerApiDocs } from "./api-docs";
+import { Cleanups } from "./cleanups";
 import type { ServerConfig } from "./config";
-import { liveSessions } from "./live-sessions";
+import { seedDemo } from "./demo-seed";
+import { openDispatch } from "./dispatch-context";
+import { listen } from "./listen";
+import { registerOperations } from "./operations";
 import { registerSecurityHeaders } from "./security-headers";
+import { attachSourceGateway, openIdentity } from "./source-edge";
+import { registerWebApp } from "./web-app";
 
 export interface RunningServer {
   /** Where the server listens, e.g. http://localhost:8080 (the WebSocket is at `${url}/ws`). */
@@ -32,12 +30,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
-
 /**
  * The embedded shape in one process: PGlite, the Dispatch bounded context with its projections,
  * in-process command bus and broker, sink and source gateways, identity, the SPA and operations
- * endpoints on one port.
+ * endpoints on one port. The scale-out shape composes the same parts per role (`./roles`).
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const app = Fastify({
@@ -45,16 +41,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     forceCloseConnections: true,
   });
   const log = app.log;
-  const cleanups: Array<() => Promise<void>> = [];
-  const cleanUp = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        log.error({ err: error }, "shutdown step failed");
-      }
-    }
-  };
+  const cleanups = new Cleanups(log);
+  const cleanUp = () => cleanups.run();
 
   try {
     const db = await openDatabase({ kind: "pglite", dataDir: config.dataDir });
@@ -68,26 +56,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     cleanups.push(() => archiving.stop());
 
-    const identity = await createIdentity({
-      db,
-      hashCost: config.hashCost,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      privateKeyPem: config.jwtPrivateKeyPem,
-      allowedOrigins: config.allowedOrigins,
-      signInLimits: config.signInLimits,
-      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
-      logger: log,
-    });
+    const identity = await openIdentity(db, config, log);
     cleanups.push(async () => identity.close());
-    const dispatch = createDispatchModule({ db, store });
-    await migrate(db, dispatch.migrations);
-
-    const router = new Router()
-      .service(DispatchCommandService, dispatch.commands)
-      .service(DispatchQueryService, dispatch.queries);
+    const { dispatch, router } = await openDispatch(db, store);
     const commandBus = new InProcessCommandBus(router);
     cleanups.push(() => commandBus.close());
-
     // All read models in one consumer: one read, one transaction, one checkpoint per batch.
     // Under load, a read-model batch waits 20 ms for more (each holds PGlite, and the thread, a while).
     const readModels = await startProjection(db, store, dispatch.readModels, { lingerMs: 20 });
@@ -106,8 +79,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     let demo: DemoSeed | undefined;
     if (config.seedDemo ?? true) {
-      demo = await identity.seedDemo();
-      await seedDemoDispatch({ store, organizationId: demo.organizations.acme, userId: firstUser(demo) });
+      demo = await seedDemo(identity, store);
     }
     // Open with the read models and the channels current: what was in the log at start (the seed,
     // what arrived while the server was down) is projected and published before the first client.
@@ -115,24 +87,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const gateway = new SourceGateway({
-      router,
-      commandBus,
-      broker,
-      presence,
-      authenticate: (headers) => identity.authenticate(headers),
-      verifyAccessToken: (token) => identity.verifyAccessToken(token),
-      logger: log,
-      metrics,
-      limits: config.gatewayLimits,
-      allowedOrigins: config.allowedOrigins,
-      revocations: config.hearRevocations === false ? undefined : (listener) => identity.onRevoked(listener),
-      ...(config.sessionRecheckMs !== undefined && {
-        verifySessions: liveSessions(db, Date.now),
-        sessionRecheckMs: config.sessionRecheckMs,
-      }),
-    });
-    gateway.attach(app.server);
+    const gateway = attachSourceGateway(app, { router, commandBus, broker, presence, identity, db, metrics }, config);
     // Cleanups run in reverse: sockets drain first, then HTTP stops, then consumers and the database.
     cleanups.push(() => app.close());
     cleanups.push(() => gateway.close());
@@ -141,42 +96,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await registerApiDocs(app);
 
     let ready = false;
-    const operations = { tags: ["operations"] };
-    app.get("/healthz", { schema: { ...operations, summary: "The process is up" } }, async () => ({ status: "ok" }));
-    app.get(
-      "/readyz",
-      { schema: { ...operations, summary: "Ready for traffic (503 while starting or draining)" } },
-      async (_request, reply) => {
-        if (!ready) return reply.code(503).send({ status: "starting or draining" });
-        return { status: "ready", connections: gateway.connectionCount };
-      },
-    );
-    app.get("/metrics", { schema: { ...operations, summary: "Prometheus metrics" } }, async (_request, reply) => {
-      reply.type(metrics.contentType);
-      return metrics.metrics();
+    registerOperations(app, metrics, {
+      ready: () => ready,
+      detail: () => ({ connections: gateway.connectionCount }),
     });
     await app.register(identity.plugin);
 
-    const webDist = config.webDist ?? defaultWebDist;
-    if (existsSync(webDist)) {
-      await app.register(fastifyStatic, { root: webDist, wildcard: false });
-      // The SPA routes in the browser: any other GET that wants a page gets index.html.
-      app.setNotFoundHandler((request, reply) => {
-        const wantsPage = request.method === "GET" && (request.headers.accept ?? "").includes("text/html");
-        if (wantsPage) return reply.sendFile("index.html");
-        return reply.code(404).send({ error: "not found" });
-      });
-    }
+    await registerWebApp(app, config.webDist);
 
-    await app.listen({ port: config.port, host: config.host });
-    const address = app.server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+    const { url, port } = await listen(app, config.host, config.port);
     ready = true;
 
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${shownHost}:${port}`,
+      url,
       port,
       demo,
       close() {
@@ -189,10 +122,4 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await cleanUp();
     throw error;
   }
-}
-
-function firstUser(demo: DemoSeed): string {
-  const userId = demo.users["ana@acme.test"];
-  if (!userId) throw new Error("the demo seed has no ana@acme.test");
-  return userId;
 }

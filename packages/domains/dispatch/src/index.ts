@@ -36,9 +36,22 @@ export function createDispatchModule({ db, store }: { db: Database; store: Event
     queries: createQueryService(db),
     readModels: combineProjections("dispatch.read-models", dispatchProjections),
     channelsOf,
-    migrations: dispatchProjections.flatMap((projection) => projection.migrations),
+    migrations: dispatchReadModelMigrations,
   };
 }
+
+/**
+ * The query service alone, over the read models' database: what an edge that sends commands
+ * elsewhere (the scale-out source gateway) serves itself.
+ */
+export function createDispatchQueries(db: Database): ServiceImpl<typeof DispatchQueryService> {
+  return createQueryService(db);
+}
+
+/** Every read model's tables; the same list as a module's `migrations`. */
+export const dispatchReadModelMigrations: readonly Migration[] = dispatchProjections.flatMap(
+  (projection) => projection.migrations,
+);
 
 export { channelsOf, orgChannel, projectChannel, routeChannel } from "./channels";
 export type { DispatchEvent } from "./events";

@@ -1,0 +1,57 @@
+// The scale-out shape, one role per process: `tsx apps/server/src/roles/main.ts <role>`, where
+// <role> is source-gateway, sink-gateway, domain-service or projector, configured by the
+// environment (docs/scaling.md). `... main.ts seed` writes the demo data once and exits.
+import { PersonalDataConfigError } from "@sluice/event-store";
+import { ConfigError, loadRoleConfig, startRoleFrom, type RoleConfig } from "./index";
+import { loadSeedConfig } from "./config";
+import { seedScaleOut } from "./seed";
+
+const name = process.argv[2];
+
+function refuse(error: unknown): never {
+  // A bad environment or a master key that does not open the database: say so, without a stack.
+  if (error instanceof ConfigError || error instanceof PersonalDataConfigError) {
+    console.error(`Sluice ${name ?? ""} cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+if (name === "seed") {
+  let config;
+  try {
+    config = loadSeedConfig();
+  } catch (error) {
+    refuse(error);
+  }
+  const demo = await seedScaleOut(config).catch(refuse);
+  console.log(
+    `seeded: organizations ${Object.keys(demo.organizations).join(", ")}; users ${Object.keys(demo.users).join(", ")}`,
+  );
+  process.exit(0);
+}
+
+let config: RoleConfig;
+try {
+  config = loadRoleConfig(name);
+} catch (error) {
+  refuse(error);
+}
+const running = await startRoleFrom(config).catch(refuse);
+console.log(`${running.role} ready at ${running.url}`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${running.role}: ${signal}: draining and stopping`);
+  try {
+    await running.close();
+    process.exit(0);
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
+};
+process.on("SIGTERM", () => void stop("SIGTERM"));
+process.on("SIGINT", () => void stop("SIGINT"));

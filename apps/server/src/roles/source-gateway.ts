@@ -1,0 +1,58 @@
+import { RedisBroker, RedisPresenceStore } from "@sluice/broker";
+import { KafkaCommandBus } from "@sluice/bus/kafka";
+import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
+import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { migrate } from "@sluice/database";
+import { createDispatchQueries, dispatchReadModelMigrations } from "@sluice/dispatch";
+import { Router } from "@sluice/rpc";
+import { registerApiDocs } from "../api-docs";
+import { registerSecurityHeaders } from "../security-headers";
+import { attachSourceGateway, openIdentity } from "../source-edge";
+import { registerWebApp } from "../web-app";
+import type { SourceGatewayConfig } from "./config";
+import { commandsOverBus } from "./commands-over-bus";
+import { kafkaBusOptions, openPostgres, startRole, type RunningRole } from "./role-process";
+
+/**
+ * The source gateway of the scale-out shape: holds the sockets (`/ws`), authenticates them, puts
+ * commands on the Kafka command bus and takes the replies on its own replies topic, answers
+ * queries from the read models on PostgreSQL, and hears publications and presence from Redis for
+ * the channels its sockets subscribe to. Identity's REST endpoints (`/auth`) and the SPA are
+ * served here too, for now.
+ */
+export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<RunningRole> {
+  return startRole(config, async ({ app, metrics, cleanups }) => {
+    const log = app.log;
+    const db = await openPostgres(config.database, cleanups);
+    const identity = await openIdentity(db, config, log);
+    cleanups.push(async () => identity.close());
+
+    const commandBus = await KafkaCommandBus.open({
+      ...kafkaBusOptions(config.kafka, config.role),
+      ...(config.gatewayId !== undefined && { gatewayId: config.gatewayId }),
+    });
+    cleanups.push(() => commandBus.close());
+    // Commands run in the domain service: the gateway admits them and puts them on the bus. Queries
+    // it answers itself, from the read models (tables created here too, should it start first).
+    await migrate(db, dispatchReadModelMigrations);
+    const router = new Router()
+      .service(DispatchCommandService, commandsOverBus(DispatchCommandService, commandBus))
+      .service(DispatchQueryService, createDispatchQueries(db));
+    const onError = (error: unknown) => log.warn({ err: error }, "redis");
+    const broker = await RedisBroker.connect({ ...config.redis, onError });
+    cleanups.push(() => broker.close());
+    const presence = await RedisPresenceStore.connect({ ...config.redis, onError });
+    cleanups.push(() => presence.close());
+
+    const gateway = attachSourceGateway(app, { router, commandBus, broker, presence, identity, db, metrics }, config);
+    // Cleanups run in reverse: sockets drain first, then HTTP stops, then the buses and the database.
+    cleanups.push(() => app.close());
+    cleanups.push(() => gateway.close());
+
+    await registerSecurityHeaders(app);
+    await registerApiDocs(app);
+    await app.register(identity.plugin);
+    await registerWebApp(app, config.webDist);
+    return () => ({ connections: gateway.connectionCount });
+  });
+}
