@@ -4,10 +4,10 @@ import { parseMasterKey } from "@sluice/event-store";
 import type { GatewayLimits } from "@sluice/source-gateway";
 import { z } from "zod";
 
-const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+export const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /** A comma-separated list of origins, each normalized (`https://app.example.com`). */
-const OriginList = z
+export const OriginList = z
   .string()
   .default("")
   .transform((list, context) => {

@@ -2,6 +2,7 @@
 import { PersonalDataConfigError } from "@sluice/event-store";
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
+import { stopOnSignals } from "./stop-on-signals";
 
 let config;
 try {
@@ -29,18 +30,4 @@ Sign in with ana@acme.test or ben@acme.test, password "dispatch"
 (vera@acme.test is a viewer; gina@globex.test belongs to another organization).
 `);
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: draining connections and stopping`);
-  try {
-    await server.close();
-    process.exit(0);
-  } catch (error) {
-    console.error(error);
-    process.exit(1);
-  }
-};
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("SIGINT", () => void stop("SIGINT"));
+stopOnSignals("", () => server.close());

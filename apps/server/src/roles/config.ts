@@ -1,13 +1,10 @@
 import { parseMasterKey } from "@sluice/event-store";
-import { parseOrigin } from "@sluice/identity/origin";
 import { z } from "zod";
-import { ConfigError } from "../config";
+import { ConfigError, LogLevel, OriginList } from "../config";
 import type { EdgeConfig } from "../source-edge";
 
 export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector"] as const;
 export type RoleName = (typeof roleNames)[number];
-
-const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /** Where each role listens when PORT is not set: the source gateway for browsers, the others for operations. */
 const defaultPorts: Record<RoleName, number> = {
@@ -16,20 +13,6 @@ const defaultPorts: Record<RoleName, number> = {
   "domain-service": 8082,
   projector: 8083,
 };
-
-const OriginList = z
-  .string()
-  .default("")
-  .transform((list, context) => {
-    const origins: string[] = [];
-    for (const entry of list.split(",").map((item) => item.trim())) {
-      if (entry === "") continue;
-      const parsed = parseOrigin(entry);
-      if (parsed) origins.push(parsed.origin);
-      else context.addIssue(`"${entry}" is not an origin like https://app.example.com (scheme, host, port; no path)`);
-    }
-    return origins;
-  });
 
 const PostgresUrl = z
   .string({ error: "required: postgres://user:password@host:port/database" })

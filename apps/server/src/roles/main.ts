@@ -5,6 +5,7 @@ import { PersonalDataConfigError } from "@sluice/event-store";
 import { ConfigError, loadRoleConfig, startRoleFrom, type RoleConfig } from "./index";
 import { loadSeedConfig } from "./config";
 import { seedScaleOut } from "./seed";
+import { stopOnSignals } from "../stop-on-signals";
 
 const name = process.argv[2];
 
@@ -40,18 +41,4 @@ try {
 const running = await startRoleFrom(config).catch(refuse);
 console.log(`${running.role} ready at ${running.url}`);
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${running.role}: ${signal}: draining and stopping`);
-  try {
-    await running.close();
-    process.exit(0);
-  } catch (error) {
-    console.error(error);
-    process.exit(1);
-  }
-};
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("SIGINT", () => void stop("SIGINT"));
+stopOnSignals(`${running.role}: `, () => running.close());
