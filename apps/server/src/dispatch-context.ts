@@ -11,9 +11,16 @@ export interface DispatchContext {
   readonly router: Router;
 }
 
-/** The Dispatch bounded context on its database, read-model tables created. */
-export async function openDispatch(db: Database, store: EventStore): Promise<DispatchContext> {
-  const dispatch = createDispatchModule({ db, store });
+/**
+ * The Dispatch bounded context on its database, read-model tables created. `readModelsCurrent`:
+ * where the read models are projected in this process, what a query waits for (read your writes).
+ */
+export async function openDispatch(
+  db: Database,
+  store: EventStore,
+  readModelsCurrent?: () => Promise<void>,
+): Promise<DispatchContext> {
+  const dispatch = createDispatchModule({ db, store, ...(readModelsCurrent && { readModelsCurrent }) });
   await migrate(db, dispatch.migrations);
   const router = new Router()
     .service(DispatchCommandService, dispatch.commands)

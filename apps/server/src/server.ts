@@ -1,7 +1,7 @@
 import { MemoryBroker, MemoryPresenceStore } from "@sluice/broker";
 import { InProcessCommandBus, InProcessEventBus, startOutbox } from "@sluice/bus";
 import { openDatabase } from "@sluice/database";
-import { createEventStore, startArchiving, startProjection } from "@sluice/event-store";
+import { createEventStore, startArchiving, startProjection, type Consumer } from "@sluice/event-store";
 import type { DemoSeed } from "@sluice/identity";
 import { startSinkGateway } from "@sluice/sink-gateway";
 import Fastify from "fastify";
@@ -58,13 +58,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const identity = await openIdentity(db, config, log);
     cleanups.push(async () => identity.close());
-    const { dispatch, router } = await openDispatch(db, store);
+    // Queries read their asker's writes: they wait for the read models to hold what committed
+    // before them (at most the projection's lag; the wait cuts its linger short).
+    const readModels: { projection?: Consumer } = {};
+    const { dispatch, router } = await openDispatch(db, store, async () => readModels.projection?.caughtUp());
     const commandBus = new InProcessCommandBus(router);
     cleanups.push(() => commandBus.close());
     // All read models in one consumer: one read, one transaction, one checkpoint per batch.
     // Under load, a read-model batch waits 20 ms for more (each holds PGlite, and the thread, a while).
-    const readModels = await startProjection(db, store, dispatch.readModels, { lingerMs: 20 });
-    cleanups.push(() => readModels.stop());
+    const projection = await startProjection(db, store, dispatch.readModels, { lingerMs: 20 });
+    readModels.projection = projection;
+    cleanups.push(() => projection.stop());
 
     const broker = new MemoryBroker();
     cleanups.push(() => broker.close());
@@ -83,7 +87,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     // Open with the read models and the channels current: what was in the log at start (the seed,
     // what arrived while the server was down) is projected and published before the first client.
-    await Promise.all([readModels.caughtUp(), outbox.caughtUp()]);
+    await Promise.all([projection.caughtUp(), outbox.caughtUp()]);
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });

@@ -88,6 +88,34 @@ describe("client-sdk against the embedded server", () => {
     await waitFor(() => received.includes(orderId), "the OrderCreated at ben");
   });
 
+  test("a query right after a command reads that command's effect (read your writes)", async () => {
+    const ana = open("ana@acme.test");
+    const commands = ana.service(DispatchCommandService);
+    const queries = ana.service(DispatchQueryService);
+    // Each query follows its command at once, with no wait of the test's own: the read models are
+    // projected after the reply, so without the query waiting for them some of these would miss.
+    for (let i = 0; i < 10; i++) {
+      const { routeId } = await commands.createRoute({
+        projectId,
+        name: `Read-your-writes ${i}`,
+        vehicleCapacityKg: 500,
+      });
+      const sheet = await queries.getRouteSheet({ routeId });
+      assert.equal(sheet.route?.name, `Read-your-writes ${i}`);
+      const { orderId } = await commands.createOrder({
+        projectId,
+        consignee: `Ryw ${i}`,
+        address: "Pier 1",
+        weightKg: 5,
+      });
+      const board = await queries.getOrderBoard({ projectId });
+      assert.ok(
+        board.orders.some((order) => order.orderId === orderId),
+        `order ${i} on the board`,
+      );
+    }
+  });
+
   test("a client whose socket was cut receives every missed publication once, in order", async () => {
     const ana = open("ana@acme.test");
     const ben = open("ben@acme.test", { reconnect: { minDelayMs: 150, maxDelayMs: 300 } });

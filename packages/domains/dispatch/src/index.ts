@@ -30,10 +30,19 @@ export interface DispatchModule {
 
 export const dispatchProjections: readonly ReadModel[] = [projectsList, orderBoard, routeSheets, activityFeed];
 
-export function createDispatchModule({ db, store }: { db: Database; store: EventStore }): DispatchModule {
+export function createDispatchModule({
+  db,
+  store,
+  readModelsCurrent,
+}: {
+  db: Database;
+  store: EventStore;
+  /** Resolves once the read models hold everything committed so far: queries then read their writes. */
+  readModelsCurrent?: () => Promise<void>;
+}): DispatchModule {
   return {
     commands: createCommandService(store),
-    queries: createQueryService(db),
+    queries: createQueryService(db, readModelsCurrent),
     readModels: combineProjections("dispatch.read-models", dispatchProjections),
     channelsOf,
     migrations: dispatchReadModelMigrations,

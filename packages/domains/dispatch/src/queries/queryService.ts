@@ -50,7 +50,15 @@ const routeSummarySql = (where: string) => `
  * Answers from the read models. Every statement filters by the session's organization: a
  * project or route of another organization reads exactly like one that does not exist.
  */
-export function createQueryService(db: Database): ServiceImpl<typeof DispatchQueryService> {
+/**
+ * `current` resolves once the read models hold every command acknowledged before the query came
+ * (read your writes): where the projection runs in this process, a query waits for it rather than
+ * answer from before the asker's own last command. Where it runs elsewhere, nothing to wait for.
+ */
+export function createQueryService(
+  db: Database,
+  current: () => Promise<void> = async () => {},
+): ServiceImpl<typeof DispatchQueryService> {
   const usersTable = usersTableProbe(db);
 
   async function assertProjectExists(org: string, projectId: string): Promise<void> {
@@ -63,6 +71,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
 
   return {
     async listProjects(_request, { session }) {
+      await current();
       const result = await db.query<{
         project_id: string;
         name: string;
@@ -90,6 +99,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     },
 
     async getOrderBoard({ projectId }, { session }) {
+      await current();
       await assertProjectExists(session.organizationId, projectId);
       const result = await db.query<OrderRow>(
         `select * from dispatch_orders where organization_id = $1 and project_id = $2 order by created_at, order_id`,
@@ -99,6 +109,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     },
 
     async listRoutes({ projectId }, { session }) {
+      await current();
       await assertProjectExists(session.organizationId, projectId);
       const result = await db.query<RouteRow>(routeSummarySql("r.project_id = $2"), [
         session.organizationId,
@@ -108,6 +119,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     },
 
     async getRouteSheet({ routeId }, { session }) {
+      await current();
       const org = session.organizationId;
       const route = await db.query<RouteRow>(routeSummarySql("r.route_id = $2"), [org, routeId]);
       const row = route.rows[0];
@@ -142,6 +154,7 @@ export function createQueryService(db: Database): ServiceImpl<typeof DispatchQue
     },
 
     async listActivity({ projectId, limit, before }, { session }) {
+      await current();
       await assertProjectExists(session.organizationId, projectId);
       const userName = (await usersTable()) ? "u.display_name" : "null";
       const join = (await usersTable())
