@@ -8,6 +8,12 @@ export function processCpuMs(): number {
   return (user + system) / 1000;
 }
 
+/** Milliseconds of CPU process `pid` has used (utime + stime from /proc; USER_HZ is 100 on Linux). */
+export function pidCpuMs(pid: number | string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /**
  * Milliseconds of CPU used so far by the PostgreSQL backends connected to `database` (those alive
  * now: read it before and after, with the connections open throughout), from /proc; undefined
@@ -20,20 +26,18 @@ export function postgresCpuMs(database: string): number | undefined {
   } catch {
     return undefined;
   }
-  const msPerClockTick = 10; // USER_HZ is 100 on Linux
-  let ticks = 0;
+  let ms = 0;
   let found = false;
   for (const pid of pids) {
     try {
       // A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
       const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\u0000")[0] ?? "";
       if (/^postgres: (?:\S+: )?\S+ (\S+) /.exec(title)?.[1] !== database) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      ms += pidCpuMs(pid);
       found = true;
     } catch {
       // Gone meanwhile, or not ours to read.
     }
   }
-  return found ? ticks * msPerClockTick : undefined;
+  return found ? ms : undefined;
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pidCpuMs } from "./cpuTime";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -69,16 +70,12 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const pid = child.pid!;
-  const ticks = 100; // USER_HZ on Linux
   return {
     url,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     pid,
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024,
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / ticks;
-    },
+    cpuSeconds: () => pidCpuMs(pid) / 1000,
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");

@@ -21,6 +21,21 @@ export const OriginList = z
     return origins;
   });
 
+/** The personal-data master key (decision 0009), 32 bytes in base64; absent when not set. */
+export const MasterKey = z
+  .string()
+  .min(1)
+  .optional()
+  .transform((text, context) => {
+    if (text === undefined) return undefined;
+    try {
+      return parseMasterKey(text);
+    } catch (error) {
+      context.addIssue((error as Error).message);
+      return z.NEVER;
+    }
+  });
+
 /** The environment the server reads, validated once at start. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -40,19 +55,7 @@ const EnvSchema = z.object({
    * (`openssl rand -base64 32`). Without it one is generated on first start and kept in the
    * database; once a database has one, only that key opens it.
    */
-  SLUICE_PERSONAL_DATA_KEY: z
-    .string()
-    .min(1)
-    .optional()
-    .transform((text, context) => {
-      if (text === undefined) return undefined;
-      try {
-        return parseMasterKey(text);
-      } catch (error) {
-        context.addIssue((error as Error).message);
-        return z.NEVER;
-      }
-    }),
+  SLUICE_PERSONAL_DATA_KEY: MasterKey,
   /**
    * Browser origins besides the server's own that may open the WebSocket and call /auth
    * (a front end served from another host). Comma-separated; empty means same origin only.

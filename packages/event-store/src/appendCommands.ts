@@ -91,7 +91,7 @@ export async function appendCommands(
           streamType: append.streamType,
           streamVersion: firstVersion + BigInt(n),
           globalPosition: BigInt(row.positions![eventIndex]!),
-          transactionId: BigInt(row.transaction_id),
+          transactionId: row.transaction_id,
           type: data.$typeName,
           data,
           metadata: request.metadata,

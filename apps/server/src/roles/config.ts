@@ -1,6 +1,5 @@
-import { parseMasterKey } from "@sluice/event-store";
 import { z } from "zod";
-import { ConfigError, LogLevel, OriginList } from "../config";
+import { ConfigError, LogLevel, MasterKey, OriginList } from "../config";
 import type { EdgeConfig } from "../source-edge";
 
 export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector"] as const;
@@ -40,20 +39,6 @@ const BrokerList = z
     }
     if (brokers.length === 0) context.addIssue("names no broker");
     return brokers;
-  });
-
-const MasterKey = z
-  .string()
-  .min(1)
-  .optional()
-  .transform((text, context) => {
-    if (text === undefined) return undefined;
-    try {
-      return parseMasterKey(text);
-    } catch (error) {
-      context.addIssue((error as Error).message);
-      return z.NEVER;
-    }
   });
 
 /** The environment of every role; each role reads only what it needs, and requires what it cannot do without. */

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
-import { create, type Message } from "@bufbuild/protobuf";
-import { Role, methodName } from "@sluice/contracts";
+import { create } from "@bufbuild/protobuf";
 import {
   CreateOrderRequestSchema,
   CreateProjectRequestSchema,
@@ -17,35 +15,15 @@ import { openDatabase } from "@sluice/database";
 import { createDispatchModule } from "@sluice/dispatch";
 import { createEventStore, type RecordedEvent } from "@sluice/event-store";
 import { kafkaTestSkip } from "@sluice/kafka/testing";
-import { ErrorCode, Router, RpcError, type Session } from "@sluice/rpc";
+import { ErrorCode, Router, RpcError } from "@sluice/rpc";
 import type { CommandEnvelope } from "../command-bus";
 import { startOutbox } from "../outbox";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
 import { KafkaEventBus } from "./kafka-event-bus";
-import { eventually, freshBusOptions } from "./testing";
+import { commandEnvelope as envelope, eventually, freshBusOptions, testSession as session } from "./testing";
 
 const skip = await kafkaTestSkip();
-
-const session: Session = {
-  sessionId: "s-1",
-  userId: "u-1",
-  displayName: "Dana Dispatcher",
-  organizationId: randomUUID(),
-  role: Role.DISPATCHER,
-  expiresAt: Date.now() + 3_600_000,
-};
-
-function envelope(method: keyof typeof DispatchCommandService.method, request: Message): CommandEnvelope {
-  return {
-    method: methodName(DispatchCommandService.method[method]),
-    request,
-    session,
-    commandId: randomUUID(),
-    correlationId: randomUUID(),
-    traceparent: undefined,
-  };
-}
 
 describe("Dispatch in the scale-out shape's buses, on the real broker", { skip, timeout: 120_000 }, () => {
   test("commands reach Dispatch's domain service and back; its events reach a consumer group through the outbox", async () => {

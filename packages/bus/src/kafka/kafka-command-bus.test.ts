@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
 import { create, type Message } from "@bufbuild/protobuf";
-import { Role, methodName } from "@sluice/contracts";
 import {
   CancelOrderRequestSchema,
   CreateProjectRequestSchema,
@@ -19,33 +18,12 @@ import {
 import { openProducer } from "@sluice/kafka";
 import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sluice/rpc";
-import type { CommandEnvelope } from "../command-bus";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
-import { eventually, freshBusOptions } from "./testing";
+import { commandEnvelope as envelope, eventually, freshBusOptions, testSession as session } from "./testing";
 import { commandsTopic, type KafkaBusOptions } from "./topics";
 
 const skip = await kafkaTestSkip();
-
-const session: Session = {
-  sessionId: "s-1",
-  userId: "u-1",
-  displayName: "Dana Dispatcher",
-  organizationId: randomUUID(),
-  role: Role.DISPATCHER,
-  expiresAt: Date.now() + 3_600_000,
-};
-
-function envelope(method: keyof typeof DispatchCommandService.method, request: Message): CommandEnvelope {
-  return {
-    method: methodName(DispatchCommandService.method[method]),
-    request,
-    session,
-    commandId: randomUUID(),
-    correlationId: randomUUID(),
-    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-  };
-}
 
 /** Dispatch's command service as a test double: every method accepts, unless a test says otherwise. */
 function dispatchService(overrides: Partial<ServiceImpl<typeof DispatchCommandService>>) {
