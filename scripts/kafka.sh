@@ -79,9 +79,13 @@ port_taken() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/d
 # reused by another process after a reboot).
 running_pid() {
   [ -f "$pid_file" ] || return 1
-  local pid
+  local pid command_line
   pid=$(cat "$pid_file")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ' kafka.Kafka ' || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # Read whole, not piped into grep -q: under pipefail, grep quitting early fails the pipeline
+  # with tr's SIGPIPE, and a starting broker would be taken for a dead one.
+  command_line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $command_line == *" kafka.Kafka "* ]] || return 1
   echo "$pid"
 }
 
