@@ -22,3 +22,5 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       throw new Error(`unknown database kind ${JSON.stringify((config as { kind?: unknown }).kind)}`);
   }
 }
+export { connectDatabase } from "./port/client";
+export { serveDatabase } from "./port/server";

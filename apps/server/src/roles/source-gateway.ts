@@ -10,7 +10,7 @@ import { registerSecurityHeaders } from "../security-headers";
 import { attachSourceGateway, openIdentity } from "../source-edge";
 import { registerWebApp } from "../web-app";
 import type { SourceGatewayConfig } from "./config";
-import { commandsOverBus } from "./commands-over-bus";
+import { serviceOverBus } from "../service-over-bus";
 import { kafkaBusOptions, openPostgres, startRole, type RunningRole } from "./role-process";
 
 /**
@@ -36,7 +36,7 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
     // it answers itself, from the read models (tables created here too, should it start first).
     await migrate(db, dispatchReadModelMigrations);
     const router = new Router()
-      .service(DispatchCommandService, commandsOverBus(DispatchCommandService, commandBus))
+      .service(DispatchCommandService, serviceOverBus(DispatchCommandService, commandBus))
       .service(DispatchQueryService, createDispatchQueries(db));
     const onError = (error: unknown) => log.warn({ err: error }, "redis");
     const broker = await RedisBroker.connect({ ...config.redis, onError });

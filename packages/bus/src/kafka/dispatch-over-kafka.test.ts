@@ -21,7 +21,8 @@ import { startOutbox } from "../outbox";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
 import { KafkaEventBus } from "./kafka-event-bus";
-import { commandEnvelope as envelope, eventually, freshBusOptions, testSession as session } from "./testing";
+import { commandEnvelope as envelope, eventually, testSession as session } from "../testing";
+import { freshBusOptions } from "./testing";
 
 const skip = await kafkaTestSkip();
 

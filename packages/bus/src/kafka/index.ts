@@ -1,5 +1,5 @@
 export { KafkaCommandBus, type KafkaCommandBusOptions } from "./kafka-command-bus";
 export { serveKafkaCommands, type KafkaCommandServer, type KafkaCommandServerOptions } from "./kafka-command-server";
 export { KafkaEventBus } from "./kafka-event-bus";
-export { MalformedRecordError } from "./malformed-record";
+export { MalformedRecordError } from "../records/malformed-record";
 export { commandsTopic, eventsTopic, type KafkaBusOptions } from "./topics";

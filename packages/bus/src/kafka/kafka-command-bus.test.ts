@@ -20,7 +20,8 @@ import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sluice/rpc";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
-import { commandEnvelope as envelope, eventually, freshBusOptions, testSession as session } from "./testing";
+import { commandEnvelope as envelope, eventually, testSession as session } from "../testing";
+import { freshBusOptions } from "./testing";
 import { commandsTopic, type KafkaBusOptions } from "./topics";
 
 const skip = await kafkaTestSkip();

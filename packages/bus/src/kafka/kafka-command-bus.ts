@@ -11,7 +11,7 @@ import {
 } from "@sluice/kafka";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import type { CommandBus, CommandEnvelope } from "../command-bus";
-import { decodeReply, encodeCommand, replyOutcome } from "./command-record";
+import { decodeReply, encodeCommand, replyOutcome } from "../records/command-record";
 import {
   commandsTopic,
   contextOfMethod,

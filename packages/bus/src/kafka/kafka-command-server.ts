@@ -1,4 +1,3 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   consumeBatches,
   ensureTopics,
@@ -8,8 +7,9 @@ import {
   type KafkaConnection,
   type KafkaRecord,
 } from "@sluice/kafka";
-import { ErrorCode, RpcError, toRpcError, type Router } from "@sluice/rpc";
-import { deadlineOf, decodeCommand, encodeReply, sessionOf, type CommandOutcome } from "./command-record";
+import type { Router } from "@sluice/rpc";
+import { runCommand } from "../command-runner";
+import { deadlineOf, decodeCommand, encodeReply, type CommandOutcome } from "../records/command-record";
 import { commandsTopic, defaultPartitions, groupName, type KafkaBusOptions } from "./topics";
 
 export interface KafkaCommandServerOptions extends KafkaBusOptions {
@@ -135,29 +135,7 @@ export async function serveKafkaCommands(
     const remainingMs = deadlineOf(command) - Date.now();
     // Its sender has answered the caller already (retriable); a retry runs it then.
     if (remainingMs <= 0) return undefined;
-    const route = router.route(command.method);
-    if (!route) return reply({ error: new RpcError(ErrorCode.UNKNOWN_METHOD, `${command.method} is not served here`) });
-    let request;
-    try {
-      request = fromBinary(route.method.input, command.request);
-    } catch {
-      return reply({
-        error: new RpcError(ErrorCode.MALFORMED, `the request does not decode as ${route.method.input.typeName}`),
-      });
-    }
-    try {
-      const response = await router.invoke(route, request, {
-        session: sessionOf(command),
-        commandId: command.commandId,
-        correlationId: command.correlationId,
-        traceparent: command.traceparent,
-        signal: AbortSignal.timeout(remainingMs),
-      });
-      return reply({ response: toBinary(route.method.output, response) });
-    } catch (error) {
-      if (!(error instanceof RpcError)) console.error(`command service: ${command.method} failed`, error);
-      return reply({ error: toRpcError(error) });
-    }
+    return reply(await runCommand(router, command, AbortSignal.timeout(remainingMs)));
   }
 
   async function handle(records: readonly ConsumedRecord[]): Promise<void> {

@@ -1,38 +1,14 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
-import { create } from "@bufbuild/protobuf";
-import { OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { openProducer } from "@sluice/kafka";
 import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import { KafkaEventBus } from "./kafka-event-bus";
-import { eventually, freshBusOptions } from "./testing";
+import { eventually, orderEvents } from "../testing";
+import { freshBusOptions } from "./testing";
 import { eventsTopic } from "./topics";
 
 const skip = await kafkaTestSkip();
-let position = 0n;
-
-/** `count` events of one new order stream, versions 1..count. */
-function orderEvents(count: number, streamId = `order-${randomUUID()}`): RecordedEvent[] {
-  return Array.from({ length: count }, (_, i) => {
-    position++;
-    return {
-      eventId: randomUUID(),
-      organizationId: "org-1",
-      streamId,
-      streamType: "dispatch.order",
-      streamVersion: BigInt(i + 1),
-      globalPosition: position,
-      transactionId: position,
-      type: OrderEditedSchema.typeName,
-      data: create(OrderEditedSchema, { orderId: streamId, projectId: "p-1", consignee: `v${i + 1}`, address: "a" }),
-      metadata: { userId: "u-1", commandId: randomUUID(), correlationId: randomUUID(), traceparent: undefined },
-      occurredAt: new Date(1_700_000_000_000 + i),
-    };
-  });
-}
-
 const versionsOf = (events: readonly RecordedEvent[], streamId: string) =>
   events.filter((e) => e.streamId === streamId).map((e) => Number(e.streamVersion));
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

@@ -8,7 +8,7 @@ import {
 } from "@sluice/kafka";
 import type { RecordedEvent } from "@sluice/event-store";
 import type { EventBus, EventHandler } from "../event-bus";
-import { decodeEvent, encodeEvent } from "./event-record";
+import { decodeEvent, encodeEvent } from "../records/event-record";
 import {
   contextOfStreamType,
   defaultPartitions,

@@ -5,11 +5,12 @@ import { methodName } from "@sluice/contracts";
 import type { CallContext, ServiceImpl } from "@sluice/rpc";
 
 /**
- * A command service whose every method is sent on the command bus: the implementation a gateway
- * registers when the service runs in another process. The router admits each call (policy,
- * validation) as for a local service; the domain service at the bus's other end checks again.
+ * A service whose every method is sent on the command bus: the implementation a gateway registers
+ * when the service runs in another process (a domain service) or thread (the embedded shape's
+ * domain thread, which runs queries too). The router admits each call (policy, validation) as for
+ * a local service; the bus's other end checks again.
  */
-export function commandsOverBus<S extends GenService<GenServiceMethods>>(service: S, bus: CommandBus): ServiceImpl<S> {
+export function serviceOverBus<S extends GenService<GenServiceMethods>>(service: S, bus: CommandBus): ServiceImpl<S> {
   const implementation: Record<
     string,
     (request: never, context: CallContext) => Promise<MessageInitShape<DescMessage>>

@@ -9,7 +9,7 @@ import {
   DispatchCommandService,
 } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { Router, type Session } from "@sluice/rpc";
-import { commandsOverBus } from "./commands-over-bus";
+import { serviceOverBus } from "./service-over-bus";
 
 const session: Session = {
   sessionId: "s-1",
@@ -29,7 +29,7 @@ test("a command run through the router goes on the bus, with the caller's sessio
     },
     async close() {},
   };
-  const router = new Router().service(DispatchCommandService, commandsOverBus(DispatchCommandService, bus));
+  const router = new Router().service(DispatchCommandService, serviceOverBus(DispatchCommandService, bus));
   const route = router.route("dispatch.v1.DispatchCommandService/CreateProject")!;
   const request = create(CreateProjectRequestSchema, { name: "Harbour run" });
   const response = await router.invoke(route, request, {

@@ -37,8 +37,11 @@ export function encodeCommand(envelope: CommandEnvelope, input: DescMessage, add
   );
 }
 
+/** A command record with what every command must carry. */
+export type DecodedCommand = CommandRecord & { session: NonNullable<CommandRecord["session"]> };
+
 /** A commands topic's record, with what every command must carry checked; throws MalformedRecordError. */
-export function decodeCommand(bytes: Uint8Array): CommandRecord & { session: NonNullable<CommandRecord["session"]> } {
+export function decodeCommand(bytes: Uint8Array): DecodedCommand {
   const record = decoding("a CommandRecord", () => fromBinary(CommandRecordSchema, bytes));
   const { session } = record;
   if (!record.replyTopic || !record.callId || !record.deadline) {
@@ -52,7 +55,7 @@ export function decodeCommand(bytes: Uint8Array): CommandRecord & { session: Non
 
 export const deadlineOf = (record: CommandRecord): number => (record.deadline ? timestampMs(record.deadline) : 0);
 
-export function sessionOf(record: CommandRecord & { session: NonNullable<CommandRecord["session"]> }): Session {
+export function sessionOf(record: DecodedCommand): Session {
   const { sessionId, userId, displayName, organizationId, role, expiresAt } = record.session;
   return { sessionId, userId, displayName, organizationId, role, expiresAt: Number(expiresAt) };
 }

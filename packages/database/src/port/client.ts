@@ -1,0 +1,74 @@
+import type { MessagePort } from "node:worker_threads";
+import type { Database, Queryable, QueryResult } from "../database";
+import { guardedDatabase } from "../transactionScope";
+import { deserializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
+
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+type Reply = Exclude<DatabaseResponse, { error: unknown }>;
+
+/**
+ * The database served on `port` by `serveDatabase` in another thread, as a Database of this one.
+ * A transaction's statements go one by one and it stays open on the other side until this side's
+ * body ends; the other side's database serves nothing else meanwhile on PGlite, so keep
+ * transactions over a port short (the embedded shape uses it for identity's few statements).
+ */
+export function connectDatabase(port: MessagePort, kind: Database["kind"]): Database {
+  const pending = new Map<number, { resolve: (response: Reply) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let closed = false;
+  port.on("message", (response: DatabaseResponse) => {
+    const call = pending.get(response.id);
+    if (!call) return;
+    pending.delete(response.id);
+    if ("error" in response) call.reject(deserializeError(response.error));
+    else call.resolve(response);
+  });
+  port.on("close", () => failAll("the database port closed"));
+
+  function failAll(reason: string): void {
+    closed = true;
+    for (const call of pending.values()) call.reject(new Error(reason));
+    pending.clear();
+  }
+
+  function send(request: WithoutId<DatabaseRequest>): Promise<Reply> {
+    if (closed) return Promise.reject(new Error("the database port is closed"));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      port.postMessage({ ...request, id } as DatabaseRequest);
+    });
+  }
+
+  const queryable = (tx?: number): Queryable => ({
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const { rows } = await send({ op: "query", sql, params, ...(tx !== undefined && { tx }) });
+      return { rows: (rows ?? []) as R[] };
+    },
+    async exec(sql: string): Promise<void> {
+      await send({ op: "exec", sql, ...(tx !== undefined && { tx }) });
+    },
+  });
+
+  return guardedDatabase({
+    kind,
+    outside: queryable(),
+    async transaction<T>(body: (tx: Queryable) => Promise<T>): Promise<T> {
+      const { tx } = await send({ op: "begin" });
+      if (tx === undefined) throw new Error("the database port began no transaction");
+      let result: T;
+      try {
+        result = await body(queryable(tx));
+      } catch (error) {
+        await send({ op: "rollback", tx }).catch(() => {});
+        throw error;
+      }
+      await send({ op: "commit", tx });
+      return result;
+    },
+    async close() {
+      failAll("the database is closed");
+      port.close();
+    },
+  });
+}

@@ -1,0 +1,42 @@
+// What the two ends of a database port say to each other. Values cross by structured clone, which
+// keeps what the drivers hand out (bigint, Date, Uint8Array, parsed jsonb) as they are.
+
+/** A statement or a transaction's step; `tx` names the transaction a step belongs to. */
+export type DatabaseRequest =
+  | {
+      readonly id: number;
+      readonly op: "query";
+      readonly sql: string;
+      readonly params: readonly unknown[];
+      readonly tx?: number;
+    }
+  | { readonly id: number; readonly op: "exec"; readonly sql: string; readonly tx?: number }
+  | { readonly id: number; readonly op: "begin" }
+  | { readonly id: number; readonly op: "commit" | "rollback"; readonly tx: number };
+
+export type DatabaseResponse =
+  | { readonly id: number; readonly rows?: unknown[]; readonly tx?: number }
+  | { readonly id: number; readonly error: SerializedError };
+
+/** An error's message and its own fields (a PostgreSQL error's `code`, `detail`, `constraint`, …). */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error), fields: {} };
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (value === undefined || typeof value === "function" || typeof value === "object") continue;
+    fields[key] = value;
+  }
+  return { name: error.name, message: error.message, fields };
+}
+
+export function deserializeError({ name, message, fields }: SerializedError): Error {
+  const error = Object.assign(new Error(message), fields);
+  error.name = name;
+  return error;
+}

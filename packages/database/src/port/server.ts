@@ -1,0 +1,82 @@
+import type { MessagePort } from "node:worker_threads";
+import type { Database, Queryable } from "../database";
+import { serializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
+
+/** A transaction held open on the serving side while its steps arrive from the other end. */
+interface OpenTransaction {
+  readonly tx: Queryable;
+  /** Settles the transaction's body: commit on resolve, rollback on reject. */
+  readonly end: (commit: boolean) => void;
+  /** The transaction's outcome once it ended. */
+  readonly ended: Promise<void>;
+}
+
+/**
+ * Serves `db` on a message port, for `connectDatabase` at the other end (another thread). Each
+ * statement runs as it arrives; the database's own rules apply (on PGlite, one at a time and
+ * nothing else while a transaction is open). Returns a function that stops serving.
+ */
+export function serveDatabase(db: Database, port: MessagePort): () => void {
+  const transactions = new Map<number, OpenTransaction>();
+  let nextTx = 1;
+  const reply = (response: DatabaseResponse) => port.postMessage(response);
+
+  async function begin(): Promise<number> {
+    const id = nextTx++;
+    return new Promise<number>((started, failed) => {
+      let end!: (commit: boolean) => void;
+      const decided = new Promise<boolean>((resolve) => (end = resolve));
+      const ended = db
+        .transaction(async (tx) => {
+          transactions.set(id, { tx, end, ended });
+          started(id);
+          if (!(await decided)) throw rolledBack;
+        })
+        .catch((error: unknown) => {
+          if (error !== rolledBack) throw error;
+        })
+        .finally(() => transactions.delete(id));
+      // A transaction that could not begin fails its `begin`.
+      ended.catch(failed);
+    });
+  }
+
+  async function run(request: DatabaseRequest): Promise<DatabaseResponse> {
+    switch (request.op) {
+      case "begin":
+        return { id: request.id, tx: await begin() };
+      case "commit":
+      case "rollback": {
+        const open = transactions.get(request.tx);
+        if (!open) throw new Error(`transaction ${request.tx} is not open`);
+        open.end(request.op === "commit");
+        await open.ended;
+        return { id: request.id };
+      }
+      case "query":
+      case "exec": {
+        const target = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
+        if (!target) throw new Error(`transaction ${request.tx} is not open`);
+        if (request.op === "exec") {
+          await target.exec(request.sql);
+          return { id: request.id };
+        }
+        return { id: request.id, rows: (await target.query(request.sql, request.params)).rows };
+      }
+    }
+  }
+
+  const onMessage = (request: DatabaseRequest) => {
+    run(request).then(reply, (error: unknown) => reply({ id: request.id, error: serializeError(error) }));
+  };
+  const stop = () => {
+    port.off("message", onMessage);
+    // The other end is gone or done: what it left open cannot be committed.
+    for (const open of transactions.values()) open.end(false);
+  };
+  port.on("message", onMessage);
+  port.once("close", stop);
+  return stop;
+}
+
+const rolledBack = new Error("rolled back by the other end");
