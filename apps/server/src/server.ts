@@ -45,10 +45,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const log = app.log;
   const cleanups = new Cleanups(log);
-  const cleanUp = () => cleanups.run();
+  let closing: Promise<void> | undefined;
+  const cleanUp = () => (closing ??= cleanups.run());
 
   try {
-    const domain = await openDomainThread({ dataDir: config.dataDir, log });
+    const domain = await openDomainThread({
+      dataDir: config.dataDir,
+      log,
+      onLost: (error) => {
+        log.fatal({ err: error }, "the domain thread was lost; stopping");
+        void cleanUp();
+      },
+    });
     cleanups.push(() => domain.close());
     const db = domain.db;
     const identity = await openIdentity(db, config, log);
@@ -95,15 +103,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const { url, port } = await listen(app, config.host, config.port);
     ready = true;
 
-    let closing: Promise<void> | undefined;
     return {
       url,
       port,
       demo,
       close() {
         ready = false;
-        closing ??= cleanUp();
-        return closing;
+        return cleanUp();
       },
     };
   } catch (error) {

@@ -33,6 +33,8 @@ export interface DomainThread {
 export async function openDomainThread(options: {
   readonly dataDir: string | undefined;
   readonly log: FastifyBaseLogger;
+  /** Called when the thread ends without being closed (a crash): the process cannot serve on. */
+  readonly onLost: (error: Error) => void;
 }): Promise<DomainThread> {
   const control = new MessageChannel();
   const database = new MessageChannel();
@@ -48,6 +50,8 @@ export async function openDomainThread(options: {
   });
 
   let exited = false;
+  let stopping: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
   const waiting = new Set<{ readonly kinds: readonly FromDomainThread["kind"][]; settle(error?: Error): void }>();
   /** Resolves on the next message of one of `kinds`, rejects on a failure or the thread's end. */
   const next = (...kinds: FromDomainThread["kind"][]) =>
@@ -86,7 +90,9 @@ export async function openDomainThread(options: {
   });
   worker.on("exit", (code) => {
     exited = true;
-    settleAll(new Error(`the domain thread ended (exit code ${code})`));
+    const error = new Error(`the domain thread ended (exit code ${code})`);
+    settleAll(error);
+    if (!closing) options.onLost(error);
   });
 
   const tell = (message: ToDomainThread) => control.port1.postMessage(message);
@@ -95,8 +101,6 @@ export async function openDomainThread(options: {
   const commandBus = new ThreadCommandBus(commands.port1);
   const eventBus = new ThreadEventBus(events.port1);
   const db = connectDatabase(database.port1, "pglite");
-  let stopping: Promise<void> | undefined;
-  let closing: Promise<void> | undefined;
 
   return {
     db,
