@@ -34,8 +34,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the user that runs it; tsx keeps its compile cache in /tmp.
 COPY --from=build /src /app
-# The `node` user (uid 1000) of the official Node images.
-USER node
+# The `node` user of the official Node images, by number, so that Kubernetes' runAsNonRoot can
+# tell it is not root.
+USER 1000:1000
 # Ports the roles listen on unless PORT says otherwise: source gateway, sink gateway, domain
 # service, projector (each also serves /healthz, /readyz and /metrics).
 EXPOSE 8080 8081 8082 8083
