@@ -220,6 +220,15 @@ describe("the checks fail when the files drift from the code", () => {
     );
   });
 
+  test("kubernetes: the demo's seed on another image than the platform", () => {
+    const demo = readKustomization(join(kubernetes, "demo"));
+    const images = demo.images.map((image, index) => (index === 0 ? { ...image, newTag: "other" } : image));
+    assert.equal(
+      matching(kubernetesProblems({ ...demo, images }, { jobs: ["seed"] }), /name different sluice images/).length,
+      1,
+    );
+  });
+
   test("kubernetes: a Deployment gone, a Service pointing nowhere, the autoscaler and the budget gone", () => {
     const problems = kubernetesProblems(
       drifted(base, (objects) => {

@@ -596,8 +596,13 @@ export function kubernetesProblems(
   const workloads = objects.filter((object) => object.kind === "Deployment" || object.kind === "Job");
   const byRole = new Map<string, K8sObject[]>();
 
+  const sluiceImages = new Set(
+    kustomized.images.filter((image) => image.name === "sluice").map((image) => `${image.newName}:${image.newTag}`),
+  );
   if (!kustomized.images.some((image) => image.name === "sluice" && image.newName !== undefined)) {
     problems.push("kustomization: no images entry says where the sluice image comes from");
+  } else if (sluiceImages.size > 1) {
+    problems.push(`kustomization: the kustomizations name different sluice images: ${[...sluiceImages].join(", ")}`);
   }
   for (const workload of workloads) {
     const where = `${workload.kind} ${workload.metadata.name}`;
