@@ -10,6 +10,7 @@ import { registerOperations } from "../apps/server/src/operations";
 import { roleNames } from "../apps/server/src/roles/config";
 import {
   composeProblems,
+  composeSeconds,
   deployDir,
   dockerIgnores,
   dockerProblems,
@@ -103,11 +104,13 @@ describe("deploy/: the image, the compose file and the Kubernetes manifests agre
     await assert.rejects(run(process.execPath, [readyz]), { code: 2 });
   });
 
-  test("Kubernetes quantities", () => {
+  test("Kubernetes quantities, compose durations", () => {
     assert.equal(quantity("500m"), 0.5);
     assert.equal(quantity("1536Mi"), 1536 * 2 ** 20);
     assert.equal(quantity("1Gi"), 2 ** 30);
     assert.equal(quantity("lots"), undefined);
+    assert.equal(composeSeconds("1m30s"), 90);
+    assert.equal(composeSeconds(undefined), 10);
   });
 });
 
@@ -145,11 +148,13 @@ describe("the checks fail when the files drift from the code", () => {
       composeDrifted(compose, ({ services }) => {
         delete services.seed;
         services["gateway-1"]!.ports = ["127.0.0.1:8080:8081"];
+        delete services["gateway-2"]!.stop_grace_period;
       }),
       { nginxConf: nginxConf.replace(/^\s*server gateway-2:.*$/m, "") },
     );
     assert.equal(matching(problems, /no service runs the seed role/).length, 1);
     assert.equal(matching(problems, /gateway-1: publishes container port 8081; the role listens on 8080/).length, 1);
+    assert.equal(matching(problems, /gateway-2: stop_grace_period 10 s < drain 5 s \+ 10 s/).length, 1);
     assert.equal(matching(problems, /upstream source_gateways is gateway-1:8080; the gateways are/).length, 1);
   });
 

@@ -213,6 +213,18 @@ interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   volumes?: (string | { source?: string; target?: string })[];
+  stop_grace_period?: string;
+}
+
+/** A compose duration (`30s`, `1m30s`, `500ms`) in seconds; compose's default grace is 10 s. */
+export function composeSeconds(duration: string | undefined): number {
+  if (duration === undefined) return 10;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6 };
+  let seconds = 0;
+  for (const [, amount, unit] of duration.matchAll(/([0-9.]+)(h|ms|m|s|us)/g)) {
+    seconds += Number(amount) * (units[unit ?? ""] ?? NaN);
+  }
+  return seconds;
 }
 
 export interface ComposeFile {
@@ -334,6 +346,12 @@ export function composeProblems(
       const expected = ["CMD", "node", "deploy/readyz.mjs", String(port)];
       if (JSON.stringify(test) !== JSON.stringify(expected)) {
         problems.push(`compose ${name}: healthcheck must be ${JSON.stringify(expected)} (/readyz on ${port})`);
+      }
+      const grace = composeSeconds(service.stop_grace_period);
+      if (role === "source-gateway" && grace < DRAIN_TIMEOUT_MS / 1000 + 10) {
+        problems.push(
+          `compose ${name}: stop_grace_period ${grace} s < drain ${DRAIN_TIMEOUT_MS / 1000} s + 10 s to close`,
+        );
       }
       for (const mapping of service.ports ?? []) {
         const target =
