@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["packages", "apps", "bench"];
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["packages", "apps", "bench", "deploy"];
 const skip = new Set(["node_modules", "dist", ".data", "gen"]);
 
 function* walk(dir) {

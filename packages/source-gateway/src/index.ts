@@ -1,4 +1,5 @@
 export {
+  DRAIN_TIMEOUT_MS,
   SourceGateway,
   type DrainOptions,
   type GatewayLogger,

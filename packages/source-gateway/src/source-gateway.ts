@@ -85,6 +85,12 @@ export interface DrainOptions {
 
 type ReplyOutcome = MessageInitShape<typeof ReplySchema>["outcome"];
 
+/**
+ * How long a drain waits for told sockets to close before it cuts the rest: the longest a
+ * gateway's drain takes after SIGTERM (deploy/ sizes the grace periods from it).
+ */
+export const DRAIN_TIMEOUT_MS = 5000;
+
 const EXPIRY_SWEEP_MS = 1000;
 const DEFAULT_SESSION_RECHECK_MS = 5000;
 /** Session ids per `verifySessions` call: one query each, small enough not to stall the loop. */
@@ -236,7 +242,7 @@ export class SourceGateway {
       this.#close(connection, CloseCode.SHUTDOWN);
       if (++batch % batchSize === 0) await delay(interval);
     }
-    const giveUpAt = Date.now() + 5000;
+    const giveUpAt = Date.now() + DRAIN_TIMEOUT_MS;
     while (this.#connections.size > 0 && Date.now() < giveUpAt) await delay(20);
     for (const socket of this.#connections.keys()) socket.terminate();
   }
