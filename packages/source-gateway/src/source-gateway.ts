@@ -248,7 +248,8 @@ export class SourceGateway {
   }
 
   async close(): Promise<void> {
-    if (!this.#draining) await this.drain({ batchSize: Number.MAX_SAFE_INTEGER });
+    // In batches: a stopping gateway's clients reconnect to the others spread over time, not at once.
+    if (!this.#draining) await this.drain();
     clearInterval(this.#heartbeat);
     clearInterval(this.#expirySweep);
     clearInterval(this.#sessionRecheck);
