@@ -1,8 +1,9 @@
 // For tests only: the backends a contract suite runs against, each database fresh and dropped after.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type { Database } from "./database";
+import type { Database, Queryable } from "./database";
 import { openDatabase } from "./index";
+import { leaseKey } from "./postgres-lease";
 
 export const postgresTestUrl = process.env.SLUICE_TEST_POSTGRES_URL ?? "postgres://sluice:sluice@127.0.0.1:5432/sluice";
 
@@ -53,4 +54,29 @@ export async function testBackends(): Promise<TestBackend[]> {
     { name: "pglite", skip: false, open: () => openDatabase({ kind: "pglite" }) },
     { name: "postgres", skip, open: () => openPostgresTestDatabase() },
   ];
+}
+
+/**
+ * The server processes holding the lease `name` of the schema `db` works in (PostgreSQL): each
+ * is a session, and ending one (`pg_terminate_backend`) is how tests cut a holder's connection.
+ */
+export async function leaseHolderPids(db: Queryable, name: string): Promise<number[]> {
+  const { rows: schema } = await db.query<{ name: string }>("select current_schema() as name");
+  const key = leaseKey(schema[0]!.name, name);
+  // A bigint advisory key shows in pg_locks as its high and low 32 bits.
+  const { rows } = await db.query<{ pid: number }>(
+    `select pid from pg_locks
+     where locktype = 'advisory' and objsubid = 1 and granted
+       and database = (select oid from pg_database where datname = current_database())
+       and classid = $1::int8::oid and objid = $2::int8::oid`,
+    [BigInt.asUintN(32, key >> 32n).toString(), BigInt.asUintN(32, key).toString()],
+  );
+  return rows.map((row) => row.pid);
+}
+
+/** Ends the sessions holding the lease (see leaseHolderPids); returns how many there were. */
+export async function terminateLeaseHolders(db: Queryable, name: string): Promise<number> {
+  const pids = await leaseHolderPids(db, name);
+  for (const pid of pids) await db.query("select pg_terminate_backend($1)", [pid]);
+  return pids.length;
 }
