@@ -83,7 +83,7 @@ const EnvSchema = z.object({
    * How often a standby outbox relay or projector tries to take over, and how often the one
    * running checks that its lease's connection still answers (docs/scaling.md).
    */
-  LEASE_RETRY_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  LEASE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
 });
 
 export interface RoleBase {
