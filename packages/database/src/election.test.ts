@@ -122,8 +122,10 @@ describe("elections on a PostgreSQL server, one database per process", { skip: p
     const errors: string[] = [];
     const elections: Election[] = [];
     try {
+      // After losing its lease the first waits twice its retry interval: the second, trying
+      // more often, has its chance first.
       const first = startElection(db, "relay", work.work("first"), {
-        retryMs: 20,
+        retryMs: 100,
         onError: (_error, message) => errors.push(message),
       });
       elections.push(first);
