@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run stack`: the scale-out shape on this machine's PostgreSQL, Redis and Kafka
-// (scripts/services.sh, scripts/kafka.sh): the demo seed, then a domain service, a projector,
-// two sink gateways and two source gateways, each its own process (docs/scaling.md).
+// (scripts/services.sh, scripts/kafka.sh): the demo seed, then a domain service, a projector, the
+// auth role, two sink gateways and two source gateways, each its own process (docs/scaling.md).
 // Ctrl-C stops them all, gateways first. Any variable of a role (docs/scaling.md) set in the
 // environment applies to every role; the defaults keep the stack apart from tests and `npm start`.
 import { spawn } from "node:child_process";
@@ -25,6 +25,9 @@ const shared = {
 const roles = [
   { name: "domain-service", role: "domain-service", port: 8082 },
   { name: "projector", role: "projector", port: 8083 },
+  // Identity's REST service alone, for SDK clients; the gateways serve /auth too, so the app's
+  // sign-in stays on its own origin.
+  { name: "auth", role: "auth", port: 8084 },
   { name: "sink-1", role: "sink-gateway", port: 8081 },
   { name: "sink-2", role: "sink-gateway", port: 8091 },
   { name: "gateway-1", role: "source-gateway", port: 8080, gatewayId: "stack-gateway-1" },
@@ -100,9 +103,11 @@ try {
 
 const host = ["0.0.0.0", "::"].includes(shared.HOST) ? "localhost" : shared.HOST;
 const gateways = roles.filter((r) => r.role === "source-gateway").map((r) => `http://${host}:${r.port}`);
+const authUrl = `http://${host}:${roles.find((r) => r.role === "auth").port}`;
 console.log(`
 Dispatch runs in the scale-out shape: open ${gateways.join(" or ")}
 (two source gateways, one app; sign in with ana@acme.test or ben@acme.test, password "dispatch").
+Identity's REST service alone: ${authUrl}/auth (API docs at ${authUrl}/docs).
 Operations: /healthz, /readyz, /metrics on every role's port (${roles.map((r) => `${r.name} ${r.port}`).join(", ")}).
 Ctrl-C stops everything.
 `);

@@ -9,8 +9,8 @@ import type { Registry } from "prom-client";
 import type { ServerConfig } from "./config";
 import { liveSessions } from "./live-sessions";
 
-/** What identity and the WebSocket edge read from the configuration, in either shape. */
-export type EdgeConfig = Pick<
+/** What identity reads from the configuration, in either shape and in every role that serves it. */
+export type IdentityConfig = Pick<
   ServerConfig,
   | "hashCost"
   | "accessTokenTtlSeconds"
@@ -18,13 +18,13 @@ export type EdgeConfig = Pick<
   | "allowedOrigins"
   | "signInLimits"
   | "refreshReuseGraceSeconds"
-  | "gatewayLimits"
-  | "hearRevocations"
-  | "sessionRecheckMs"
 >;
 
+/** What identity and the WebSocket edge read from the configuration, in either shape. */
+export type EdgeConfig = IdentityConfig & Pick<ServerConfig, "gatewayLimits" | "hearRevocations" | "sessionRecheckMs">;
+
 /** Identity (REST sign-in, tokens, revocations) on the database the sessions live in. */
-export function openIdentity(db: Database, config: EdgeConfig, log: FastifyBaseLogger): Promise<IdentityService> {
+export function openIdentity(db: Database, config: IdentityConfig, log: FastifyBaseLogger): Promise<IdentityService> {
   return createIdentity({
     db,
     hashCost: config.hashCost,

@@ -3,29 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { MessageChannel } from "node:worker_threads";
 import type { Database } from "./database";
-import { connectDatabase, migrate, openDatabase, serveDatabase } from "./index";
+import { migrate, openDatabase } from "./index";
 import { createInMemory } from "./pglite-instance";
-import { testBackends } from "./testing";
+import { pgliteOverAPort, testBackends } from "./testing";
 
-/**
- * PGlite served on a message port, as the embedded shape's main thread reaches its domain thread's
- * database: the same contract, through `connectDatabase` and `serveDatabase`.
- */
-const overAPort = {
-  name: "pglite over a message port",
-  skip: false,
-  async open(): Promise<Database> {
-    const served = await openDatabase({ kind: "pglite" });
-    const { port1, port2 } = new MessageChannel();
-    serveDatabase(served, port2);
-    const db = connectDatabase(port1, "pglite");
-    return { ...db, close: async () => (await db.close(), await served.close()) };
-  },
-};
-
-for (const backend of [...(await testBackends()), overAPort]) {
+for (const backend of [...(await testBackends()), pgliteOverAPort]) {
   describe(`Database on ${backend.name}`, { skip: backend.skip }, () => {
     // One database per backend for the whole suite: starting PGlite costs seconds.
     let db: Database;

@@ -1,3 +1,5 @@
+import type { Lease, LeaseOptions } from "./lease";
+
 /** What a query gives back: the rows, typed by the caller. int8 and xid8 columns arrive as bigint. */
 export interface QueryResult<R> {
   readonly rows: R[];
@@ -18,6 +20,12 @@ export interface Database extends Queryable {
    * Inside `fn`, use `tx` only: on PGlite the database itself waits until the transaction ends.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Takes the lease named `name` if no one holds it (one try, no waiting); undefined when another
+   * holder has it. On PostgreSQL, one connection per lease held, outside the pool (`lease.ts`).
+   */
+  tryLease(name: string, options?: LeaseOptions): Promise<Lease | undefined>;
+  /** Closes the connections; leases still held are lost. */
   close(): Promise<void>;
 }
 

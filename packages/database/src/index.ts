@@ -5,6 +5,14 @@ import { openPostgres } from "./postgres";
 
 export type { Database, DatabaseConfig, Queryable, QueryResult } from "./database";
 export { migrate, type Migration } from "./migrate";
+export { defaultLeaseCheckEveryMs, defaultLeaseLostAfterMs, type Lease, type LeaseOptions } from "./lease";
+export {
+  defaultElectionRetryMs,
+  startElection,
+  type ElectedWork,
+  type Election,
+  type ElectionOptions,
+} from "./election";
 
 /** Opens the database the configuration names; a configuration that cannot work is refused here, once. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {

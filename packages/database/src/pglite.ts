@@ -1,6 +1,7 @@
 import type { Transaction } from "@electric-sql/pglite";
 import type { Database, Queryable, QueryResult } from "./database";
 import { createPglite } from "./pglite-instance";
+import { memoryLeases } from "./memory-leases";
 import { guardedDatabase } from "./transactionScope";
 
 /**
@@ -19,10 +20,16 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await target.exec(sql);
     },
   });
+  // This process is the database's only user: a lease is a name held in memory.
+  const leases = memoryLeases();
   return guardedDatabase({
     kind: "pglite",
     outside: queryable(pglite),
     transaction: (body) => pglite.transaction((tx) => body(queryable(tx))),
-    close: () => pglite.close(),
+    tryLease: (name) => leases.tryLease(name),
+    close: async () => {
+      leases.closeAll();
+      await pglite.close();
+    },
   });
 }

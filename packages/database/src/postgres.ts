@@ -1,4 +1,5 @@
 import pg from "pg";
+import { postgresLeases } from "./postgres-lease";
 import { guardedDatabase } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
 
@@ -50,6 +51,7 @@ export async function openPostgres(config: {
       await target.query(sql);
     },
   });
+  const leases = postgresLeases(config);
   return guardedDatabase({
     kind: "postgres",
     outside: queryable(pool),
@@ -73,6 +75,10 @@ export async function openPostgres(config: {
         client.release(broken);
       }
     },
-    close: () => pool.end(),
+    tryLease: (name, options) => leases.tryLease(name, options),
+    close: async () => {
+      leases.closeAll();
+      await pool.end();
+    },
   });
 }

@@ -1,8 +1,10 @@
 // For tests only: the backends a contract suite runs against, each database fresh and dropped after.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type { Database } from "./database";
-import { openDatabase } from "./index";
+import type { Database, Queryable } from "./database";
+import { connectDatabase, openDatabase, serveDatabase } from "./index";
+import { MessageChannel } from "node:worker_threads";
+import { leaseKey } from "./postgres-lease";
 
 export const postgresTestUrl = process.env.SLUICE_TEST_POSTGRES_URL ?? "postgres://sluice:sluice@127.0.0.1:5432/sluice";
 
@@ -46,6 +48,22 @@ export async function openPostgresTestDatabase(url = postgresTestUrl): Promise<D
   };
 }
 
+/**
+ * PGlite served on a message port, as the embedded shape's main thread reaches its domain thread's
+ * database: the same contract, through `connectDatabase` and `serveDatabase`.
+ */
+export const pgliteOverAPort: Omit<TestBackend, "name"> & { readonly name: string } = {
+  name: "pglite over a message port",
+  skip: false,
+  async open(): Promise<Database> {
+    const served = await openDatabase({ kind: "pglite" });
+    const { port1, port2 } = new MessageChannel();
+    serveDatabase(served, port2);
+    const db = connectDatabase(port1, "pglite");
+    return { ...db, close: async () => (await db.close(), await served.close()) };
+  },
+};
+
 export async function testBackends(): Promise<TestBackend[]> {
   const reachable = await postgresReachable(postgresTestUrl);
   const skip = reachable || process.env.CI === "true" ? false : `PostgreSQL unreachable at ${postgresTestUrl}`;
@@ -53,4 +71,29 @@ export async function testBackends(): Promise<TestBackend[]> {
     { name: "pglite", skip: false, open: () => openDatabase({ kind: "pglite" }) },
     { name: "postgres", skip, open: () => openPostgresTestDatabase() },
   ];
+}
+
+/**
+ * The server processes holding the lease `name` of the schema `db` works in (PostgreSQL): each
+ * is a session, and ending one (`pg_terminate_backend`) is how tests cut a holder's connection.
+ */
+export async function leaseHolderPids(db: Queryable, name: string): Promise<number[]> {
+  const { rows: schema } = await db.query<{ name: string }>("select current_schema() as name");
+  const key = leaseKey(schema[0]!.name, name);
+  // A bigint advisory key shows in pg_locks as its high and low 32 bits.
+  const { rows } = await db.query<{ pid: number }>(
+    `select pid from pg_locks
+     where locktype = 'advisory' and objsubid = 1 and granted
+       and database = (select oid from pg_database where datname = current_database())
+       and classid = $1::int8::oid and objid = $2::int8::oid`,
+    [BigInt.asUintN(32, key >> 32n).toString(), BigInt.asUintN(32, key).toString()],
+  );
+  return rows.map((row) => row.pid);
+}
+
+/** Ends the sessions holding the lease (see leaseHolderPids); returns how many there were. */
+export async function terminateLeaseHolders(db: Queryable, name: string): Promise<number> {
+  const pids = await leaseHolderPids(db, name);
+  for (const pid of pids) await db.query("select pg_terminate_backend($1)", [pid]);
+  return pids.length;
 }

@@ -33,6 +33,7 @@ export interface DatabaseBackend {
   readonly outside: Queryable;
   /** Runs `body` in a transaction of the backend's own, with a `tx` bound to it. */
   transaction<T>(body: (tx: Queryable) => Promise<T>): Promise<T>;
+  tryLease: Database["tryLease"];
   close(): Promise<void>;
 }
 
@@ -53,6 +54,8 @@ export function guardedDatabase(backend: DatabaseBackend): Database {
       scope.assertOutside();
       return backend.transaction((tx) => scope.run(() => fn(tx)));
     },
+    // Not a query of the database's: a lease has a connection of its own, so it may be taken anywhere.
+    tryLease: (name, options) => backend.tryLease(name, options),
     close: () => backend.close(),
   };
 }

@@ -45,4 +45,27 @@ describe("a role's configuration, validated once at start", () => {
     assert.equal(source.port, 9000);
     assert.equal(loadRoleConfig("domain-service", { DATABASE_URL: database }).port, 8082);
   });
+
+  test("the outbox relay and the projector retry their lease every second unless told", () => {
+    const domain = loadRoleConfig("domain-service", { DATABASE_URL: database });
+    assert.equal(domain.role === "domain-service" && domain.leaseRetryMs, 1000);
+    const projector = loadRoleConfig("projector", { DATABASE_URL: database, LEASE_RETRY_MS: "250" });
+    assert.equal(projector.role === "projector" && projector.leaseRetryMs, 250);
+    assert.throws(() => loadRoleConfig("projector", { DATABASE_URL: database, LEASE_RETRY_MS: "0" }), /LEASE_RETRY_MS/);
+  });
+
+  test("the auth role needs the database and listens on 8084; a source gateway serves /auth unless told not to", () => {
+    assert.throws(() => loadRoleConfig("auth", {}), /DATABASE_URL: required by the auth/);
+    const auth = loadRoleConfig("auth", { DATABASE_URL: database, ACCESS_TOKEN_TTL_SECONDS: "120" });
+    assert.equal(auth.port, 8084);
+    assert.equal(auth.role === "auth" && auth.accessTokenTtlSeconds, 120);
+    const serving = loadRoleConfig("source-gateway", { DATABASE_URL: database });
+    assert.equal(serving.role === "source-gateway" && serving.serveAuth, true);
+    const notServing = loadRoleConfig("source-gateway", { DATABASE_URL: database, SERVE_AUTH: "false" });
+    assert.equal(notServing.role === "source-gateway" && notServing.serveAuth, false);
+    assert.throws(
+      () => loadRoleConfig("source-gateway", { DATABASE_URL: database, SERVE_AUTH: "maybe" }),
+      /SERVE_AUTH/,
+    );
+  });
 });

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ConfigError, LogLevel, MasterKey, OriginList } from "../config";
-import type { EdgeConfig } from "../source-edge";
+import type { EdgeConfig, IdentityConfig } from "../source-edge";
 
-export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector"] as const;
+export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector", "auth"] as const;
 export type RoleName = (typeof roleNames)[number];
 
 /** Where each role listens when PORT is not set: the source gateway for browsers, the others for operations. */
@@ -11,6 +11,7 @@ const defaultPorts: Record<RoleName, number> = {
   "sink-gateway": 8081,
   "domain-service": 8082,
   projector: 8083,
+  auth: 8084,
 };
 
 const PostgresUrl = z
@@ -68,11 +69,21 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-'")
     .optional(),
+  /**
+   * Whether a source gateway serves identity's REST endpoints (`/auth`, the JWKS) too. "false" when
+   * an auth role serves them (routed by path at the load balancer, so browsers see one origin).
+   */
+  SERVE_AUTH: z.stringbool().default(true),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   SLUICE_PERSONAL_DATA_KEY: MasterKey,
   ALLOWED_ORIGINS: OriginList,
   SESSION_RECHECK_MS: z.coerce.number().int().min(250).max(600_000).optional(),
+  /**
+   * How often a standby outbox relay or projector tries to take over, and how often the one
+   * running checks that its lease's connection still answers (docs/scaling.md).
+   */
+  LEASE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
 });
 
 export interface RoleBase {
@@ -109,6 +120,8 @@ export interface SourceGatewayConfig extends RoleBase, EdgeConfig {
   readonly gatewayId?: string | undefined;
   /** The built SPA; served when the folder exists. */
   readonly webDist?: string | undefined;
+  /** Serves identity's REST endpoints (`/auth`, the JWKS) besides the sockets; true unless told. */
+  readonly serveAuth: boolean;
 }
 
 export interface SinkGatewayConfig extends RoleBase {
@@ -122,15 +135,24 @@ export interface DomainServiceConfig extends RoleBase {
   readonly database: PostgresConfig;
   readonly kafka: KafkaConfig;
   readonly personalDataKey?: Uint8Array | undefined;
+  /** How often a standby relay tries to take the outbox's lease (ms). */
+  readonly leaseRetryMs: number;
 }
 
 export interface ProjectorConfig extends RoleBase {
   readonly role: "projector";
   readonly database: PostgresConfig;
   readonly personalDataKey?: Uint8Array | undefined;
+  /** How often a standby projector tries to take the projection's lease (ms). */
+  readonly leaseRetryMs: number;
 }
 
-export type RoleConfig = SourceGatewayConfig | SinkGatewayConfig | DomainServiceConfig | ProjectorConfig;
+export interface AuthConfig extends RoleBase, IdentityConfig {
+  readonly role: "auth";
+  readonly database: PostgresConfig;
+}
+
+export type RoleConfig = SourceGatewayConfig | SinkGatewayConfig | DomainServiceConfig | ProjectorConfig | AuthConfig;
 
 /** Parses the environment for `what`, or throws a ConfigError naming every bad or missing variable. */
 function parseEnv(what: string, env: NodeJS.ProcessEnv, needsDatabase: boolean): z.infer<typeof EnvSchema> {
@@ -192,12 +214,35 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,
         allowedOrigins: data.ALLOWED_ORIGINS,
         sessionRecheckMs: data.SESSION_RECHECK_MS,
+        serveAuth: data.SERVE_AUTH,
       };
     case "sink-gateway":
       return { role: name, ...base, kafka, redis };
     case "domain-service":
-      return { role: name, ...base, database, kafka, personalDataKey: data.SLUICE_PERSONAL_DATA_KEY };
+      return {
+        role: name,
+        ...base,
+        database,
+        kafka,
+        personalDataKey: data.SLUICE_PERSONAL_DATA_KEY,
+        leaseRetryMs: data.LEASE_RETRY_MS,
+      };
     case "projector":
-      return { role: name, ...base, database, personalDataKey: data.SLUICE_PERSONAL_DATA_KEY };
+      return {
+        role: name,
+        ...base,
+        database,
+        personalDataKey: data.SLUICE_PERSONAL_DATA_KEY,
+        leaseRetryMs: data.LEASE_RETRY_MS,
+      };
+    case "auth":
+      return {
+        role: name,
+        ...base,
+        database,
+        accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
+        jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,
+        allowedOrigins: data.ALLOWED_ORIGINS,
+      };
   }
 }

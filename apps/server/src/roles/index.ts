@@ -1,4 +1,5 @@
 // The scale-out shape: one process per role, any number of each (docs/scaling.md).
+import { startAuthRole } from "./auth";
 import type { RoleConfig } from "./config";
 import { startDomainServiceRole } from "./domain-service";
 import { startProjectorRole } from "./projector";
@@ -9,7 +10,7 @@ import { startSourceGatewayRole } from "./source-gateway";
 export { ConfigError } from "../config";
 export { loadRoleConfig, roleNames, type RoleConfig, type RoleName } from "./config";
 export type { RunningRole } from "./role-process";
-export { startDomainServiceRole, startProjectorRole, startSinkGatewayRole, startSourceGatewayRole };
+export { startAuthRole, startDomainServiceRole, startProjectorRole, startSinkGatewayRole, startSourceGatewayRole };
 
 /** Starts the role the configuration names. */
 export function startRoleFrom(config: RoleConfig): Promise<RunningRole> {
@@ -22,5 +23,7 @@ export function startRoleFrom(config: RoleConfig): Promise<RunningRole> {
       return startDomainServiceRole(config);
     case "projector":
       return startProjectorRole(config);
+    case "auth":
+      return startAuthRole(config);
   }
 }

@@ -1,5 +1,5 @@
 // The scale-out shape, one role per process: `tsx apps/server/src/roles/main.ts <role>`, where
-// <role> is source-gateway, sink-gateway, domain-service or projector, configured by the
+// <role> is source-gateway, sink-gateway, domain-service, projector or auth, configured by the
 // environment (docs/scaling.md). `... main.ts seed` writes the demo data once and exits.
 import { PersonalDataConfigError } from "@sluice/event-store";
 import { ConfigError, loadRoleConfig, startRoleFrom, type RoleConfig } from "./index";

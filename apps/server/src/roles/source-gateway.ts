@@ -17,8 +17,8 @@ import { kafkaBusOptions, openPostgres, startRole, type RunningRole } from "./ro
  * The source gateway of the scale-out shape: holds the sockets (`/ws`), authenticates them, puts
  * commands on the Kafka command bus and takes the replies on its own replies topic, answers
  * queries from the read models on PostgreSQL, and hears publications and presence from Redis for
- * the channels its sockets subscribe to. Identity's REST endpoints (`/auth`) and the SPA are
- * served here too, for now.
+ * the channels its sockets subscribe to. The SPA is served here too, and identity's REST endpoints
+ * (`/auth`, the JWKS) unless an auth role serves them (`serveAuth`).
  */
 export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<RunningRole> {
   return startRole(config, async ({ app, metrics, cleanups }) => {
@@ -51,7 +51,7 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
 
     await registerSecurityHeaders(app);
     await registerApiDocs(app);
-    await app.register(identity.plugin);
+    if (config.serveAuth) await app.register(identity.plugin);
     await registerWebApp(app, config.webDist);
     return () => ({ connections: gateway.connectionCount });
   });

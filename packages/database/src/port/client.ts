@@ -1,10 +1,11 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Database, Queryable, QueryResult } from "../database";
+import type { Lease } from "../lease";
 import { guardedDatabase } from "../transactionScope";
 import { deserializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Reply = Exclude<DatabaseResponse, { error: unknown }>;
+type Reply = Exclude<DatabaseResponse, { error: unknown } | { lost: number }>;
 
 /**
  * The database served on `port` by `serveDatabase` in another thread, as a Database of this one.
@@ -16,7 +17,14 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
   const pending = new Map<number, { resolve: (response: Reply) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let closed = false;
+  /** Leases held on the serving side, by its id for them: aborted when it says one was lost. */
+  const leases = new Map<number, AbortController>();
   port.on("message", (response: DatabaseResponse) => {
+    if ("lost" in response) {
+      leases.get(response.lost)?.abort(new Error(response.reason));
+      leases.delete(response.lost);
+      return;
+    }
     const call = pending.get(response.id);
     if (!call) return;
     pending.delete(response.id);
@@ -29,6 +37,8 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
     closed = true;
     for (const call of pending.values()) call.reject(new Error(reason));
     pending.clear();
+    for (const lost of leases.values()) lost.abort(new Error(reason));
+    leases.clear();
   }
 
   function send(request: WithoutId<DatabaseRequest>): Promise<Reply> {
@@ -66,8 +76,22 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
       await send({ op: "commit", tx });
       return result;
     },
+    async tryLease(name, options): Promise<Lease | undefined> {
+      const { lease: id } = await send({ op: "lease", name, options });
+      if (id === undefined) return undefined;
+      const lost = new AbortController();
+      leases.set(id, lost);
+      return {
+        name,
+        lost: lost.signal,
+        async release() {
+          if (!leases.delete(id)) return;
+          await send({ op: "release", lease: id }).catch(() => {});
+        },
+      };
+    },
     async close() {
-      failAll("the database is closed");
+      failAll("the database was closed");
       port.close();
     },
   });

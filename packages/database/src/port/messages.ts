@@ -1,5 +1,6 @@
 // What the two ends of a database port say to each other. Values cross by structured clone, which
 // keeps what the drivers hand out (bigint, Date, Uint8Array, parsed jsonb) as they are.
+import type { LeaseOptions } from "../lease";
 
 /** A statement or a transaction's step; `tx` names the transaction a step belongs to. */
 export type DatabaseRequest =
@@ -12,11 +13,15 @@ export type DatabaseRequest =
     }
   | { readonly id: number; readonly op: "exec"; readonly sql: string; readonly tx?: number }
   | { readonly id: number; readonly op: "begin" }
-  | { readonly id: number; readonly op: "commit" | "rollback"; readonly tx: number };
+  | { readonly id: number; readonly op: "commit" | "rollback"; readonly tx: number }
+  | { readonly id: number; readonly op: "lease"; readonly name: string; readonly options: LeaseOptions | undefined }
+  | { readonly id: number; readonly op: "release"; readonly lease: number };
 
 export type DatabaseResponse =
-  | { readonly id: number; readonly rows?: unknown[]; readonly tx?: number }
-  | { readonly id: number; readonly error: SerializedError };
+  | { readonly id: number; readonly rows?: unknown[]; readonly tx?: number; readonly lease?: number }
+  | { readonly id: number; readonly error: SerializedError }
+  /** Unasked: a lease the serving side held for this side was lost. */
+  | { readonly id: 0; readonly lost: number; readonly reason: string };
 
 /** An error's message and its own fields (a PostgreSQL error's `code`, `detail`, `constraint`, …). */
 export interface SerializedError {

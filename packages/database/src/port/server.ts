@@ -1,5 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Database, Queryable } from "../database";
+import type { Lease } from "../lease";
 import { serializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
 
 /** A transaction held open on the serving side while its steps arrive from the other end. */
@@ -19,6 +20,8 @@ interface OpenTransaction {
 export function serveDatabase(db: Database, port: MessagePort): () => void {
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
+  const leases = new Map<number, Lease>();
+  let nextLease = 1;
   const reply = (response: DatabaseResponse) => port.postMessage(response);
 
   async function begin(): Promise<number> {
@@ -53,6 +56,24 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
         await open.ended;
         return { id: request.id };
       }
+      case "lease": {
+        const lease = await db.tryLease(request.name, request.options);
+        if (!lease) return { id: request.id };
+        const id = nextLease++;
+        leases.set(id, lease);
+        lease.lost.addEventListener("abort", () => {
+          if (!leases.delete(id)) return;
+          const reason = lease.lost.reason instanceof Error ? lease.lost.reason.message : "the lease was lost";
+          reply({ id: 0, lost: id, reason });
+        });
+        return { id: request.id, lease: id };
+      }
+      case "release": {
+        const lease = leases.get(request.lease);
+        leases.delete(request.lease);
+        await lease?.release();
+        return { id: request.id };
+      }
       case "query":
       case "exec": {
         const target = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
@@ -71,8 +92,10 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
   };
   const stop = () => {
     port.off("message", onMessage);
-    // The other end is gone or done: what it left open cannot be committed.
+    // The other end is gone or done: what it left open cannot be committed, nor its leases kept.
     for (const open of transactions.values()) open.end(false);
+    for (const lease of leases.values()) void lease.release();
+    leases.clear();
   };
   port.on("message", onMessage);
   port.once("close", stop);

@@ -44,6 +44,7 @@ export function inSchema(db: Database, schema: string): Database {
       }),
     query: (sql, params) => scoped.transaction((tx) => tx.query(sql, params)),
     exec: (sql) => scoped.transaction((tx) => tx.exec(sql)),
+    tryLease: (name, options) => db.tryLease(name, options),
     close: () => db.close(),
   };
   return scoped;

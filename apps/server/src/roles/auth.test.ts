@@ -1,0 +1,161 @@
+// The auth role: identity's REST service as a process of its own (`tsx roles/main.ts auth`), beside
+// a source gateway told not to serve /auth (SERVE_AUTH=false), on the machine's PostgreSQL, Kafka
+// and Redis with a schema, topics and keys of this run's own. A token the auth role signs opens a
+// socket on the gateway.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix } from "@sluice/broker/testing";
+import { commandsTopic } from "@sluice/bus/kafka";
+import { ListProjectsRequestSchema, ProjectListSchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
+import { postgresTestUrl, testBackends } from "@sluice/database/testing";
+import { deleteTopics } from "@sluice/kafka";
+import { kafkaTestBrokers, kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
+import pg from "pg";
+import { RawClient } from "../test-support";
+
+const postgresSkip = (await testBackends()).find((backend) => backend.name === "postgres")!.skip;
+const skip = (await kafkaTestSkip()) || (await redisTestSkip()) || postgresSkip;
+
+const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+
+interface RoleProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+function run(role: string, env: NodeJS.ProcessEnv): RoleProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", main, role], {
+    cwd: root,
+    env: { ...process.env, ...env, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (data: Buffer) => {
+      output.push(data.toString());
+      const match = / ready at (http:\/\/\S+)/.exec(output.join(""));
+      if (match) resolve(match[1]!);
+    });
+    child.stderr!.on("data", (data: Buffer) => output.push(data.toString()));
+    void exited.then((code) => reject(new Error(`${role} exited (${code}) before it was ready:\n${output.join("")}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, ready, exited };
+}
+
+async function stop(role: RoleProcess): Promise<void> {
+  if (role.child.exitCode !== null || role.child.signalCode !== null) return;
+  role.child.kill("SIGTERM");
+  const timer = setTimeout(() => role.child.kill("SIGKILL"), 20_000);
+  await role.exited;
+  clearTimeout(timer);
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-sluice-client": "sdk" },
+    body: JSON.stringify(body),
+  });
+
+describe("the auth role", { skip, timeout: 300_000 }, () => {
+  const run_ = randomBytes(5).toString("hex");
+  const schema = `auth_${run_}`;
+  const topicPrefix = `test-${run_}.`;
+  const keyPrefix = testKeyPrefix();
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: postgresTestUrl,
+    DATABASE_SCHEMA: schema,
+    DATABASE_MAX_CONNECTIONS: "3",
+    KAFKA_BROKERS: kafkaTestBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    KAFKA_PARTITIONS: "1",
+    REDIS_URL: redisTestUrl,
+    REDIS_KEY_PREFIX: keyPrefix,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+  };
+  const roles: RoleProcess[] = [];
+  let auth: string;
+  let gateway: string;
+
+  before(async () => {
+    // The auth role first: it creates identity's tables and the first signing key.
+    const authRole = run("auth", env);
+    roles.push(authRole);
+    auth = await authRole.ready;
+    const gatewayRole = run("source-gateway", { ...env, SERVE_AUTH: "false", GATEWAY_ID: `gw-${run_}` });
+    roles.push(gatewayRole);
+    gateway = await gatewayRole.ready;
+  });
+
+  after(async () => {
+    await Promise.all(roles.map(stop));
+    await deleteTopics(kafkaTestConnection, [
+      commandsTopic({ connection: kafkaTestConnection, contexts: [], topicPrefix }, "dispatch"),
+    ]).catch(() => undefined);
+    const redis = await openTestRedis();
+    await deleteTestKeys(redis, keyPrefix);
+    await redis.close();
+    const db = new pg.Client({ connectionString: postgresTestUrl });
+    await db.connect();
+    await db.query(`drop schema if exists ${schema} cascade`);
+    await db.end();
+  });
+
+  test("answers /healthz, /readyz, /metrics and the JWKS on its own port", async () => {
+    assert.equal((await fetch(`${auth}/healthz`)).status, 200);
+    assert.deepEqual(await (await fetch(`${auth}/readyz`)).json(), { status: "ready" });
+    assert.match(await (await fetch(`${auth}/metrics`)).text(), /role="auth"/);
+    const jwks = (await (await fetch(`${auth}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+    assert.ok(jwks.keys.length > 0);
+  });
+
+  test("a sign-up and a sign-in through it give tokens a source gateway accepts on its socket", async () => {
+    const signedUp = await post(`${auth}/auth/signup`, {
+      organizationName: "Harbour Haulage",
+      displayName: "Hana",
+      email: `hana-${run_}@harbour.test`,
+      password: "a long enough password",
+    });
+    assert.equal(signedUp.status, 201);
+    const signedIn = await post(`${auth}/auth/signin`, {
+      email: `hana-${run_}@harbour.test`,
+      password: "a long enough password",
+    });
+    assert.equal(signedIn.status, 200);
+    const { accessToken, user } = (await signedIn.json()) as { accessToken: string; user: { role: string } };
+    assert.equal(user.role, "owner");
+
+    const socket = await RawClient.connect(gateway, accessToken);
+    try {
+      // A query answered by the gateway for the new organization: the session was accepted and authorized.
+      const projects = await socket.result(
+        "dispatch.v1.DispatchQueryService/ListProjects",
+        ListProjectsRequestSchema,
+        ProjectListSchema,
+        {},
+      );
+      assert.deepEqual(projects.projects, []);
+    } finally {
+      await socket.close();
+    }
+    // A socket without a valid token is opened only to be closed with UNAUTHENTICATED (4005).
+    const stranger = await RawClient.connect(gateway, "not a token");
+    assert.equal((await stranger.closed).code, 4005);
+  });
+
+  test("the gateway told not to serve /auth does not; the auth role does not serve the sockets", async () => {
+    const refused = await post(`${gateway}/auth/signin`, { email: "ana@acme.test", password: "dispatch" });
+    assert.equal(refused.status, 404);
+    assert.equal((await fetch(`${gateway}/.well-known/jwks.json`)).status, 404);
+    await assert.rejects(RawClient.connect(auth, undefined));
+  });
+});
