@@ -136,6 +136,7 @@ for (const rate of rates) {
   let failed = 0;
   const failures = new Map<string, number>();
   const cpuBefore = server.cpuSeconds();
+  const threadsBefore = server.threadCpuSeconds();
   const benchCpuBefore = process.cpuUsage();
   const started = performance.now();
   const total = rate * seconds;
@@ -160,6 +161,15 @@ for (const rate of rates) {
   });
   const sendSeconds = (performance.now() - started) / 1000;
   const cpuUsed = server.cpuSeconds() - cpuBefore;
+  // The main thread (sockets, sink) and the busiest other (the domain thread: PGlite, the domain).
+  const threadCores = [...server.threadCpuSeconds()]
+    .map(([tid, seconds]) => ({
+      tid,
+      cores: (seconds - (threadsBefore.get(tid) ?? 0)) / ((performance.now() - started) / 1000),
+    }))
+    .sort((a, b) => b.cores - a.cores);
+  const mainThreadCores = threadCores.find((thread) => thread.tid === String(server.pid))?.cores ?? 0;
+  const busiestOtherCores = threadCores.find((thread) => thread.tid !== String(server.pid))?.cores ?? 0;
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const benchCpuUsed = (benchCpu.user + benchCpu.system) / 1e6;
   const progress = setInterval(
@@ -195,6 +205,8 @@ for (const rate of rates) {
     achievedRate: Math.round(sent / sendSeconds),
     latencyMs: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v * 100) / 100])),
     serverCpuSecondsPerSecond: Math.round((cpuUsed / sendSeconds) * 100) / 100,
+    mainThreadCores: Math.round(mainThreadCores * 100) / 100,
+    busiestOtherThreadCores: Math.round(busiestOtherCores * 100) / 100,
     // The load generator shares the machine: what it used is what the server could not.
     benchCpuSecondsPerSecond: Math.round((benchCpuUsed / sendSeconds) * 100) / 100,
   };
@@ -202,7 +214,8 @@ for (const rate of rates) {
   console.log(
     `${rate} commands/s × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
       `max ${result.latencyMs.p100} ms; delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, ` +
-      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${result.serverCpuSecondsPerSecond} cores, ` +
+      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${result.serverCpuSecondsPerSecond} cores ` +
+      `(main thread ${result.mainThreadCores}, busiest other ${result.busiestOtherThreadCores}), ` +
       `load generator CPU ${result.benchCpuSecondsPerSecond} cores`,
   );
   await Promise.all(senders.map((client) => client.close()));
