@@ -1,8 +1,11 @@
 // Command to broadcast: the time from a command sent by one client to its event arriving on the
 // sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
 //
-//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --subscriber sdk|raw]
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw]
 //
+// Each rate first runs `--warmup` seconds unmeasured: a fresh server compiles its hot paths and
+// fills its caches (PGlite's included) under the load, and a queue built then would be counted
+// against the steady rate.
 // `--subscriber sdk` (the default) subscribes with the client SDK, which decodes every frame and
 // recovers after a disconnect. `--subscriber raw` uses bare sockets that note the arrival of the
 // frame and find the consignee in its bytes without decoding it: the figure is then the path to
@@ -26,6 +29,7 @@ const { values: args } = parseArgs({
     rates: { type: "string", default: "200,1000" },
     subscribers: { type: "string", default: "100" },
     seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
     subscriber: { type: "string", default: "sdk" },
   },
 });
@@ -33,6 +37,7 @@ if (args.subscriber !== "sdk" && args.subscriber !== "raw") throw new Error("--s
 const rates = args.rates.split(",").map(Number);
 const subscriberCount = Number(args.subscribers);
 const seconds = Number(args.seconds);
+const warmupSeconds = Number(args.warmup);
 // The gateway allows 50 calls/s per connection by default; senders stay under it, as real users do.
 const callsPerSender = 40;
 
@@ -122,16 +127,66 @@ process.stdout.write(`connecting ${subscriberCount} ${args.subscriber} subscribe
 await Promise.all(Array.from({ length: subscriberCount }, args.subscriber === "raw" ? rawSubscriber : sdkSubscriber));
 console.log("done");
 
+type DispatchCommands = ReturnType<typeof dispatchCommands>;
+const dispatchCommands = (client: ReturnType<typeof connect>) => client.service(DispatchCommandService);
+
+/** Calls not yet answered, warm-up included. */
+let inFlight = 0;
+
+/**
+ * Sends `CreateOrder` open-loop at `rate` for `forSeconds`, round robin over `commands`, each with
+ * a consignee `<label> <n>` (what a delivery is matched by); resolves with the number sent.
+ */
+async function sendAtRate(
+  rate: number,
+  forSeconds: number,
+  commands: readonly DispatchCommands[],
+  settled: (outcome: true | Error) => void,
+  label: string,
+): Promise<number> {
+  const total = rate * forSeconds;
+  const started = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const consignee = `${label} ${sent}`;
+        sentAt.set(consignee, performance.now());
+        inFlight++;
+        commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
+          .then(
+            () => settled(true),
+            (error: Error) => settled(error),
+          )
+          .finally(() => inFlight--);
+      }
+      if (sent >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  return sent;
+}
+
 const results = [];
 for (const rate of rates) {
   const senders = Array.from({ length: Math.ceil(rate / callsPerSender) }, connect);
-  const commands = senders.map((client) => client.service(DispatchCommandService));
+  const commands = senders.map(dispatchCommands);
+  if (warmupSeconds > 0) {
+    process.stdout.write(`  ${rate}/s: warming up for ${warmupSeconds} s `);
+    await sendAtRate(rate, warmupSeconds, commands, () => {}, `warmup ${rate}`);
+    // What the warm-up sent is delivered before the measured window opens.
+    const settleDeadline = performance.now() + 30_000;
+    while (inFlight > 0 && performance.now() < settleDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log("done");
+  }
   latencies = [];
   delivered = 0;
   reconnects = 0;
   unrecoverable = 0;
   sentAt.clear();
-  let sent = 0;
   let acknowledged = 0;
   let failed = 0;
   const failures = new Map<string, number>();
@@ -140,25 +195,19 @@ for (const rate of rates) {
   const benchCpuBefore = process.cpuUsage();
   const started = performance.now();
   const total = rate * seconds;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-      for (; sent < due; sent++) {
-        const consignee = `bench ${rate} ${sent}`;
-        sentAt.set(consignee, performance.now());
-        commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
-          .then(() => acknowledged++)
-          .catch((error: Error) => {
-            failed++;
-            failures.set(error.message, (failures.get(error.message) ?? 0) + 1);
-          });
+  const sent = await sendAtRate(
+    rate,
+    seconds,
+    commands,
+    (outcome) => {
+      if (outcome === true) acknowledged++;
+      else {
+        failed++;
+        failures.set(outcome.message, (failures.get(outcome.message) ?? 0) + 1);
       }
-      if (sent >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 2);
-  });
+    },
+    `bench ${rate}`,
+  );
   const sendSeconds = (performance.now() - started) / 1000;
   const cpuUsed = server.cpuSeconds() - cpuBefore;
   // The main thread (sockets, sink) and the busiest other (the domain thread: PGlite, the domain).
