@@ -119,9 +119,9 @@ describe("the checks fail when the files drift from the code", () => {
   const base = readKustomization(kubernetes);
 
   test("a role the code gains and nothing deploys", () => {
-    const roles = [...roleNames, "auth"];
-    assert.ok(matching(composeProblems(compose, { roles }), /no service runs the auth role/).length === 1);
-    assert.ok(matching(kubernetesProblems(base, { roles }), /0 Deployments run the auth role/).length === 1);
+    const roles = [...roleNames, "notifier"];
+    assert.ok(matching(composeProblems(compose, { roles }), /no service runs the notifier role/).length === 1);
+    assert.ok(matching(kubernetesProblems(base, { roles }), /0 Deployments run the notifier role/).length === 1);
   });
 
   test("compose: a required variable missing, a dependency left to its loopback default, a wrong health check", () => {
@@ -131,6 +131,7 @@ describe("the checks fail when the files drift from the code", () => {
         delete (services["sink-1"]!.environment as Record<string, string>).KAFKA_BROKERS;
         services["gateway-2"]!.healthcheck!.test = ["CMD", "node", "deploy/readyz.mjs", "8081"];
         (services["domain-service"]!.environment as Record<string, string>).DATABASE_SCHEMA = "other";
+        (services.auth!.environment as Record<string, string>).TRUST_PROXY = "";
       }),
       { nginxConf },
     );
@@ -141,6 +142,7 @@ describe("the checks fail when the files drift from the code", () => {
     assert.equal(matching(problems, /sink-1: its kafka is 127\.0\.0\.1:9092, not a service/).length, 1);
     assert.equal(matching(problems, /gateway-2: healthcheck must be .*8080/).length, 1);
     assert.equal(matching(problems, /roles disagree on database/).length, 1);
+    assert.equal(matching(problems, /compose auth: TRUST_PROXY is empty/).length, 1);
   });
 
   test("compose: a service gone, a port mapped to the wrong container port, the load balancer short of a gateway", () => {
@@ -167,6 +169,7 @@ describe("the checks fail when the files drift from the code", () => {
     );
     const failing = matching(problems, /DATABASE_URL: required by the/);
     assert.deepEqual(failing.map((problem) => /container (\S+):/.exec(problem)?.[1]).sort(), [
+      "auth",
       "domain-service",
       "projector",
       "source-gateway",
@@ -178,16 +181,37 @@ describe("the checks fail when the files drift from the code", () => {
       drifted(base, (objects) => {
         const config = objects.find((object) => object.kind === "ConfigMap")!;
         config.data!.KAFKA_BROKERS = "kafka";
+        config.data!.TRUST_PROXY = "1";
         workload(objects, "sluice-projector").containers[0]!.envFrom![0]!.configMapRef!.name = "missing";
       }),
     );
-    assert.deepEqual(
-      matching(problems, /KAFKA_BROKERS: "kafka" is not host:port/).map(
-        (problem) => /container (\S+):/.exec(problem)?.[1],
-      ),
-      ["source-gateway", "sink-gateway", "domain-service"],
-    );
+    const containersOf = (pattern: RegExp) =>
+      matching(problems, pattern).map((problem) => /container (\S+):/.exec(problem)?.[1]);
+    assert.deepEqual(containersOf(/KAFKA_BROKERS: "kafka" is not host:port/), [
+      "source-gateway",
+      "sink-gateway",
+      "domain-service",
+      "auth",
+    ]);
+    assert.deepEqual(containersOf(/TRUST_PROXY: "1" is a hop count/), [
+      "source-gateway",
+      "sink-gateway",
+      "domain-service",
+      "auth",
+    ]);
     assert.equal(matching(problems, /projector: envFrom names ConfigMap missing, which is not here/).length, 1);
+  });
+
+  test("kubernetes: no proxy trusted in front of the gateways and the auth role", () => {
+    const problems = kubernetesProblems(
+      drifted(base, (objects) => {
+        delete objects.find((object) => object.kind === "ConfigMap")!.data!.TRUST_PROXY;
+      }),
+    );
+    assert.deepEqual(
+      matching(problems, /TRUST_PROXY is empty/).map((problem) => /container (\S+):/.exec(problem)?.[1]),
+      ["source-gateway", "auth"],
+    );
   });
 
   test("kubernetes: a dependency on loopback, roles that disagree on a dependency", () => {

@@ -42,6 +42,19 @@ export function loadFor(name: string, env: Env): Loaded {
   }
 }
 
+/**
+ * The roles browsers reach through the load balancer or the ingress, where TLS ends: without
+ * TRUST_PROXY every client would have the proxy's address (one sign-in lockout for all) and
+ * cookies would lose Secure.
+ */
+const behindProxy: readonly string[] = ["source-gateway", "auth"];
+
+function trustProblem(where: string, role: string, loaded: Loaded): string[] {
+  if (!loaded.ok || loaded.kind !== "role" || !behindProxy.includes(role)) return [];
+  if ((loaded.config.trustProxy ?? []).length > 0) return [];
+  return [`${where}: TRUST_PROXY is empty, so behind the proxy every client has the proxy's address`];
+}
+
 // --- what a loaded configuration connects to ---------------------------------------------------
 
 interface Endpoints {
@@ -340,6 +353,7 @@ export function composeProblems(
       }
     }
 
+    problems.push(...trustProblem(`compose ${name}`, role, config));
     if (config.kind === "role") {
       const port = config.config.port;
       const test = service.healthcheck?.test;
@@ -667,6 +681,7 @@ export function kubernetesProblems(
         problems.push(`${at}: a heap of ${heap} MiB does not fit its memory limit`);
       }
 
+      problems.push(...trustProblem(at, role, config));
       if (config.kind !== "role") continue;
       const port = config.config.port;
       const http = container.ports?.find((p) => p.name === "http");
