@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every role of the scale-out shape (docs/scaling.md, deploy/):
 #   docker build -t sluice .
-#   docker run sluice <role>     # source-gateway (the default), sink-gateway, domain-service, projector, seed
+#   docker run sluice <role>     # source-gateway (the default), sink-gateway, domain-service, projector, auth, seed
 # Configured by the environment only (apps/server/src/roles/config.ts). The roles run their
 # TypeScript through tsx, as `npm run stack` does; the SPA is built here and served by the
 # source gateways.
@@ -38,7 +38,7 @@ COPY --from=build /src /app
 # tell it is not root.
 USER 1000:1000
 # Ports the roles listen on unless PORT says otherwise: source gateway, sink gateway, domain
-# service, projector (each also serves /healthz, /readyz and /metrics).
-EXPOSE 8080 8081 8082 8083
+# service, projector, auth (each also serves /healthz, /readyz and /metrics).
+EXPOSE 8080 8081 8082 8083 8084
 ENTRYPOINT ["node", "--import", "tsx", "apps/server/src/roles/main.ts"]
 CMD ["source-gateway"]

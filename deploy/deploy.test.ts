@@ -15,6 +15,8 @@ import {
   dockerIgnores,
   dockerProblems,
   kubernetesProblems,
+  ingressBackend,
+  nginxRoutes,
   nginxUpstreams,
   probePaths,
   quantity,
@@ -62,6 +64,41 @@ describe("deploy/: the image, the compose file and the Kubernetes manifests agre
   test("compose.yaml: every role, each environment valid for its role, dependencies, ports and health checks", () => {
     assert.deepEqual(composeProblems(readCompose(), { nginxConf }), []);
     assert.deepEqual(nginxUpstreams(nginxConf).sort(), ["gateway-1:8080", "gateway-2:8080"]);
+  });
+
+  test("nginx.conf: /auth and /.well-known/ to the auth role, the rest to the gateways, on every port", () => {
+    const routes = nginxRoutes(nginxConf);
+    assert.deepEqual(
+      routes.map((route) => route.ports),
+      [[8000], [8080], [8090]],
+    );
+    for (const route of routes) {
+      assert.deepEqual(route.targets("/auth/signin"), ["auth:8084"]);
+      assert.deepEqual(route.targets("/.well-known/jwks.json"), ["auth:8084"]);
+      assert.deepEqual(route.targets("/metrics"), [], "/metrics stays inside");
+    }
+    assert.deepEqual(
+      routes.map((route) => route.targets("/ws").sort()),
+      [["gateway-1:8080", "gateway-2:8080"], ["gateway-1:8080"], ["gateway-2:8080"]],
+    );
+    assert.deepEqual(routes[0]!.targets("/authors"), ["gateway-1:8080", "gateway-2:8080"], "a prefix, not a word");
+  });
+
+  test("the Ingress picks its paths as the API says: the longest match, whole path elements, Exact first", () => {
+    const to = (name: string) => ({ service: { name, port: { name: "http" } } });
+    const paths = [
+      { path: "/", pathType: "Prefix", backend: to("app") },
+      { path: "/auth", pathType: "Prefix", backend: to("auth") },
+      { path: "/auth/signin", pathType: "Exact", backend: to("signin") },
+      { path: "/auth/signin", pathType: "Prefix", backend: to("signin-prefix") },
+    ];
+    const route = (request: string) => ingressBackend(paths, request)?.service.name;
+    assert.equal(route("/auth/signin"), "signin");
+    assert.equal(route("/auth/signin/x"), "signin-prefix");
+    assert.equal(route("/auth/refresh"), "auth");
+    assert.equal(route("/auth"), "auth");
+    assert.equal(route("/authors"), "app");
+    assert.equal(ingressBackend(paths.slice(1), "/ws"), undefined);
   });
 
   test("kubernetes/: a Deployment per role, environments, ports, probes, drain, Services, budget, autoscaler", () => {
@@ -122,6 +159,73 @@ describe("the checks fail when the files drift from the code", () => {
     const roles = [...roleNames, "notifier"];
     assert.ok(matching(composeProblems(compose, { roles }), /no service runs the notifier role/).length === 1);
     assert.ok(matching(kubernetesProblems(base, { roles }), /0 Deployments run the notifier role/).length === 1);
+  });
+
+  test("compose: /auth left to gateways that do not serve it, one gateway that disagrees on identity", () => {
+    const problems = composeProblems(
+      composeDrifted(compose, ({ services }) => {
+        (services["gateway-2"]!.environment as Record<string, string>).ALLOWED_ORIGINS = "https://app.example.com";
+      }),
+      // The first server's (8000) /auth/ location gone: /auth falls to its `location /`.
+      { nginxConf: nginxConf.replace(/location \/auth\/ \{[^}]*\}/, "") },
+    );
+    assert.deepEqual(matching(problems, /\/auth\/signin goes to/), [
+      "nginx.conf: on 8000, /auth/signin goes to gateway-1:8080, a source-gateway with SERVE_AUTH=false, which does not serve it",
+      "nginx.conf: on 8000, /auth/signin goes to gateway-2:8080, a source-gateway with SERVE_AUTH=false, which does not serve it",
+    ]);
+    assert.equal(matching(problems, /the roles disagree on identity: .*gateway-2: .*app\.example\.com/).length, 1);
+    // The gateways serving /auth again is one fix; sending it to the auth role is the other.
+    const serving = composeDrifted(compose, ({ services }) => {
+      for (const gateway of ["gateway-1", "gateway-2"]) {
+        delete (services[gateway]!.environment as Record<string, string>).SERVE_AUTH;
+      }
+    });
+    assert.deepEqual(composeProblems(serving, { nginxConf: nginxConf.replace(/location \/auth\/ \{[^}]*\}/, "") }), []);
+  });
+
+  test("compose: nginx sending to the wrong port or nowhere, a published port nginx does not listen on", () => {
+    const problems = composeProblems(
+      composeDrifted(compose, ({ services }) => {
+        services["load-balancer"]!.ports!.push("127.0.0.1:8443:8443");
+      }),
+      {
+        nginxConf: nginxConf
+          .replace("server auth:8084", "server auth:8080")
+          .replace("proxy_pass http://gateway-2:8080;", "return 404;"),
+      },
+    );
+    assert.equal(matching(problems, /on 8000, \/auth\/signin goes to auth:8080; auth listens on 8084/).length, 1);
+    assert.deepEqual(matching(problems, /on 8090, .* reaches no role/), [
+      "nginx.conf: on 8090, / reaches no role",
+      "nginx.conf: on 8090, /ws reaches no role",
+    ]);
+    assert.equal(
+      matching(problems, /load-balancer: publishes container port 8443, on which nginx.conf does not/).length,
+      1,
+    );
+  });
+
+  test("compose: nginx passing on a client's X-Forwarded-For, or a location that drops the forwarded headers", () => {
+    const appended = composeProblems(compose, {
+      nginxConf: nginxConf.replace(
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+      ),
+    });
+    // Every port, every path: the headers are set once, for every location.
+    assert.equal(matching(appended, /X-Forwarded-For is \$proxy_add_x_forwarded_for; at the edge/).length, 12);
+    // A proxy_set_header of its own in a location: it inherits none of http's.
+    const dropped = composeProblems(compose, {
+      nginxConf: nginxConf.replace(
+        "proxy_pass http://auth_role;",
+        "proxy_pass http://auth_role;\n      proxy_set_header X-Request-Id $request_id;",
+      ),
+    });
+    assert.deepEqual(matching(dropped, /at the edge/), [
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-For is not set; at the edge it must be $remote_addr",
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-Proto is not set; at the edge it must be $scheme",
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-Host is not set; at the edge it must be $http_host",
+    ]);
   });
 
   test("compose: a required variable missing, a dependency left to its loopback default, a wrong health check", () => {
@@ -267,7 +371,7 @@ describe("the checks fail when the files drift from the code", () => {
         );
         for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget"]) {
           objects.splice(
-            objects.findIndex((object) => object.kind === kind),
+            objects.findIndex((object) => object.kind === kind && object.metadata.name === "sluice-source-gateway"),
             1,
           );
         }
@@ -277,5 +381,45 @@ describe("the checks fail when the files drift from the code", () => {
     assert.equal(matching(problems, /Service sluice-projector: selects the pods of 0 Deployments/).length, 1);
     assert.equal(matching(problems, /no HorizontalPodAutoscaler/).length, 1);
     assert.equal(matching(problems, /no PodDisruptionBudget/).length, 1);
+  });
+
+  test("kubernetes: /auth left to gateways that do not serve it, the auth role on another signing key", () => {
+    const problems = kubernetesProblems(
+      drifted(base, (objects) => {
+        const ingress = objects.find((object) => object.kind === "Ingress")!;
+        const paths = ingress.spec!.rules![0]!.http!.paths;
+        paths.splice(
+          paths.findIndex((path) => path.path === "/auth"),
+          1,
+        );
+        workload(objects, "sluice-auth").containers[0]!.env = [
+          { name: "SLUICE_JWT_PRIVATE_KEY", value: "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI...\n" },
+        ];
+      }),
+    );
+    assert.deepEqual(matching(problems, /sends \/auth/), [
+      "Ingress sluice (sluice.example.com): sends /auth/signin to Service sluice-source-gateway, whose pods are a source-gateway with SERVE_AUTH=false, which does not serve it",
+    ]);
+    assert.equal(matching(problems, /the roles disagree on signingKey: .*not set.*a key/).length, 1);
+    assert.equal(matching(problems, /BEGIN PRIVATE KEY/).length, 0, "a key is never shown");
+  });
+
+  test("kubernetes: the Ingress to a Service that is not there, or to a port it does not have", () => {
+    const problems = kubernetesProblems(
+      drifted(base, (objects) => {
+        const paths = objects.find((object) => object.kind === "Ingress")!.spec!.rules![0]!.http!.paths;
+        paths.find((path) => path.path === "/.well-known")!.backend.service.name = "sluice-identity";
+        paths.find((path) => path.path === "/")!.backend.service.port = { number: 8080 };
+      }),
+    );
+    assert.equal(
+      matching(problems, /sends \/\.well-known\/jwks\.json to Service sluice-identity, which reaches no Deployment/)
+        .length,
+      1,
+    );
+    assert.equal(
+      matching(problems, /sends \/ws to port 8080 of Service sluice-source-gateway, which it does not/).length,
+      1,
+    );
   });
 });

@@ -1,6 +1,7 @@
-// Reads deploy/'s compose file, Dockerfile and Kubernetes manifests and checks them against the
-// code: every role deployed, every container's environment accepted by the role's own validation
-// (apps/server/src/roles/config.ts), ports, probes and drain times as the roles serve them.
+// Reads deploy/'s compose file, Dockerfile, nginx.conf and Kubernetes manifests and checks them
+// against the code: every role deployed, every container's environment accepted by the role's own
+// validation (apps/server/src/roles/config.ts), ports, probes and drain times as the roles serve
+// them, and each request path routed to a role that serves it and trusts the proxy (TRUST_PROXY).
 // Each check answers a list of problems, empty when the files agree with the code
 // (deploy/deploy.test.ts).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -42,17 +43,43 @@ export function loadFor(name: string, env: Env): Loaded {
   }
 }
 
-/**
- * The roles browsers reach through the load balancer or the ingress, where TLS ends: without
- * TRUST_PROXY every client would have the proxy's address (one sign-in lockout for all) and
- * cookies would lose Secure.
- */
-const behindProxy: readonly string[] = ["source-gateway", "auth"];
+// --- what a role serves -------------------------------------------------------------------------
 
-function trustProblem(where: string, role: string, loaded: Loaded): string[] {
-  if (!loaded.ok || loaded.kind !== "role" || !behindProxy.includes(role)) return [];
-  if ((loaded.config.trustProxy ?? []).length > 0) return [];
-  return [`${where}: TRUST_PROXY is empty, so behind the proxy every client has the proxy's address`];
+/**
+ * Requests a browser makes, whose routing the checks follow through nginx.conf and the Ingress:
+ * the app and its socket reach a source gateway; identity's REST reaches a process that serves it.
+ */
+export const routedPaths = ["/", "/ws", "/auth/signin", "/.well-known/jwks.json"] as const;
+
+const isIdentityPath = (path: string) => path.startsWith("/auth/") || path.startsWith("/.well-known/");
+
+/**
+ * Whether a role configured so answers `path`: identity's REST in the auth role and in source
+ * gateways that serve it (SERVE_AUTH, on unless told), the app and its socket in source gateways.
+ */
+export function serves(config: RoleConfig, path: string): boolean {
+  if (isIdentityPath(path)) return config.role === "auth" || (config.role === "source-gateway" && config.serveAuth);
+  return config.role === "source-gateway";
+}
+
+const described = (config: RoleConfig) =>
+  config.role === "source-gateway" && !config.serveAuth ? "a source-gateway with SERVE_AUTH=false" : `a ${config.role}`;
+
+/**
+ * A role the load balancer or the ingress sends browsers' requests to (the routes followed below),
+ * where TLS ends, must trust it: without TRUST_PROXY every client would have the proxy's address
+ * (one sign-in lockout for all) and cookies would lose Secure.
+ */
+/** The forwarded headers an edge proxy sets to what it saw, replacing a client's (nginx's variables). */
+export const edgeForwarded = {
+  "X-Forwarded-For": "$remote_addr",
+  "X-Forwarded-Proto": "$scheme",
+  "X-Forwarded-Host": "$http_host",
+} as const;
+
+function trustProblem(where: string, config: RoleConfig, proxy: string): string[] {
+  if ((config.trustProxy ?? []).length > 0) return [];
+  return [`${where}: TRUST_PROXY is empty, so behind ${proxy} every client has the proxy's address`];
 }
 
 // --- what a loaded configuration connects to ---------------------------------------------------
@@ -61,13 +88,34 @@ interface Endpoints {
   readonly database?: { readonly url: string; readonly schema: string | undefined };
   /** The personal-data master key, for the roles that open personal data: one for all, or none. */
   readonly personalDataKey?: string;
+  /**
+   * The access tokens' signing key, for the roles that sign (auth, gateways serving /auth) or
+   * verify them (source gateways): one SLUICE_JWT_PRIVATE_KEY for all, or none (the keys in the
+   * database, decision 0006).
+   */
+  readonly signingKey?: string;
+  /** What else identity reads: the origins it admits and how long a token (and a retired key) lives. */
+  readonly identity?: { readonly allowedOrigins: readonly string[]; readonly accessTokenTtlSeconds: number };
   readonly kafka?: { readonly brokers: readonly string[]; readonly topicPrefix: string; readonly partitions: number };
   readonly redis?: { readonly url: string; readonly keyPrefix: string };
 }
 
+const keptInDatabase = "(kept in the database)";
+
 function endpointsOf(loaded: Loaded): Endpoints {
   if (!loaded.ok) return {};
-  const config = loaded.config as Partial<Record<"database" | "kafka" | "redis" | "personalDataKey", unknown>>;
+  const config = loaded.config as Partial<
+    Record<
+      | "database"
+      | "kafka"
+      | "redis"
+      | "personalDataKey"
+      | "jwtPrivateKeyPem"
+      | "allowedOrigins"
+      | "accessTokenTtlSeconds",
+      unknown
+    >
+  >;
   const database = config.database as { url: string; schema?: string } | undefined;
   const reads = (key: string) => Object.prototype.hasOwnProperty.call(config, key);
   return {
@@ -75,18 +123,28 @@ function endpointsOf(loaded: Loaded): Endpoints {
     ...(reads("personalDataKey") && {
       personalDataKey:
         config.personalDataKey === undefined
-          ? "(kept in the database)"
+          ? keptInDatabase
           : Buffer.from(config.personalDataKey as Uint8Array).toString("base64"),
+    }),
+    ...(reads("jwtPrivateKeyPem") && {
+      signingKey: config.jwtPrivateKeyPem === undefined ? keptInDatabase : String(config.jwtPrivateKeyPem).trim(),
+      identity: {
+        allowedOrigins: [...((config.allowedOrigins as readonly string[] | undefined) ?? [])].sort(),
+        accessTokenTtlSeconds: Number(config.accessTokenTtlSeconds),
+      },
     }),
     ...(config.kafka !== undefined && { kafka: config.kafka as Endpoints["kafka"] & object }),
     ...(config.redis !== undefined && { redis: config.redis as Endpoints["redis"] & object }),
   };
 }
 
-/** Roles that share a dependency must agree on it: one database and schema, one cluster and prefix. */
+/**
+ * Roles that share a dependency must agree on it: one database and schema, one cluster and prefix,
+ * one master key, one way of signing tokens (or the auth role's tokens would not open a socket).
+ */
 function sharedDependencyProblems(where: string, loaded: ReadonlyMap<string, Loaded>): string[] {
   const problems: string[] = [];
-  for (const dependency of ["database", "personalDataKey", "kafka", "redis"] as const) {
+  for (const dependency of ["database", "personalDataKey", "signingKey", "identity", "kafka", "redis"] as const) {
     const seen = new Map<string, string[]>();
     for (const [name, config] of loaded) {
       const endpoint = endpointsOf(config)[dependency];
@@ -95,13 +153,12 @@ function sharedDependencyProblems(where: string, loaded: ReadonlyMap<string, Loa
       seen.set(key, [...(seen.get(key) ?? []), name]);
     }
     if (seen.size > 1) {
-      const secret = dependency === "personalDataKey";
-      const variants = [...seen]
-        .map(
-          ([key, names]) =>
-            `${names.join(", ")}: ${secret ? (key.includes("kept in the database") ? "not set" : "a key") : key}`,
-        )
-        .join("; ");
+      // Secrets are named, never shown.
+      const secret = dependency === "personalDataKey" || dependency === "signingKey";
+      let keys = 0;
+      const shown = (key: string) =>
+        !secret ? key : key === JSON.stringify(keptInDatabase) ? "not set" : keys++ === 0 ? "a key" : "another key";
+      const variants = [...seen].map(([key, names]) => `${names.join(", ")}: ${shown(key)}`).join("; ");
       problems.push(`${where}: the roles disagree on ${dependency}: ${variants}`);
     }
   }
@@ -265,13 +322,114 @@ function composeEnv(service: ComposeService): { env: Env; unset: string[] } {
   return { env, unset };
 }
 
+/** The container's side of a compose `ports` entry. */
+const containerPortOf = (mapping: NonNullable<ComposeService["ports"]>[number]) =>
+  typeof mapping === "string" ? Number(mapping.split(":").at(-1)?.split("/")[0]) : Number(mapping.target);
+
 const commandOf = (command: string | string[] | undefined) =>
   command === undefined ? undefined : Array.isArray(command) ? command : command.split(/\s+/);
 
+// --- nginx.conf --------------------------------------------------------------------------------
+
+/** One directive of an nginx configuration: `name args...;` or `name args... { block }`. */
+export interface NginxDirective {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly block?: readonly NginxDirective[];
+}
+
+/** nginx's configuration syntax: directives, blocks, quotes and comments (no includes). */
+export function parseNginx(text: string): NginxDirective[] {
+  const tokens = [...text.matchAll(/#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[{};]|[^\s{};"'#]+/g)]
+    .map((match) => match[0])
+    .filter((token) => !token.startsWith("#"));
+  let at = 0;
+  const block = (): NginxDirective[] => {
+    const directives: NginxDirective[] = [];
+    let words: string[] = [];
+    while (at < tokens.length) {
+      const token = tokens[at++]!;
+      if (token === "}") break;
+      if (token === ";" || token === "{") {
+        const [name = "", ...args] = words;
+        directives.push(token === "{" ? { name, args, block: block() } : { name, args });
+        words = [];
+      } else words.push(/^["']/.test(token) ? token.slice(1, -1) : token);
+    }
+    return directives;
+  };
+  return block();
+}
+
+function nginxAll(directives: readonly NginxDirective[], name: string): NginxDirective[] {
+  return directives.flatMap((directive) => [
+    ...(directive.name === name ? [directive] : []),
+    ...nginxAll(directive.block ?? [], name),
+  ]);
+}
+
 /** Names in the load balancer's `upstream source_gateways { server host:port; ... }`. */
 export function nginxUpstreams(text: string, upstream = "source_gateways"): string[] {
-  const block = new RegExp(`upstream\\s+${upstream}\\s*\\{([^}]*)\\}`).exec(text)?.[1] ?? "";
-  return [...block.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((match) => match[1] ?? "");
+  return nginxAll(parseNginx(text), "upstream")
+    .filter((directive) => directive.args[0] === upstream)
+    .flatMap((directive) => (directive.block ?? []).filter((inner) => inner.name === "server"))
+    .map((server) => server.args[0] ?? "");
+}
+
+/** The headers a block's `proxy_set_header`s set (names in lower case), or undefined when it sets none. */
+function nginxProxyHeaders(block: readonly NginxDirective[] | undefined): Record<string, string> | undefined {
+  const set = (block ?? []).filter((directive) => directive.name === "proxy_set_header");
+  if (set.length === 0) return undefined;
+  return Object.fromEntries(set.map((directive) => [(directive.args[0] ?? "").toLowerCase(), directive.args[1] ?? ""]));
+}
+
+/**
+ * Each virtual server's ports, where it sends `path` (the `host:port`s of the upstream or address
+ * its location's proxy_pass names, or none) and the headers it sets on the way: a block's
+ * `proxy_set_header`s replace all of the enclosing block's, so a location has its own, its
+ * server's or http's. Locations are chosen as nginx does, an exact (`=`) match first, then the
+ * longest prefix; regular-expression locations are not followed.
+ */
+export function nginxRoutes(text: string): {
+  ports: number[];
+  targets: (path: string) => string[];
+  headers: (path: string) => Record<string, string>;
+}[] {
+  const directives = parseNginx(text);
+  const upstreams = new Set(nginxAll(directives, "upstream").map((directive) => directive.args[0]));
+  const httpHeaders = nginxProxyHeaders(nginxAll(directives, "http")[0]?.block);
+  return nginxAll(directives, "server")
+    .filter((server) => server.block !== undefined)
+    .map((server) => {
+      const block = server.block ?? [];
+      const ports = block
+        .filter((directive) => directive.name === "listen")
+        .map((listen) => Number(/(\d+)$/.exec(listen.args[0] ?? "")?.[1] ?? 80));
+      const locations = block
+        .filter((directive) => directive.name === "location")
+        .map((location) => {
+          const [first = "", second] = location.args;
+          const proxyPass = location.block?.find((inner) => inner.name === "proxy_pass")?.args[0];
+          const headers = nginxProxyHeaders(location.block);
+          return second === undefined
+            ? { modifier: "", path: first, proxyPass, headers }
+            : { modifier: first, path: second, proxyPass, headers };
+        });
+      const serverHeaders = nginxProxyHeaders(block);
+      const locationFor = (path: string) =>
+        locations.find((l) => l.modifier === "=" && l.path === path) ??
+        locations
+          .filter((l) => (l.modifier === "" || l.modifier === "^~") && path.startsWith(l.path))
+          .sort((a, b) => b.path.length - a.path.length)[0];
+      const targets = (path: string): string[] => {
+        const url = /^https?:\/\/([^/:]+)(?::(\d+))?/.exec(locationFor(path)?.proxyPass ?? "");
+        if (!url) return [];
+        const [, host = "", port] = url;
+        return upstreams.has(host) ? nginxUpstreams(text, host) : [`${host}:${port ?? 80}`];
+      };
+      const headers = (path: string) => locationFor(path)?.headers ?? serverHeaders ?? httpHeaders ?? {};
+      return { ports, targets, headers };
+    });
 }
 
 export function composeProblems(
@@ -353,7 +511,6 @@ export function composeProblems(
       }
     }
 
-    problems.push(...trustProblem(`compose ${name}`, role, config));
     if (config.kind === "role") {
       const port = config.config.port;
       const test = service.healthcheck?.test;
@@ -368,8 +525,7 @@ export function composeProblems(
         );
       }
       for (const mapping of service.ports ?? []) {
-        const target =
-          typeof mapping === "string" ? Number(mapping.split(":").at(-1)?.split("/")[0]) : Number(mapping.target);
+        const target = containerPortOf(mapping);
         if (target !== port)
           problems.push(`compose ${name}: publishes container port ${target}; the role listens on ${port}`);
       }
@@ -416,6 +572,52 @@ export function composeProblems(
         `nginx.conf: upstream source_gateways is ${actual.join(", ")}; the gateways are ${expected.join(", ")}`,
       );
     }
+
+    // Every path a browser asks for reaches a role that serves it, on the port it listens on:
+    // with the gateways' SERVE_AUTH=false, /auth must reach the auth role.
+    const routes = nginxRoutes(options.nginxConf);
+    const proxied = new Map<string, RoleConfig>();
+    for (const { ports, targets, headers } of routes) {
+      const on = `nginx.conf: on ${ports.join(", ")}`;
+      for (const path of routedPaths) {
+        const reached = targets(path);
+        if (reached.length === 0) problems.push(`${on}, ${path} reaches no role`);
+        // nginx is the edge: what the roles trust it for is what it saw, never a client's own.
+        for (const [header, value] of Object.entries(edgeForwarded)) {
+          const set = headers(path)[header.toLowerCase()];
+          if (reached.length > 0 && set !== value) {
+            problems.push(`${on}, ${path}: ${header} is ${set ?? "not set"}; at the edge it must be ${value}`);
+          }
+        }
+        for (const target of reached) {
+          const [host = "", port = ""] = target.split(":");
+          const config = loaded.get(host);
+          if (config?.ok === false) continue; // its environment's problem is reported above
+          if (config?.kind !== "role") problems.push(`${on}, ${path} goes to ${target}, not a role of this file`);
+          else if (config.config.port !== Number(port)) {
+            problems.push(`${on}, ${path} goes to ${target}; ${host} listens on ${config.config.port}`);
+          } else if (!serves(config.config, path)) {
+            problems.push(`${on}, ${path} goes to ${target}, ${described(config.config)}, which does not serve it`);
+          } else proxied.set(host, config.config);
+        }
+      }
+    }
+    // What nginx sends browsers to trusts it.
+    for (const [name, config] of proxied) problems.push(...trustProblem(`compose ${name}`, config, "nginx.conf"));
+    // The load balancer publishes the ports nginx listens on.
+    const listens = new Set(routes.flatMap((route) => route.ports));
+    for (const [name, service] of Object.entries(services)) {
+      const mounts = (service.volumes ?? []).map((volume) =>
+        typeof volume === "string" ? (volume.split(":")[0] ?? "") : (volume.source ?? ""),
+      );
+      if (!mounts.some((source) => source.endsWith("nginx.conf"))) continue;
+      for (const mapping of service.ports ?? []) {
+        const target = containerPortOf(mapping);
+        if (!listens.has(target)) {
+          problems.push(`compose ${name}: publishes container port ${target}, on which nginx.conf does not listen`);
+        }
+      }
+    }
   }
   return problems;
 }
@@ -454,6 +656,34 @@ interface PodTemplate {
   spec: { containers: Container[]; terminationGracePeriodSeconds?: number };
 }
 
+interface IngressBackend {
+  service: { name: string; port: { name?: string; number?: number } };
+}
+
+interface IngressPath {
+  path?: string;
+  pathType?: string;
+  backend: IngressBackend;
+}
+
+/**
+ * The backend an Ingress rule's paths send `request` to, as the Ingress API defines it: the
+ * longest matching path, Exact before Prefix; Prefix (and ImplementationSpecific, read as Prefix)
+ * matches whole path elements.
+ */
+export function ingressBackend(paths: readonly IngressPath[], request: string): IngressBackend | undefined {
+  const elements = (path: string) => path.split("/").filter((element) => element !== "");
+  const matching = paths.filter((candidate) => {
+    const path = candidate.path ?? "/";
+    if (candidate.pathType === "Exact") return path === request;
+    const got = elements(request);
+    return elements(path).every((element, index) => got[index] === element);
+  });
+  const score = (candidate: IngressPath) =>
+    (candidate.path ?? "/").replace(/\/+$/, "").length * 2 + (candidate.pathType === "Exact" ? 1 : 0);
+  return matching.sort((a, b) => score(b) - score(a))[0]?.backend;
+}
+
 export interface K8sObject {
   apiVersion: string;
   kind: string;
@@ -468,9 +698,8 @@ export interface K8sObject {
     scaleTargetRef?: { kind: string; name: string };
     minReplicas?: number;
     maxReplicas?: number;
-    rules?: {
-      http?: { paths: { backend: { service: { name: string; port: { name?: string; number?: number } } } }[] };
-    }[];
+    rules?: { host?: string; http?: { paths: IngressPath[] } }[];
+    defaultBackend?: IngressBackend;
   };
 }
 
@@ -627,6 +856,8 @@ export function kubernetesProblems(
   const deployments = objects.filter((object) => object.kind === "Deployment");
   const workloads = objects.filter((object) => object.kind === "Deployment" || object.kind === "Job");
   const byRole = new Map<string, K8sObject[]>();
+  /** Each Deployment's container, as problems name it. */
+  const containerOf = new Map<string, string>();
 
   const sluiceImages = new Set(
     kustomized.images.filter((image) => image.name === "sluice").map((image) => `${image.newName}:${image.newTag}`),
@@ -662,6 +893,7 @@ export function kubernetesProblems(
       problems.push(...envProblems);
       const config = loadFor(role, env);
       loaded.set(`${where}`, config);
+      containerOf.set(`${where}`, at);
       if (!config.ok) {
         problems.push(`${at}: ${config.message}`);
         continue;
@@ -681,7 +913,6 @@ export function kubernetesProblems(
         problems.push(`${at}: a heap of ${heap} MiB does not fit its memory limit`);
       }
 
-      problems.push(...trustProblem(at, role, config));
       if (config.kind !== "role") continue;
       const port = config.config.port;
       const http = container.ports?.find((p) => p.name === "http");
@@ -748,6 +979,52 @@ export function kubernetesProblems(
   for (const deployment of deployments) {
     if (!servicesOf.has(deployment))
       problems.push(`Deployment ${deployment.metadata.name}: no Service (metrics, probes)`);
+  }
+
+  // Every path a browser asks for reaches, through the ingress, pods that serve it: with the
+  // gateways' SERVE_AUTH=false, /auth must reach the auth role.
+  const deploymentOf = new Map(
+    [...servicesOf].flatMap(([deployment, services]) => services.map((service) => [service, deployment] as const)),
+  );
+  const proxied = new Map<string, RoleConfig>();
+  for (const ingress of objects.filter((object) => object.kind === "Ingress")) {
+    for (const rule of ingress.spec?.rules ?? []) {
+      const on = `Ingress ${ingress.metadata.name}${rule.host === undefined ? "" : ` (${rule.host})`}`;
+      for (const path of routedPaths) {
+        const backend = ingressBackend(rule.http?.paths ?? [], path) ?? ingress.spec?.defaultBackend;
+        if (backend === undefined) {
+          problems.push(`${on}: sends ${path} nowhere`);
+          continue;
+        }
+        const service = find(objects, "Service", backend.service.name);
+        const deployment = service && deploymentOf.get(service);
+        if (!service || !deployment) {
+          problems.push(`${on}: sends ${path} to Service ${backend.service.name}, which reaches no Deployment here`);
+          continue;
+        }
+        const { name: portName, number } = backend.service.port;
+        const hasPort = (service.spec?.ports ?? []).some((port) =>
+          portName !== undefined ? port.name === portName : port.port === number,
+        );
+        if (!hasPort) {
+          problems.push(
+            `${on}: sends ${path} to port ${portName ?? number} of Service ${service.metadata.name}, which it does not have`,
+          );
+        }
+        const config = loaded.get(`Deployment ${deployment.metadata.name}`);
+        if (config?.ok && config.kind === "role") {
+          if (!serves(config.config, path)) {
+            problems.push(
+              `${on}: sends ${path} to Service ${service.metadata.name}, whose pods are ${described(config.config)}, which does not serve it`,
+            );
+          } else proxied.set(`Deployment ${deployment.metadata.name}`, config.config);
+        }
+      }
+    }
+  }
+  // What the ingress sends browsers to trusts it.
+  for (const [where, config] of proxied) {
+    problems.push(...trustProblem(containerOf.get(where) ?? where, config, "the ingress"));
   }
 
   // The source gateways: behind the ingress, kept available, scaled by the autoscaler.

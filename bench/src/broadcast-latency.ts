@@ -1,8 +1,11 @@
 // Command to broadcast: the time from a command sent by one client to its event arriving on the
 // sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
 //
-//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --subscriber sdk|raw]
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw]
 //
+// Each rate first runs `--warmup` seconds unmeasured: a fresh server compiles its hot paths and
+// fills its caches (PGlite's included) under the load, and a queue built then would be counted
+// against the steady rate.
 // `--subscriber sdk` (the default) subscribes with the client SDK, which decodes every frame and
 // recovers after a disconnect. `--subscriber raw` uses bare sockets that note the arrival of the
 // frame and find the consignee in its bytes without decoding it: the figure is then the path to
@@ -26,6 +29,7 @@ const { values: args } = parseArgs({
     rates: { type: "string", default: "200,1000" },
     subscribers: { type: "string", default: "100" },
     seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
     subscriber: { type: "string", default: "sdk" },
   },
 });
@@ -33,6 +37,7 @@ if (args.subscriber !== "sdk" && args.subscriber !== "raw") throw new Error("--s
 const rates = args.rates.split(",").map(Number);
 const subscriberCount = Number(args.subscribers);
 const seconds = Number(args.seconds);
+const warmupSeconds = Number(args.warmup);
 // The gateway allows 50 calls/s per connection by default; senders stay under it, as real users do.
 const callsPerSender = 40;
 
@@ -122,35 +127,39 @@ process.stdout.write(`connecting ${subscriberCount} ${args.subscriber} subscribe
 await Promise.all(Array.from({ length: subscriberCount }, args.subscriber === "raw" ? rawSubscriber : sdkSubscriber));
 console.log("done");
 
-const results = [];
-for (const rate of rates) {
-  const senders = Array.from({ length: Math.ceil(rate / callsPerSender) }, connect);
-  const commands = senders.map((client) => client.service(DispatchCommandService));
-  latencies = [];
-  delivered = 0;
-  reconnects = 0;
-  unrecoverable = 0;
-  sentAt.clear();
-  let sent = 0;
-  let acknowledged = 0;
-  let failed = 0;
-  const failures = new Map<string, number>();
-  const cpuBefore = server.cpuSeconds();
-  const benchCpuBefore = process.cpuUsage();
+type DispatchCommands = ReturnType<typeof dispatchCommands>;
+const dispatchCommands = (client: ReturnType<typeof connect>) => client.service(DispatchCommandService);
+
+/** Calls not yet answered, warm-up included. */
+let inFlight = 0;
+
+/**
+ * Sends `CreateOrder` open-loop at `rate` for `forSeconds`, round robin over `commands`, each with
+ * a consignee `<label> <n>` (what a delivery is matched by); resolves with the number sent.
+ */
+async function sendAtRate(
+  rate: number,
+  forSeconds: number,
+  commands: readonly DispatchCommands[],
+  settled: (outcome: true | Error) => void,
+  label: string,
+): Promise<number> {
+  const total = rate * forSeconds;
   const started = performance.now();
-  const total = rate * seconds;
+  let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       for (; sent < due; sent++) {
-        const consignee = `bench ${rate} ${sent}`;
+        const consignee = `${label} ${sent}`;
         sentAt.set(consignee, performance.now());
+        inFlight++;
         commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
-          .then(() => acknowledged++)
-          .catch((error: Error) => {
-            failed++;
-            failures.set(error.message, (failures.get(error.message) ?? 0) + 1);
-          });
+          .then(
+            () => settled(true),
+            (error: Error) => settled(error),
+          )
+          .finally(() => inFlight--);
       }
       if (sent >= total) {
         clearInterval(tick);
@@ -158,8 +167,58 @@ for (const rate of rates) {
       }
     }, 2);
   });
+  return sent;
+}
+
+const results = [];
+for (const rate of rates) {
+  const senders = Array.from({ length: Math.ceil(rate / callsPerSender) }, connect);
+  const commands = senders.map(dispatchCommands);
+  if (warmupSeconds > 0) {
+    process.stdout.write(`  ${rate}/s: warming up for ${warmupSeconds} s `);
+    await sendAtRate(rate, warmupSeconds, commands, () => {}, `warmup ${rate}`);
+    // What the warm-up sent is delivered before the measured window opens.
+    const settleDeadline = performance.now() + 30_000;
+    while (inFlight > 0 && performance.now() < settleDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log("done");
+  }
+  latencies = [];
+  delivered = 0;
+  reconnects = 0;
+  unrecoverable = 0;
+  sentAt.clear();
+  let acknowledged = 0;
+  let failed = 0;
+  const failures = new Map<string, number>();
+  const cpuBefore = server.cpuSeconds();
+  const threadsBefore = server.threadCpuSeconds();
+  const benchCpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const total = rate * seconds;
+  const sent = await sendAtRate(
+    rate,
+    seconds,
+    commands,
+    (outcome) => {
+      if (outcome === true) acknowledged++;
+      else {
+        failed++;
+        failures.set(outcome.message, (failures.get(outcome.message) ?? 0) + 1);
+      }
+    },
+    `bench ${rate}`,
+  );
   const sendSeconds = (performance.now() - started) / 1000;
   const cpuUsed = server.cpuSeconds() - cpuBefore;
+  // The main thread (sockets, sink) and the busiest other (the domain thread: PGlite, the domain).
+  const threadCores = [...server.threadCpuSeconds()]
+    .map(([tid, seconds]) => ({
+      tid,
+      cores: (seconds - (threadsBefore.get(tid) ?? 0)) / ((performance.now() - started) / 1000),
+    }))
+    .sort((a, b) => b.cores - a.cores);
+  const mainThreadCores = threadCores.find((thread) => thread.tid === String(server.pid))?.cores ?? 0;
+  const busiestOtherCores = threadCores.find((thread) => thread.tid !== String(server.pid))?.cores ?? 0;
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const benchCpuUsed = (benchCpu.user + benchCpu.system) / 1e6;
   const progress = setInterval(
@@ -195,6 +254,8 @@ for (const rate of rates) {
     achievedRate: Math.round(sent / sendSeconds),
     latencyMs: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v * 100) / 100])),
     serverCpuSecondsPerSecond: Math.round((cpuUsed / sendSeconds) * 100) / 100,
+    mainThreadCores: Math.round(mainThreadCores * 100) / 100,
+    busiestOtherThreadCores: Math.round(busiestOtherCores * 100) / 100,
     // The load generator shares the machine: what it used is what the server could not.
     benchCpuSecondsPerSecond: Math.round((benchCpuUsed / sendSeconds) * 100) / 100,
   };
@@ -202,7 +263,8 @@ for (const rate of rates) {
   console.log(
     `${rate} commands/s × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
       `max ${result.latencyMs.p100} ms; delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, ` +
-      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${result.serverCpuSecondsPerSecond} cores, ` +
+      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${result.serverCpuSecondsPerSecond} cores ` +
+      `(main thread ${result.mainThreadCores}, busiest other ${result.busiestOtherThreadCores}), ` +
       `load generator CPU ${result.benchCpuSecondsPerSecond} cores`,
   );
   await Promise.all(senders.map((client) => client.close()));

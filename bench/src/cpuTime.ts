@@ -15,6 +15,22 @@ export function pidCpuMs(pid: number | string): number {
 }
 
 /**
+ * Milliseconds of CPU each thread of process `pid` has used, by thread id (the main thread's id is
+ * the pid). Node names every thread "node", so a worker is told apart by its id and its share.
+ */
+export function threadCpuMs(pid: number | string): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      threads.set(tid, pidCpuMs(`${pid}/task/${tid}`));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+/**
  * Milliseconds of CPU used so far by the PostgreSQL backends connected to `database` (those alive
  * now: read it before and after, with the connections open throughout), from /proc; undefined
  * where there is no /proc or no such backend.

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pidCpuMs } from "./cpuTime";
+import { pidCpuMs, threadCpuMs } from "./cpuTime";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -16,6 +16,8 @@ export interface EmbeddedServer {
   rssBytes(): number;
   /** User + system CPU seconds the server process has used (from /proc). */
   cpuSeconds(): number;
+  /** The same, per thread, by thread id (the main thread's is the pid). */
+  threadCpuSeconds(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     pid,
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024,
     cpuSeconds: () => pidCpuMs(pid) / 1000,
+    threadCpuSeconds: () => new Map([...threadCpuMs(pid)].map(([tid, ms]) => [tid, ms / 1000])),
     stop: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");

@@ -23,8 +23,9 @@ export interface EventStoreOptions {
    */
   readonly appendConcurrency?: number;
   /**
-   * The most commands in one batch: 32 on PGlite, where a command's share of a batch grows again
-   * past a few dozen (`bench/src/event-store/pglite-batch-size.ts`; decision 0008); 200 on a server.
+   * The most commands in one batch: 80 on PGlite, where a command's share of a batch stops falling
+   * there (`bench/src/event-store/pglite-batch-size.ts`: 0.078 ms at 80, 0.14 ms at 160, 0.095 ms
+   * at 40; decision 0008); 200 on a server.
    */
   readonly maxAppendBatch?: number;
   /**
@@ -124,7 +125,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
   const commitListeners = commitListenersOf(db);
   const appends = new GroupCommit(db, {
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
-    maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 32 : 200),
+    maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 80 : 200),
     encode: (message) => encode(message),
     // Personal data is sealed in the batch's transaction when it stores new keys there.
     prepare: {
