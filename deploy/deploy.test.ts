@@ -205,6 +205,29 @@ describe("the checks fail when the files drift from the code", () => {
     );
   });
 
+  test("compose: nginx passing on a client's X-Forwarded-For, or a location that drops the forwarded headers", () => {
+    const appended = composeProblems(compose, {
+      nginxConf: nginxConf.replace(
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+      ),
+    });
+    // Every port, every path: the headers are set once, for every location.
+    assert.equal(matching(appended, /X-Forwarded-For is \$proxy_add_x_forwarded_for; at the edge/).length, 12);
+    // A proxy_set_header of its own in a location: it inherits none of http's.
+    const dropped = composeProblems(compose, {
+      nginxConf: nginxConf.replace(
+        "proxy_pass http://auth_role;",
+        "proxy_pass http://auth_role;\n      proxy_set_header X-Request-Id $request_id;",
+      ),
+    });
+    assert.deepEqual(matching(dropped, /at the edge/), [
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-For is not set; at the edge it must be $remote_addr",
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-Proto is not set; at the edge it must be $scheme",
+      "nginx.conf: on 8000, /auth/signin: X-Forwarded-Host is not set; at the edge it must be $http_host",
+    ]);
+  });
+
   test("compose: a required variable missing, a dependency left to its loopback default, a wrong health check", () => {
     const problems = composeProblems(
       composeDrifted(compose, ({ services }) => {
@@ -212,6 +235,7 @@ describe("the checks fail when the files drift from the code", () => {
         delete (services["sink-1"]!.environment as Record<string, string>).KAFKA_BROKERS;
         services["gateway-2"]!.healthcheck!.test = ["CMD", "node", "deploy/readyz.mjs", "8081"];
         (services["domain-service"]!.environment as Record<string, string>).DATABASE_SCHEMA = "other";
+        (services.auth!.environment as Record<string, string>).TRUST_PROXY = "";
       }),
       { nginxConf },
     );
@@ -222,6 +246,7 @@ describe("the checks fail when the files drift from the code", () => {
     assert.equal(matching(problems, /sink-1: its kafka is 127\.0\.0\.1:9092, not a service/).length, 1);
     assert.equal(matching(problems, /gateway-2: healthcheck must be .*8080/).length, 1);
     assert.equal(matching(problems, /roles disagree on database/).length, 1);
+    assert.equal(matching(problems, /compose auth: TRUST_PROXY is empty/).length, 1);
   });
 
   test("compose: a service gone, a port mapped to the wrong container port, the load balancer short of a gateway", () => {
@@ -260,16 +285,37 @@ describe("the checks fail when the files drift from the code", () => {
       drifted(base, (objects) => {
         const config = objects.find((object) => object.kind === "ConfigMap")!;
         config.data!.KAFKA_BROKERS = "kafka";
+        config.data!.TRUST_PROXY = "1";
         workload(objects, "sluice-projector").containers[0]!.envFrom![0]!.configMapRef!.name = "missing";
       }),
     );
-    assert.deepEqual(
-      matching(problems, /KAFKA_BROKERS: "kafka" is not host:port/).map(
-        (problem) => /container (\S+):/.exec(problem)?.[1],
-      ),
-      ["source-gateway", "sink-gateway", "domain-service", "auth"],
-    );
+    const containersOf = (pattern: RegExp) =>
+      matching(problems, pattern).map((problem) => /container (\S+):/.exec(problem)?.[1]);
+    assert.deepEqual(containersOf(/KAFKA_BROKERS: "kafka" is not host:port/), [
+      "source-gateway",
+      "sink-gateway",
+      "domain-service",
+      "auth",
+    ]);
+    assert.deepEqual(containersOf(/TRUST_PROXY: "1" is a hop count/), [
+      "source-gateway",
+      "sink-gateway",
+      "domain-service",
+      "auth",
+    ]);
     assert.equal(matching(problems, /projector: envFrom names ConfigMap missing, which is not here/).length, 1);
+  });
+
+  test("kubernetes: no proxy trusted in front of the gateways and the auth role", () => {
+    const problems = kubernetesProblems(
+      drifted(base, (objects) => {
+        delete objects.find((object) => object.kind === "ConfigMap")!.data!.TRUST_PROXY;
+      }),
+    );
+    assert.deepEqual(
+      matching(problems, /TRUST_PROXY is empty/).map((problem) => /container (\S+):/.exec(problem)?.[1]),
+      ["source-gateway", "auth"],
+    );
   });
 
   test("kubernetes: a dependency on loopback, roles that disagree on a dependency", () => {

@@ -1,7 +1,7 @@
 // Reads deploy/'s compose file, Dockerfile, nginx.conf and Kubernetes manifests and checks them
 // against the code: every role deployed, every container's environment accepted by the role's own
 // validation (apps/server/src/roles/config.ts), ports, probes and drain times as the roles serve
-// them, and each request path routed to a role that serves it.
+// them, and each request path routed to a role that serves it and trusts the proxy (TRUST_PROXY).
 // Each check answers a list of problems, empty when the files agree with the code
 // (deploy/deploy.test.ts).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -64,6 +64,23 @@ export function serves(config: RoleConfig, path: string): boolean {
 
 const described = (config: RoleConfig) =>
   config.role === "source-gateway" && !config.serveAuth ? "a source-gateway with SERVE_AUTH=false" : `a ${config.role}`;
+
+/**
+ * A role the load balancer or the ingress sends browsers' requests to (the routes followed below),
+ * where TLS ends, must trust it: without TRUST_PROXY every client would have the proxy's address
+ * (one sign-in lockout for all) and cookies would lose Secure.
+ */
+/** The forwarded headers an edge proxy sets to what it saw, replacing a client's (nginx's variables). */
+export const edgeForwarded = {
+  "X-Forwarded-For": "$remote_addr",
+  "X-Forwarded-Proto": "$scheme",
+  "X-Forwarded-Host": "$http_host",
+} as const;
+
+function trustProblem(where: string, config: RoleConfig, proxy: string): string[] {
+  if ((config.trustProxy ?? []).length > 0) return [];
+  return [`${where}: TRUST_PROXY is empty, so behind ${proxy} every client has the proxy's address`];
+}
 
 // --- what a loaded configuration connects to ---------------------------------------------------
 
@@ -359,14 +376,28 @@ export function nginxUpstreams(text: string, upstream = "source_gateways"): stri
     .map((server) => server.args[0] ?? "");
 }
 
+/** The headers a block's `proxy_set_header`s set (names in lower case), or undefined when it sets none. */
+function nginxProxyHeaders(block: readonly NginxDirective[] | undefined): Record<string, string> | undefined {
+  const set = (block ?? []).filter((directive) => directive.name === "proxy_set_header");
+  if (set.length === 0) return undefined;
+  return Object.fromEntries(set.map((directive) => [(directive.args[0] ?? "").toLowerCase(), directive.args[1] ?? ""]));
+}
+
 /**
- * Each virtual server's ports and where it sends `path`: the `host:port`s of the upstream or
- * address its location's proxy_pass names, or none. Locations are chosen as nginx does, an exact
- * (`=`) match first, then the longest prefix; regular-expression locations are not followed.
+ * Each virtual server's ports, where it sends `path` (the `host:port`s of the upstream or address
+ * its location's proxy_pass names, or none) and the headers it sets on the way: a block's
+ * `proxy_set_header`s replace all of the enclosing block's, so a location has its own, its
+ * server's or http's. Locations are chosen as nginx does, an exact (`=`) match first, then the
+ * longest prefix; regular-expression locations are not followed.
  */
-export function nginxRoutes(text: string): { ports: number[]; targets: (path: string) => string[] }[] {
+export function nginxRoutes(text: string): {
+  ports: number[];
+  targets: (path: string) => string[];
+  headers: (path: string) => Record<string, string>;
+}[] {
   const directives = parseNginx(text);
   const upstreams = new Set(nginxAll(directives, "upstream").map((directive) => directive.args[0]));
+  const httpHeaders = nginxProxyHeaders(nginxAll(directives, "http")[0]?.block);
   return nginxAll(directives, "server")
     .filter((server) => server.block !== undefined)
     .map((server) => {
@@ -379,22 +410,25 @@ export function nginxRoutes(text: string): { ports: number[]; targets: (path: st
         .map((location) => {
           const [first = "", second] = location.args;
           const proxyPass = location.block?.find((inner) => inner.name === "proxy_pass")?.args[0];
+          const headers = nginxProxyHeaders(location.block);
           return second === undefined
-            ? { modifier: "", path: first, proxyPass }
-            : { modifier: first, path: second, proxyPass };
+            ? { modifier: "", path: first, proxyPass, headers }
+            : { modifier: first, path: second, proxyPass, headers };
         });
+      const serverHeaders = nginxProxyHeaders(block);
+      const locationFor = (path: string) =>
+        locations.find((l) => l.modifier === "=" && l.path === path) ??
+        locations
+          .filter((l) => (l.modifier === "" || l.modifier === "^~") && path.startsWith(l.path))
+          .sort((a, b) => b.path.length - a.path.length)[0];
       const targets = (path: string): string[] => {
-        const location =
-          locations.find((l) => l.modifier === "=" && l.path === path) ??
-          locations
-            .filter((l) => (l.modifier === "" || l.modifier === "^~") && path.startsWith(l.path))
-            .sort((a, b) => b.path.length - a.path.length)[0];
-        const url = /^https?:\/\/([^/:]+)(?::(\d+))?/.exec(location?.proxyPass ?? "");
+        const url = /^https?:\/\/([^/:]+)(?::(\d+))?/.exec(locationFor(path)?.proxyPass ?? "");
         if (!url) return [];
         const [, host = "", port] = url;
         return upstreams.has(host) ? nginxUpstreams(text, host) : [`${host}:${port ?? 80}`];
       };
-      return { ports, targets };
+      const headers = (path: string) => locationFor(path)?.headers ?? serverHeaders ?? httpHeaders ?? {};
+      return { ports, targets, headers };
     });
 }
 
@@ -542,11 +576,19 @@ export function composeProblems(
     // Every path a browser asks for reaches a role that serves it, on the port it listens on:
     // with the gateways' SERVE_AUTH=false, /auth must reach the auth role.
     const routes = nginxRoutes(options.nginxConf);
-    for (const { ports, targets } of routes) {
+    const proxied = new Map<string, RoleConfig>();
+    for (const { ports, targets, headers } of routes) {
       const on = `nginx.conf: on ${ports.join(", ")}`;
       for (const path of routedPaths) {
         const reached = targets(path);
         if (reached.length === 0) problems.push(`${on}, ${path} reaches no role`);
+        // nginx is the edge: what the roles trust it for is what it saw, never a client's own.
+        for (const [header, value] of Object.entries(edgeForwarded)) {
+          const set = headers(path)[header.toLowerCase()];
+          if (reached.length > 0 && set !== value) {
+            problems.push(`${on}, ${path}: ${header} is ${set ?? "not set"}; at the edge it must be ${value}`);
+          }
+        }
         for (const target of reached) {
           const [host = "", port = ""] = target.split(":");
           const config = loaded.get(host);
@@ -556,10 +598,12 @@ export function composeProblems(
             problems.push(`${on}, ${path} goes to ${target}; ${host} listens on ${config.config.port}`);
           } else if (!serves(config.config, path)) {
             problems.push(`${on}, ${path} goes to ${target}, ${described(config.config)}, which does not serve it`);
-          }
+          } else proxied.set(host, config.config);
         }
       }
     }
+    // What nginx sends browsers to trusts it.
+    for (const [name, config] of proxied) problems.push(...trustProblem(`compose ${name}`, config, "nginx.conf"));
     // The load balancer publishes the ports nginx listens on.
     const listens = new Set(routes.flatMap((route) => route.ports));
     for (const [name, service] of Object.entries(services)) {
@@ -812,6 +856,8 @@ export function kubernetesProblems(
   const deployments = objects.filter((object) => object.kind === "Deployment");
   const workloads = objects.filter((object) => object.kind === "Deployment" || object.kind === "Job");
   const byRole = new Map<string, K8sObject[]>();
+  /** Each Deployment's container, as problems name it. */
+  const containerOf = new Map<string, string>();
 
   const sluiceImages = new Set(
     kustomized.images.filter((image) => image.name === "sluice").map((image) => `${image.newName}:${image.newTag}`),
@@ -847,6 +893,7 @@ export function kubernetesProblems(
       problems.push(...envProblems);
       const config = loadFor(role, env);
       loaded.set(`${where}`, config);
+      containerOf.set(`${where}`, at);
       if (!config.ok) {
         problems.push(`${at}: ${config.message}`);
         continue;
@@ -939,6 +986,7 @@ export function kubernetesProblems(
   const deploymentOf = new Map(
     [...servicesOf].flatMap(([deployment, services]) => services.map((service) => [service, deployment] as const)),
   );
+  const proxied = new Map<string, RoleConfig>();
   for (const ingress of objects.filter((object) => object.kind === "Ingress")) {
     for (const rule of ingress.spec?.rules ?? []) {
       const on = `Ingress ${ingress.metadata.name}${rule.host === undefined ? "" : ` (${rule.host})`}`;
@@ -964,13 +1012,19 @@ export function kubernetesProblems(
           );
         }
         const config = loaded.get(`Deployment ${deployment.metadata.name}`);
-        if (config?.ok && config.kind === "role" && !serves(config.config, path)) {
-          problems.push(
-            `${on}: sends ${path} to Service ${service.metadata.name}, whose pods are ${described(config.config)}, which does not serve it`,
-          );
+        if (config?.ok && config.kind === "role") {
+          if (!serves(config.config, path)) {
+            problems.push(
+              `${on}: sends ${path} to Service ${service.metadata.name}, whose pods are ${described(config.config)}, which does not serve it`,
+            );
+          } else proxied.set(`Deployment ${deployment.metadata.name}`, config.config);
         }
       }
     }
+  }
+  // What the ingress sends browsers to trusts it.
+  for (const [where, config] of proxied) {
+    problems.push(...trustProblem(containerOf.get(where) ?? where, config, "the ingress"));
   }
 
   // The source gateways: behind the ingress, kept available, scaled by the autoscaler.

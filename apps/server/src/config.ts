@@ -2,6 +2,7 @@ import type { HashCost, SignInLimits } from "@sluice/identity";
 import { parseOrigin } from "@sluice/identity/origin";
 import { parseMasterKey } from "@sluice/event-store";
 import type { GatewayLimits } from "@sluice/source-gateway";
+import { isIP } from "node:net";
 import { z } from "zod";
 
 export const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -20,6 +21,57 @@ export const OriginList = z
     }
     return origins;
   });
+
+/** Ranges @fastify/proxy-addr knows by name (RFC 1122 / 3927 / 1918 and their IPv6 counterparts). */
+const namedRanges = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** Why `entry` is not an address, a CIDR range or a named range; undefined when it is one. */
+function proxyEntryProblem(entry: string): string | undefined {
+  if (namedRanges.has(entry)) return undefined;
+  const shape = "an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal";
+  if (/^\d+$/.test(entry)) {
+    return (
+      `"${entry}" is a hop count, which is not accepted: it cannot tell a proxy from a client that reaches ` +
+      `the server directly (Fastify ignores one for that reason); list the proxies' addresses or ranges instead`
+    );
+  }
+  if (entry === "true" || entry === "*") {
+    return `"${entry}" would trust every client to name its own address; list the proxies' addresses or ranges`;
+  }
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const version = address.includes("%") ? 0 : isIP(address);
+  if (version === 0 || rest.length > 0) return `"${entry}" is not ${shape}`;
+  if (prefix === undefined) return undefined;
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  const most = version === 4 ? 32 : 128;
+  if (!(bits <= most)) return `"${entry}": the prefix length must be a whole number from 1 to ${most}`;
+  if (bits === 0) return `"${entry}" covers every address: it would trust every client to name its own address`;
+  return undefined;
+}
+
+/**
+ * The proxies whose X-Forwarded-For, -Proto and -Host are believed: a comma-separated list of
+ * addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`), or loopback, linklocal, uniquelocal. Empty:
+ * none, the socket's own address and scheme are the client's (a server exposed directly).
+ */
+export const TrustProxy = z
+  .string()
+  .default("")
+  .transform((list, context) => {
+    const entries: string[] = [];
+    for (const entry of list.split(",").map((item) => item.trim())) {
+      if (entry === "") continue;
+      const problem = proxyEntryProblem(entry);
+      if (problem === undefined) entries.push(entry);
+      else context.addIssue(problem);
+    }
+    return entries;
+  });
+
+/** Fastify's `trustProxy` for a validated TRUST_PROXY: false (no header believed) when it lists nobody. */
+export function trustProxyOption(trusted: readonly string[] | undefined): string[] | false {
+  return trusted !== undefined && trusted.length > 0 ? [...trusted] : false;
+}
 
 /** The personal-data master key (decision 0009), 32 bytes in base64; absent when not set. */
 export const MasterKey = z
@@ -62,6 +114,12 @@ const EnvSchema = z.object({
    */
   ALLOWED_ORIGINS: OriginList,
   /**
+   * The reverse proxies in front of the server (see TrustProxy): only a request whose socket comes
+   * from one of them has its X-Forwarded-For (the client's address, which sign-in throttling and
+   * the logs use) and X-Forwarded-Proto (https: cookies are Secure) believed. Unset: none.
+   */
+  TRUST_PROXY: TrustProxy,
+  /**
    * How often the WebSocket edge reads again the sessions of its open sockets and closes those no
    * longer live: a second line behind identity's revocation log, which already tells the edge of
    * every revocation, this process's at once and other processes' within a second. Unset: never.
@@ -83,6 +141,8 @@ export interface ServerConfig {
   readonly personalDataKey?: Uint8Array | undefined;
   /** Browser origins besides the server's own, normalized. */
   readonly allowedOrigins?: readonly string[] | undefined;
+  /** The proxies whose X-Forwarded-* headers are believed (TRUST_PROXY); none when empty or undefined. */
+  readonly trustProxy?: readonly string[] | undefined;
   /** Undefined: no periodic re-check of open sockets' sessions (see SESSION_RECHECK_MS). */
   readonly sessionRecheckMs?: number | undefined;
   /** The built SPA; served with a fallback to index.html when the folder exists. */
@@ -124,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     SLUICE_JWT_PRIVATE_KEY,
     SLUICE_PERSONAL_DATA_KEY,
     ALLOWED_ORIGINS,
+    TRUST_PROXY,
     SESSION_RECHECK_MS,
   } = parsed.data;
   return {
@@ -135,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     jwtPrivateKeyPem: SLUICE_JWT_PRIVATE_KEY,
     personalDataKey: SLUICE_PERSONAL_DATA_KEY,
     allowedOrigins: ALLOWED_ORIGINS,
+    trustProxy: TRUST_PROXY,
     sessionRecheckMs: SESSION_RECHECK_MS,
   };
 }

@@ -9,7 +9,7 @@ import Fastify from "fastify";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { registerApiDocs } from "./api-docs";
 import { Cleanups } from "./cleanups";
-import type { ServerConfig } from "./config";
+import { trustProxyOption, type ServerConfig } from "./config";
 import { dispatchSeedOf } from "./demo-seed";
 import { openDomainThread } from "./domain-thread/domain-thread";
 import { listen } from "./listen";
@@ -42,6 +42,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const app = Fastify({
     logger: { level: config.logLevel, ...(config.logStream && { stream: config.logStream }) },
     forceCloseConnections: true,
+    trustProxy: trustProxyOption(config.trustProxy),
   });
   const log = app.log;
   const cleanups = new Cleanups(log);

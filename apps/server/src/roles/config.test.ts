@@ -68,4 +68,20 @@ describe("a role's configuration, validated once at start", () => {
       /SERVE_AUTH/,
     );
   });
+
+  test("TRUST_PROXY reaches the roles clients talk to (source gateway, auth); a bad one stops any role", () => {
+    const env = { DATABASE_URL: database, TRUST_PROXY: "10.0.0.0/8, 127.0.0.1" };
+    assert.deepEqual(loadRoleConfig("source-gateway", env).trustProxy, ["10.0.0.0/8", "127.0.0.1"]);
+    assert.deepEqual(loadRoleConfig("auth", env).trustProxy, ["10.0.0.0/8", "127.0.0.1"]);
+    assert.equal(loadRoleConfig("projector", env).trustProxy, undefined, "operations endpoints only");
+    assert.deepEqual(loadRoleConfig("auth", { DATABASE_URL: database }).trustProxy, [], "none unless told");
+    for (const role of ["auth", "source-gateway", "sink-gateway"]) {
+      assert.throws(
+        () => loadRoleConfig(role, { DATABASE_URL: database, TRUST_PROXY: "1" }),
+        (error: unknown) =>
+          error instanceof ConfigError && /TRUST_PROXY: "1" is a hop count, which is not accepted/.test(error.message),
+        role,
+      );
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, LogLevel, MasterKey, OriginList } from "../config";
+import { ConfigError, LogLevel, MasterKey, OriginList, TrustProxy } from "../config";
 import type { EdgeConfig, IdentityConfig } from "../source-edge";
 
 export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector", "auth"] as const;
@@ -78,6 +78,8 @@ const EnvSchema = z.object({
   SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
   SLUICE_PERSONAL_DATA_KEY: MasterKey,
   ALLOWED_ORIGINS: OriginList,
+  /** The proxies whose X-Forwarded-* are believed, by the roles clients reach: source gateway, auth. */
+  TRUST_PROXY: TrustProxy,
   SESSION_RECHECK_MS: z.coerce.number().int().min(250).max(600_000).optional(),
   /**
    * How often a standby outbox relay or projector tries to take over, and how often the one
@@ -91,6 +93,8 @@ export interface RoleBase {
   readonly port: number;
   readonly host: string;
   readonly logLevel: z.infer<typeof LogLevel>;
+  /** The proxies whose X-Forwarded-* headers are believed (TRUST_PROXY); set for the roles clients reach. */
+  readonly trustProxy?: readonly string[] | undefined;
   /** Where log lines go instead of stdout. */
   readonly logStream?: { write(line: string): void } | undefined;
 }
@@ -213,6 +217,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
         jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,
         allowedOrigins: data.ALLOWED_ORIGINS,
+        trustProxy: data.TRUST_PROXY,
         sessionRecheckMs: data.SESSION_RECHECK_MS,
         serveAuth: data.SERVE_AUTH,
       };
@@ -243,6 +248,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
         jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,
         allowedOrigins: data.ALLOWED_ORIGINS,
+        trustProxy: data.TRUST_PROXY,
       };
   }
 }

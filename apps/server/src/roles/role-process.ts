@@ -3,6 +3,7 @@ import type { KafkaBusOptions } from "@sluice/bus/kafka";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { Cleanups } from "../cleanups";
+import { trustProxyOption } from "../config";
 import { listen } from "../listen";
 import { registerOperations } from "../operations";
 import type { KafkaConfig, PostgresConfig, RoleBase, RoleName } from "./config";
@@ -42,6 +43,7 @@ export async function startRole(
       ...(config.logStream && { stream: config.logStream }),
     },
     forceCloseConnections: true,
+    trustProxy: trustProxyOption(config.trustProxy),
   });
   const cleanups = new Cleanups(app.log);
   const metrics = new Registry();
