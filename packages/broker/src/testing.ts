@@ -19,8 +19,8 @@ export function testKeyPrefix(): string {
 }
 
 /** A plain connection for a test to look at Redis from outside (PUBSUB, CLIENT KILL, DEL). */
-export function openTestRedis(): Promise<RedisConnection> {
-  return openRedis({ url: redisTestUrl }, "test");
+export function openTestRedis(url = redisTestUrl): Promise<RedisConnection> {
+  return openRedis({ url }, "test");
 }
 
 /** Deletes every key under a test's prefix. */
