@@ -1,10 +1,10 @@
 // For the roles' tests only: a scale-out deployment whose every role is a child process started the
 // way an operator starts it (`tsx roles/main.ts <role>`, configured by the environment) on the
 // machine's Kafka, Redis and PostgreSQL, with a schema, topic prefix and Redis key prefix of its own;
-// clients of it; a private Redis to kill and restart; a TCP balancer in front of the gateways.
+// clients of it; a TCP balancer in front of the gateways.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { redisReachable } from "@sluice/broker";
 import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix } from "@sluice/broker/testing";
@@ -193,63 +193,6 @@ export class ScaleOutDeployment {
     const role = runRole(args, name, { ...this.env, ...env });
     this.processes.push(role);
     return role;
-  }
-}
-
-/** A port nothing listens on now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * A redis-server of a test's own on a free port, without persistence: killing it loses every key,
- * as a Redis restart without persistence does. The machine's shared Redis is never touched.
- */
-export class PrivateRedis {
-  readonly port: number;
-  readonly url: string;
-  #process: ChildProcess | undefined;
-
-  private constructor(port: number) {
-    this.port = port;
-    this.url = `redis://127.0.0.1:${port}`;
-  }
-
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  /** Starts it (again), on the same port; resolves once it answers. */
-  async restart(): Promise<void> {
-    await this.kill();
-    const child = spawn(
-      "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: "ignore" },
-    );
-    this.#process = child;
-    const failed = new Promise<never>((_, reject) => {
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`redis-server exited (${code}) on port ${this.port}`)));
-    });
-    failed.catch(() => undefined);
-    await Promise.race([eventually(`redis-server answers on ${this.port}`, () => redisReachable(this.url, 500)), failed]);
-  }
-
-  /** kill -9; resolves once it has exited. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
   }
 }
 
