@@ -71,6 +71,7 @@ export class PrivateRedis {
   readonly url: string;
   readonly #debugCommand: boolean;
   #process: ChildProcess | undefined;
+  #admin: RedisConnection | undefined;
 
   private constructor(port: number, debugCommand: boolean) {
     this.port = port;
@@ -105,8 +106,27 @@ export class PrivateRedis {
     );
   }
 
+  /**
+   * Out of reach with its data kept, as behind a network that failed: every client's connection
+   * cut, and new ones refused (max clients reached) until `reachable()`.
+   */
+  async unreachable(): Promise<void> {
+    this.#admin ??= await openRedis({ url: this.url }, "test admin");
+    // This connection is the one client left room for; it is not cut (CLIENT KILL skips its caller).
+    await this.#admin.sendCommand(["CONFIG", "SET", "maxclients", "1"]);
+    await this.#admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]);
+    await this.#admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+  }
+
+  /** Takes clients again after `unreachable()`. */
+  async reachable(): Promise<void> {
+    await this.#admin?.sendCommand(["CONFIG", "SET", "maxclients", "10000"]);
+  }
+
   /** kill -9; resolves once it has exited. */
   async kill(): Promise<void> {
+    this.#admin?.destroy();
+    this.#admin = undefined;
     const child = this.#process;
     this.#process = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
