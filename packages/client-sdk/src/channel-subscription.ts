@@ -24,6 +24,8 @@ export class ChannelSubscription {
   pendingId: number | undefined;
   /** True between a confirmed Subscribe and the socket ending. */
   live = false;
+  /** Subscribes the server asked to retry since the last confirmed one: the backoff's attempt. */
+  refusals = 0;
   #cursor = new ChannelCursor();
   #recovering = false;
   /** Live publications that arrived before the Subscribed reply: delivered after the recovered ones. */

@@ -356,6 +356,44 @@ describe("SluiceClient against a scripted server", () => {
     assert.deepEqual(confirmations, [false, false], "told to refetch, not handed 2 of e2 as if nothing was missed");
   });
 
+  test("a subscription the server cannot take just now (retriable) is sent again after a backoff; a refusal ends it", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const confirmations: boolean[] = [];
+    const errors: Error[] = [];
+    const listener = {
+      onPublication: () => {},
+      onSubscribed: (info: { recovered: boolean }) => confirmations.push(info.recovered),
+      onError: (error: Error) => errors.push(error),
+    };
+    const refuse = (id: number, code: ErrorCodeEnum, retriable: boolean) =>
+      connection.send({
+        kind: { case: "reply", value: { id, outcome: { case: "error", value: { code, message: "no", retriable } } } },
+      });
+    client.subscribe("org", listener);
+    // The gateway's broker is out of reach: UNAVAILABLE, retriable, twice.
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.UNAVAILABLE, true);
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.UNAVAILABLE, true);
+    const third = await connection.next("subscribe");
+    connection.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: third.id,
+          outcome: { case: "subscribed", value: { channel: "org", position: { offset: 3n, epoch: "e1" } } },
+        },
+      },
+    });
+    await waitFor(() => confirmations.length === 1, "the subscription confirmed");
+    assert.equal(errors.length, 0, "nothing told of the retries");
+
+    client.subscribe("project:p", listener);
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.PERMISSION_DENIED, false);
+    await waitFor(() => errors.length === 1, "the refusal told");
+    assert.ok(errors[0] instanceof RpcError && errors[0].code === ErrorCode.PERMISSION_DENIED);
+  });
+
   test("UNAUTHENTICATED closes for good and surfaces the reason; reconnect() tries again", async (t) => {
     const { server, client } = await harness(t);
     const index = 0;
