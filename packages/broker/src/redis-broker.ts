@@ -68,10 +68,11 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '=', ARGV[4], string.format('%d-0', offset
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
-  if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[8]) then redis.call('RENAME', KEYS[3], KEYS[4]) end
+  -- HLEN only when a stream was added; the older half keeps the TTL it had as the newer one.
+  if redis.call('HSET', KEYS[3], ARGV[6], ARGV[7]) == 1 and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[8]) then
+    redis.call('RENAME', KEYS[3], KEYS[4])
+  end
   redis.call('PEXPIRE', KEYS[3], ARGV[5])
-  redis.call('PEXPIRE', KEYS[4], ARGV[5])
 end
 -- A ServerFrame whose field 3 is the publication: one Protobuf type for publications and presence.
 redis.call('PUBLISH', ARGV[1], '\\26' .. varint(#publication) .. publication)
