@@ -46,6 +46,33 @@ export async function waitFor(
   }
 }
 
+const children = new Set<ChildProcess>();
+let hooked = false;
+
+function killChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
+/**
+ * Kills the child (SIGKILL) should this test process end first, on its own or by SIGTERM or
+ * SIGINT (a test runner stopping a file that timed out): servers a test started must not outlive it.
+ */
+export function endsWithThisProcess<C extends ChildProcess>(child: C): C {
+  if (!hooked) {
+    hooked = true;
+    process.once("exit", killChildren);
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        killChildren();
+        process.exit(signal === "SIGTERM" ? 143 : 130);
+      });
+    }
+  }
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
 /** A port nothing listens on now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -91,7 +118,7 @@ export class PrivateRedis {
     await this.kill();
     const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
     if (this.#debugCommand) args.push("--enable-debug-command", "local");
-    const child = spawn("redis-server", args, { stdio: "ignore" });
+    const child = endsWithThisProcess(spawn("redis-server", args, { stdio: "ignore" }));
     this.#process = child;
     let failure: Error | undefined;
     child.once("error", (error) => (failure = error));

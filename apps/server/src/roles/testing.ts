@@ -7,7 +7,14 @@ import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { redisReachable } from "@sluice/broker";
-import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix } from "@sluice/broker/testing";
+import {
+  deleteTestKeys,
+  endsWithThisProcess,
+  openTestRedis,
+  redisTestSkip,
+  redisTestUrl,
+  testKeyPrefix,
+} from "@sluice/broker/testing";
 import { commandsTopic, eventsTopic, repliesTopic } from "@sluice/bus/kafka";
 import { createClient, type ClientOptions, type SluiceClient } from "@sluice/client-sdk";
 import { postgresTestUrl, testBackends } from "@sluice/database/testing";
@@ -52,11 +59,13 @@ export interface RoleProcess {
 
 /** Starts `roles/main.ts <args>` as a child process with the environment given. */
 export function runRole(args: readonly string[], name: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = endsWithThisProcess(
+    spawn(process.execPath, ["--import", "tsx", main, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env, NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   const output: string[] = [];
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal)),
