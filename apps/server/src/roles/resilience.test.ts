@@ -1,8 +1,9 @@
-// The scale-out shape when its processes fail: every role killed with -9 in the middle of a stream
-// of commands and started again, Redis killed and started again empty, and every role stopped with
-// SIGTERM while another takes over. Roles are child processes (roles/testing.ts) on the machine's
-// Kafka and PostgreSQL and on a redis-server of this test's own. Clients reach the source gateways
-// through a TCP balancer each, so a client whose gateway dies reconnects to the other one.
+// The scale-out shape when its processes fail, in the middle of a stream of commands: each role
+// killed with -9 and started again; each stopped with SIGTERM while a new one takes over; Redis out
+// of reach for a while, then killed and started again empty. Roles are child processes
+// (roles/testing.ts) on the machine's Kafka and PostgreSQL and on a redis-server of this test's own.
+// Clients reach the source gateways through a TCP balancer each, so a client whose gateway dies
+// reconnects to the other one.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
