@@ -9,7 +9,7 @@ import {
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Broker, BrokerListener } from "./broker";
+import { streamsRemembered, type Broker, type BrokerListener } from "./broker";
 import { waitFor } from "./testing";
 
 /**
@@ -40,6 +40,13 @@ export class Recorder implements BrokerListener {
 
 export const publication = (channel: string) => create(PublicationSchema, { channel });
 
+/** Publishes on "o/<name>" a publication of no event stream (never a repeat); the positioned publication. */
+export async function published(broker: Broker, channel: string): Promise<Publication> {
+  const positioned = await broker.publish(channel, publication(channel.slice(channel.indexOf("/") + 1)));
+  assert.ok(positioned, `a publication on ${channel} was taken for a repeat`);
+  return positioned;
+}
+
 export function brokerContract(name: string, open: OpenEdges, options: { skip?: string | false } = {}): void {
   describe(`${name} (Broker contract)`, { skip: options.skip }, () => {
     const withEdges = (historySize: number | undefined, run: (edges: Edges) => Promise<void>) => async () => {
@@ -54,13 +61,35 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
     test(
       "gives each channel its own increasing offsets under one epoch",
       withEdges(undefined, async ({ publisher }) => {
-        const a1 = await publisher.publish("o/a", publication("a"));
-        const a2 = await publisher.publish("o/a", publication("a"));
-        const b1 = await publisher.publish("o/b", publication("b"));
+        const a1 = await published(publisher, "o/a");
+        const a2 = await published(publisher, "o/a");
+        const b1 = await published(publisher, "o/b");
         assert.deepEqual([a1.offset, a2.offset, b1.offset], [1n, 2n, 1n]);
         assert.equal(a1.epoch, a2.epoch);
         assert.notEqual(a1.epoch, b1.epoch);
         assert.equal(a1.channel, "a", "the publication keeps the channel name it was given");
+      }),
+    );
+
+    test(
+      "an event stream's version the channel carried already is not published again, from any edge",
+      withEdges(undefined, async ({ publisher, edge }) => {
+        const listener = new Recorder();
+        await edge.subscribe("o/a", listener);
+        const event = (streamId: string, streamVersion: bigint) =>
+          create(PublicationSchema, { channel: "a", metadata: { streamId, streamVersion } });
+        assert.equal((await publisher.publish("o/a", event("order-1", 1n)))?.offset, 1n);
+        // The bus hands it on again (a sink crashed before committing), to the same sink or another.
+        assert.equal(await edge.publish("o/a", event("order-1", 1n)), undefined);
+        assert.equal((await edge.publish("o/a", event("order-1", 2n)))?.offset, 2n);
+        assert.equal(await publisher.publish("o/a", event("order-1", 1n)), undefined, "an older version too");
+        assert.equal((await publisher.publish("o/b", event("order-1", 1n)))?.offset, 1n, "each channel for itself");
+        // At least the last streamsRemembered streams are remembered.
+        for (let i = 0; i < streamsRemembered; i++) await publisher.publish("o/c", event(`order-${i}`, 1n));
+        assert.equal(await publisher.publish("o/c", event("order-0", 1n)), undefined);
+        assert.equal((await publisher.publish("o/a", event("order-2", 1n)))?.offset, 3n);
+        await waitFor(() => listener.publications.length === 3, "three publications on o/a");
+        assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
       }),
     );
 
@@ -71,7 +100,7 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
         const sentinel = new Recorder();
         await edge.subscribe("o/a", listener);
         await edge.subscribe("o/sentinel", sentinel);
-        const sent = await publisher.publish("o/a", publication("a"));
+        const sent = await published(publisher, "o/a");
         await publisher.publish("o/b", publication("b"));
         await waitFor(() => listener.publications.length === 1, "the publication on o/a");
         assert.deepEqual(listener.publications[0]?.[1], sent);
@@ -110,7 +139,7 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
         await edge.subscribe("o/busy", listener);
         const each = 50;
         const sent = await Promise.all(
-          Array.from({ length: each * 2 }, (_, i) => (i % 2 ? edge : publisher).publish("o/busy", publication("busy"))),
+          Array.from({ length: each * 2 }, (_, i) => published(i % 2 ? edge : publisher, "o/busy")),
         );
         const offsets = sent.map((p) => p.offset).sort((a, b) => (a < b ? -1 : 1));
         assert.deepEqual(
@@ -126,9 +155,9 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
     test(
       "recovers exactly the publications after a position, in order",
       withEdges(undefined, async ({ publisher, edge }) => {
-        const first = await publisher.publish("o/a", publication("a"));
+        const first = await published(publisher, "o/a");
         await publisher.publish("o/a", publication("a"));
-        const third = await publisher.publish("o/a", publication("a"));
+        const third = await published(publisher, "o/a");
         const history = await edge.history(
           "o/a",
           create(StreamPositionSchema, { offset: first.offset, epoch: first.epoch }),
@@ -149,7 +178,7 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
     test(
       "refuses to recover beyond the retained history, from the future or from another epoch",
       withEdges(2, async ({ publisher }) => {
-        const first = await publisher.publish("o/a", publication("a"));
+        const first = await published(publisher, "o/a");
         for (let i = 0; i < 3; i++) await publisher.publish("o/a", publication("a"));
         const epoch = first.epoch;
         const at = (offset: bigint, e = epoch) => create(StreamPositionSchema, { offset, epoch: e });

@@ -1,5 +1,11 @@
 import type { Publication, PresenceChange, StreamPosition } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 
+/**
+ * Streams whose last published version each channel remembers, at least, to drop redeliveries: a
+ * redelivery is at most what one consumer batch held (1,000 events), seconds after the first time.
+ */
+export const streamsRemembered = 1_000;
+
 /** What a publisher hands the broker: a publication the broker has not yet given a position. */
 export type UnpositionedPublication = Omit<Publication, "offset" | "epoch">;
 
@@ -32,9 +38,13 @@ export interface History {
 export interface Broker {
   /**
    * Gives the publication the channel's next offset (and its epoch), keeps it in the channel's
-   * bounded history, and delivers it to every subscribed listener.
+   * bounded history, and delivers it to every subscribed listener. A publication whose metadata
+   * names a stream version the channel has carried already (or a later one of that stream) is an
+   * event delivered again, by an at-least-once bus after a sink crashed or its partitions moved:
+   * it is not published again, and publish resolves with undefined. The versions of at least the
+   * last `streamsRemembered` streams published on a channel are remembered.
    */
-  publish(channel: string, publication: UnpositionedPublication): Promise<Publication>;
+  publish(channel: string, publication: UnpositionedPublication): Promise<Publication | undefined>;
   /** Delivers a presence change (join or leave) to the channel's listeners. Not kept in history. */
   publishPresence(channel: string, change: PresenceChange): Promise<void>;
   subscribe(channel: string, listener: BrokerListener): Promise<void>;

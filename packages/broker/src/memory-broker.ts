@@ -7,7 +7,13 @@ import {
   type StreamPosition,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { randomBytes } from "node:crypto";
-import type { Broker, BrokerListener, History, UnpositionedPublication } from "./broker";
+import {
+  streamsRemembered,
+  type Broker,
+  type BrokerListener,
+  type History,
+  type UnpositionedPublication,
+} from "./broker";
 
 export interface MemoryBrokerOptions {
   /** Publications kept per channel for recovery. */
@@ -25,6 +31,22 @@ class ChannelStream {
   offset = 0n;
   touchedAt = Date.now();
   readonly ring: Publication[] = [];
+  /** The last version published of each event stream, in two halves as RedisBroker keeps them. */
+  #versions = new Map<string, bigint>();
+  #olderVersions = new Map<string, bigint>();
+
+  /** False for a stream version published here already; true, and remembered, otherwise. */
+  isNew(metadata: UnpositionedPublication["metadata"]): boolean {
+    if (!metadata?.streamId) return true;
+    const seen = this.#versions.get(metadata.streamId) ?? this.#olderVersions.get(metadata.streamId);
+    if (seen !== undefined && seen >= metadata.streamVersion) return false;
+    this.#versions.set(metadata.streamId, metadata.streamVersion);
+    if (this.#versions.size >= streamsRemembered) {
+      this.#olderVersions = this.#versions;
+      this.#versions = new Map();
+    }
+    return true;
+  }
 }
 
 /**
@@ -45,8 +67,9 @@ export class MemoryBroker implements Broker {
     this.#sweep.unref();
   }
 
-  async publish(channel: string, publication: UnpositionedPublication): Promise<Publication> {
+  async publish(channel: string, publication: UnpositionedPublication): Promise<Publication | undefined> {
     const stream = this.#stream(channel);
+    if (!stream.isNew(publication.metadata)) return undefined;
     stream.offset += 1n;
     stream.touchedAt = Date.now();
     const positioned = create(PublicationSchema, { ...publication, offset: stream.offset, epoch: stream.epoch });

@@ -1,14 +1,20 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { PublicationSchema, StreamPositionSchema } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { brokerContract, publication, Recorder } from "./broker-contract";
+import { brokerContract, publication, published, Recorder } from "./broker-contract";
 import { RedisBroker, type RedisBrokerOptions } from "./redis-broker";
 import { RedisUnavailableError, type RedisConnection } from "./redis-connection";
-import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix, waitFor } from "./testing";
+import {
+  deleteTestKeys,
+  openTestRedis,
+  PrivateRedis,
+  privateRedisSkip,
+  redisTestSkip,
+  redisTestUrl,
+  testKeyPrefix,
+  waitFor,
+} from "./testing";
 
 const skip = await redisTestSkip();
 const errors: unknown[] = [];
@@ -91,13 +97,13 @@ describe("RedisBroker", { skip }, () => {
     const { publisher, edge, keyPrefix, close } = await openEdges();
     try {
       await publisher.publish("o/a", publication("a"));
-      const before = await publisher.publish("o/a", publication("a"));
+      const before = await published(publisher, "o/a");
       await redis.del([`${keyPrefix}broker:{o/a}:meta`, `${keyPrefix}broker:{o/a}:history`]);
       const history = await edge.history("o/a", create(StreamPositionSchema, { offset: 1n, epoch: before.epoch }));
       assert.equal(history.recovered, false);
       assert.notEqual(history.position.epoch, before.epoch);
       assert.equal(history.position.offset, 0n);
-      const next = await publisher.publish("o/a", publication("a"));
+      const next = await published(publisher, "o/a");
       assert.deepEqual([next.offset, next.epoch], [1n, history.position.epoch]);
     } finally {
       await close();
@@ -107,7 +113,7 @@ describe("RedisBroker", { skip }, () => {
   test("a channel left alone past its TTL forgets its history", async () => {
     const { publisher, keyPrefix, close } = await openEdges({ historyTtlMs: 200 });
     try {
-      const first = await publisher.publish("o/a", publication("a"));
+      const first = await published(publisher, "o/a");
       const ttl = Number(await redis.pTTL(`${keyPrefix}broker:{o/a}:history`));
       // -1 would be a key kept forever; -2 (already gone) is fine on a slow machine.
       assert.ok(ttl !== -1 && ttl <= 200, `history key expires (pttl ${ttl})`);
@@ -190,17 +196,11 @@ describe("RedisBroker", { skip }, () => {
   }
 });
 
-// A Redis of the test's own, on a free port, that the test can stop and start again.
-const redisServer = spawnSync("redis-server", ["--version"]).status === 0 ? "redis-server" : undefined;
-const ownRedisSkip = skip || (redisServer || process.env.CI === "true" ? false : "redis-server not installed");
-
-describe("RedisBroker when Redis goes away", { skip: ownRedisSkip }, () => {
+describe("RedisBroker when Redis goes away", { skip: skip || privateRedisSkip() }, () => {
   test("a publish to a stalled Redis rejects after commandTimeoutMs instead of hanging", async () => {
-    const port = await freePort();
-    const server = await startRedis(port);
-    const url = `redis://127.0.0.1:${port}`;
-    const publisher = await RedisBroker.connect({ url, keyPrefix: "t:", commandTimeoutMs: 300, ...quiet });
-    const admin = await openTestRedisAt(port);
+    const server = await PrivateRedis.start({ debugCommand: true });
+    const publisher = await RedisBroker.connect({ url: server.url, keyPrefix: "t:", commandTimeoutMs: 300, ...quiet });
+    const admin = await openTestRedis(server.url);
     try {
       const stall = admin.sendCommand(["DEBUG", "SLEEP", "2"]).catch(() => {});
       await assert.rejects(publisher.publish("o/a", publication("a")), (error: unknown) => {
@@ -213,31 +213,28 @@ describe("RedisBroker when Redis goes away", { skip: ownRedisSkip }, () => {
     } finally {
       admin.destroy();
       await publisher.close();
-      server.kill("SIGKILL");
+      await server.kill();
     }
   });
 
   test("a publish while Redis is down rejects at once; after a restart without persistence, a new epoch", async () => {
-    const port = await freePort();
-    let server = await startRedis(port);
-    const url = `redis://127.0.0.1:${port}`;
-    const settings = { url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
+    const server = await PrivateRedis.start();
+    const settings = { url: server.url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
     const publisher = await RedisBroker.connect(settings);
     const edge = await RedisBroker.connect(settings);
     try {
       const listener = new Recorder();
       await edge.subscribe("o/a", listener);
-      const before = await publisher.publish("o/a", publication("a"));
+      const before = await published(publisher, "o/a");
       await waitFor(() => listener.publications.length === 1, "the first publication");
 
-      server.kill("SIGKILL");
-      await once(server, "exit");
+      await server.kill();
       await assert.rejects(publisher.publish("o/a", publication("a")), RedisUnavailableError);
       await assert.rejects(publisher.history("o/a"), RedisUnavailableError);
 
-      server = await startRedis(port);
+      await server.restart();
       // The clients reconnect on their own; the edge's subscriber resubscribes its channel.
-      const after = await retry(() => publisher.publish("o/a", publication("a")));
+      const after = await retry(() => published(publisher, "o/a"));
       assert.notEqual(after.epoch, before.epoch, "the keys died with Redis: a new epoch");
       assert.equal(after.offset, 1n);
       // The edge's own connections come back on their own schedule: retried until they have.
@@ -252,39 +249,10 @@ describe("RedisBroker when Redis goes away", { skip: ownRedisSkip }, () => {
       assert.ok(listener.publications.slice(1).every(([, p]) => p.epoch !== before.epoch));
     } finally {
       await Promise.all([publisher.close(), edge.close()]);
-      server.kill("SIGKILL");
+      await server.kill();
     }
   });
 });
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  // The probe below keeps trying until the server answers; a server that could not start fails it.
-  const server = spawn(
-    redisServer ?? "redis-server",
-    // DEBUG SLEEP (a stalled Redis) is allowed from loopback on this throwaway server only.
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--enable-debug-command",
-      "local",
-    ],
-    { stdio: "ignore" },
-  );
-  const probe = await openTestRedisAt(port);
-  probe.destroy();
-  return server;
-}
-
-async function openTestRedisAt(port: number) {
-  const { openRedis } = await import("./redis-connection");
-  return retry(() => openRedis({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 500 }, "probe"));
-}
 
 /** Calls `attempt` until it succeeds, for at most 10 s. */
 async function retry<T>(attempt: () => Promise<T>): Promise<T> {
@@ -297,16 +265,4 @@ async function retry<T>(attempt: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }

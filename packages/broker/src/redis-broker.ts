@@ -8,7 +8,13 @@ import {
   type StreamPosition,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import { randomBytes } from "node:crypto";
-import type { Broker, BrokerListener, History, UnpositionedPublication } from "./broker";
+import {
+  streamsRemembered,
+  type Broker,
+  type BrokerListener,
+  type History,
+  type UnpositionedPublication,
+} from "./broker";
 import { openRedis, redisFailure, type RedisConnection, type RedisConnectionOptions } from "./redis-connection";
 import { LUA_VARINT, RedisScript } from "./redis-script";
 
@@ -35,18 +41,39 @@ local function stream(meta, history, candidate)
 end`;
 
 /**
- * KEYS: meta hash, history stream. ARGV: pub/sub channel, the publication's Protobuf without
- * offset and epoch, candidate epoch, history size, TTL ms. Returns { offset, epoch }.
+ * KEYS: meta hash, history stream, stream versions (newer half), stream versions (older half).
+ * ARGV: pub/sub channel, the publication's Protobuf without offset and epoch, candidate epoch,
+ * history size, TTL ms, the event's stream id ('' for none), its version, the streams the newer
+ * half holds at most. Returns { offset, epoch }, or { 0 } for a stream version the channel carried
+ * already.
  * Offset and epoch are appended to the encoded publication as fields 2 and 3 (a Protobuf parser
  * keeps the last value of a field), so the message is encoded once, by the publisher.
+ *
+ * The versions are two hashes: when the newer one is full it becomes the older one (whose streams
+ * are forgotten), so at least the last ARGV[8] streams are remembered at a bounded cost. They
+ * outlive an epoch on purpose: a version published before is a repeat in any epoch. Why at all:
+ * the bus delivers at least once, and a sink that crashed between publishing and committing its
+ * offsets, or lost its partitions to another, hands the same events on again; nothing but Redis
+ * itself can tell they were published.
  */
 const PUBLISH = new RedisScript(`${LUA_VARINT}${LUA_STREAM}
+if ARGV[6] ~= '' then
+  local seen = redis.call('HGET', KEYS[3], ARGV[6]) or redis.call('HGET', KEYS[4], ARGV[6])
+  if seen and tonumber(seen) >= tonumber(ARGV[7]) then return { 0 } end
+end
 local epoch = stream(KEYS[1], KEYS[2], ARGV[3])
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 local publication = ARGV[2] .. '\\16' .. varint(offset) .. '\\26' .. varint(#epoch) .. epoch
 redis.call('XADD', KEYS[2], 'MAXLEN', '=', ARGV[4], string.format('%d-0', offset), 'p', publication)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
+if ARGV[6] ~= '' then
+  -- HLEN only when a stream was added; the older half keeps the TTL it had as the newer one.
+  if redis.call('HSET', KEYS[3], ARGV[6], ARGV[7]) == 1 and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[8]) then
+    redis.call('RENAME', KEYS[3], KEYS[4])
+  end
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+end
 -- A ServerFrame whose field 3 is the publication: one Protobuf type for publications and presence.
 redis.call('PUBLISH', ARGV[1], '\\26' .. varint(#publication) .. publication)
 return { offset, epoch }`);
@@ -139,23 +166,34 @@ export class RedisBroker implements Broker {
     }
   }
 
-  async publish(channel: string, publication: UnpositionedPublication): Promise<Publication> {
+  async publish(channel: string, publication: UnpositionedPublication): Promise<Publication | undefined> {
     checkChannel(channel);
     const unpositioned = toBinary(
       PublicationSchema,
       create(PublicationSchema, { ...publication, offset: 0n, epoch: "" }),
     );
-    const [meta, history] = this.#keys(channel);
+    const [meta, history, versions, olderVersions] = this.#keys(channel);
+    const stream = publication.metadata?.streamId ?? "";
     let reply;
     try {
       reply = (await PUBLISH.run(
         this.#commands,
-        [meta, history],
-        [this.#topic(channel), asBuffer(unpositioned), newEpoch(), this.#historySize, this.#historyTtlMs],
-      )) as [number, Buffer];
+        [meta, history, versions, olderVersions],
+        [
+          this.#topic(channel),
+          asBuffer(unpositioned),
+          newEpoch(),
+          this.#historySize,
+          this.#historyTtlMs,
+          stream,
+          String(publication.metadata?.streamVersion ?? 0n),
+          String(streamsRemembered),
+        ],
+      )) as [number, Buffer] | [0];
     } catch (error) {
       throw redisFailure(`publish to ${channel}`, error);
     }
+    if (reply.length === 1) return undefined;
     return create(PublicationSchema, { ...publication, offset: BigInt(reply[0]), epoch: reply[1].toString() });
   }
 
@@ -234,10 +272,10 @@ export class RedisBroker implements Broker {
     await Promise.allSettled([this.#commands.close(), this.#subscriber.close()]);
   }
 
-  #keys(channel: string): [meta: string, history: string] {
+  #keys(channel: string): [meta: string, history: string, versions: string, olderVersions: string] {
     // The hash tag keeps a channel's keys in one slot, should the keys ever move to a Redis Cluster.
     const tag = `${this.#prefix}broker:{${channel}}`;
-    return [`${tag}:meta`, `${tag}:history`];
+    return [`${tag}:meta`, `${tag}:history`, `${tag}:versions`, `${tag}:versions-older`];
   }
 
   #topic(channel: string): string {

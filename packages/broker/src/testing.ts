@@ -1,6 +1,9 @@
 // For tests only: the Redis a suite runs against (scripts/services.sh starts it on this machine),
 // and a key prefix per test so suites share one Redis without seeing each other.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { openRedis, redisReachable, type RedisConnection } from "./redis-connection";
 
 export const redisTestUrl = process.env.SLUICE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -19,8 +22,8 @@ export function testKeyPrefix(): string {
 }
 
 /** A plain connection for a test to look at Redis from outside (PUBSUB, CLIENT KILL, DEL). */
-export function openTestRedis(): Promise<RedisConnection> {
-  return openRedis({ url: redisTestUrl }, "test");
+export function openTestRedis(url = redisTestUrl): Promise<RedisConnection> {
+  return openRedis({ url }, "test");
 }
 
 /** Deletes every key under a test's prefix. */
@@ -40,5 +43,122 @@ export async function waitFor(
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const children = new Set<ChildProcess>();
+let hooked = false;
+
+function killChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
+/**
+ * Kills the child (SIGKILL) should this test process end first, on its own or by SIGTERM or
+ * SIGINT (a test runner stopping a file that timed out): servers a test started must not outlive it.
+ */
+export function endsWithThisProcess<C extends ChildProcess>(child: C): C {
+  if (!hooked) {
+    hooked = true;
+    process.once("exit", killChildren);
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        killChildren();
+        process.exit(signal === "SIGTERM" ? 143 : 130);
+      });
+    }
+  }
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+/** A port nothing listens on now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A reason to skip a suite that runs a Redis of its own: only when redis-server is missing and CI is not "true". */
+export function privateRedisSkip(): string | false {
+  if (process.env.CI === "true") return false;
+  return spawnSync("redis-server", ["--version"]).status === 0 ? false : "redis-server not installed";
+}
+
+/**
+ * A redis-server of a test's own on a free port, without persistence: killing it loses every key,
+ * as a restart of a Redis without persistence does. For tests that stop Redis under the code they
+ * test, never touching the Redis other suites share.
+ */
+export class PrivateRedis {
+  readonly port: number;
+  readonly url: string;
+  readonly #debugCommand: boolean;
+  #process: ChildProcess | undefined;
+  #admin: RedisConnection | undefined;
+
+  private constructor(port: number, debugCommand: boolean) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+    this.#debugCommand = debugCommand;
+  }
+
+  /** `debugCommand` allows DEBUG (e.g. DEBUG SLEEP, a stalled Redis) from loopback. */
+  static async start(options: { debugCommand?: boolean } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options.debugCommand ?? false);
+    await redis.restart();
+    return redis;
+  }
+
+  /** Starts it (again) on the same port, empty; resolves once it answers PING. */
+  async restart(): Promise<void> {
+    await this.kill();
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if (this.#debugCommand) args.push("--enable-debug-command", "local");
+    const child = endsWithThisProcess(spawn("redis-server", args, { stdio: "ignore" }));
+    this.#process = child;
+    let failure: Error | undefined;
+    child.once("error", (error) => (failure = error));
+    child.once("exit", (code) => (failure ??= new Error(`redis-server exited (${code}) on port ${this.port}`)));
+    await waitFor(
+      async () => {
+        if (failure) throw failure;
+        return redisReachable(this.url, 500);
+      },
+      `redis-server answering on ${this.port}`,
+      10_000,
+    );
+  }
+
+  /**
+   * Out of reach with its data kept, as behind a network that failed: every client's connection
+   * cut, and new ones refused (max clients reached) until `reachable()`.
+   */
+  async unreachable(): Promise<void> {
+    this.#admin ??= await openRedis({ url: this.url }, "test admin");
+    // This connection is the one client left room for; it is not cut (CLIENT KILL skips its caller).
+    await this.#admin.sendCommand(["CONFIG", "SET", "maxclients", "1"]);
+    await this.#admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal"]);
+    await this.#admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+  }
+
+  /** Takes clients again after `unreachable()`. */
+  async reachable(): Promise<void> {
+    await this.#admin?.sendCommand(["CONFIG", "SET", "maxclients", "10000"]);
+  }
+
+  /** kill -9; resolves once it has exited. */
+  async kill(): Promise<void> {
+    this.#admin?.destroy();
+    this.#admin = undefined;
+    const child = this.#process;
+    this.#process = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
+    await exited;
   }
 }

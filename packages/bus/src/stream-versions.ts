@@ -16,12 +16,22 @@ export class StreamVersions {
 
   /** True, and remembered, when the event is later in its stream than anything seen of it. */
   isNew(event: Pick<RecordedEvent, "streamId" | "streamVersion">): boolean {
+    if (this.seen(event)) return false;
+    this.remember(event);
+    return true;
+  }
+
+  /** True when the event is not later in its stream than what was remembered of it. */
+  seen(event: Pick<RecordedEvent, "streamId" | "streamVersion">): boolean {
     const seen = this.#versions.get(event.streamId);
-    if (seen !== undefined && event.streamVersion <= seen) return false;
+    return seen !== undefined && event.streamVersion <= seen;
+  }
+
+  /** Remembers the event as the latest seen of its stream. */
+  remember(event: Pick<RecordedEvent, "streamId" | "streamVersion">): void {
     // Delete first: a Map iterates in insertion order, so the oldest entry is the least recent.
     this.#versions.delete(event.streamId);
     this.#versions.set(event.streamId, event.streamVersion);
     if (this.#versions.size > this.#capacity) this.#versions.delete(this.#versions.keys().next().value!);
-    return true;
   }
 }

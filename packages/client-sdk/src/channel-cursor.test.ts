@@ -17,6 +17,14 @@ describe("ChannelCursor", () => {
     assert.deepEqual(cursor.position, { offset: 1n, epoch: "e2" });
   });
 
+  test("a publication of another epoch leaves the cursor's", () => {
+    const cursor = new ChannelCursor();
+    assert.equal(cursor.leaves("e1"), false, "nothing to leave before anything was seen");
+    cursor.settle({ offset: 3n, epoch: "e1" });
+    assert.equal(cursor.leaves("e1"), false);
+    assert.equal(cursor.leaves("e2"), true);
+  });
+
   test("settle moves to the server's position but never backwards in the same epoch", () => {
     const cursor = new ChannelCursor();
     assert.equal(cursor.position, undefined);

@@ -8,7 +8,8 @@ export interface StreamPosition {
  * The bookkeeping that makes delivery exactly-once per channel across reconnects: a publication
  * at or before the last delivered offset of the same epoch is a duplicate (a recovered one the
  * live stream already brought, or the other way round) and is dropped. A new epoch means the
- * server lost the channel's history; offsets start over and are accepted as they come.
+ * server lost the channel's history; offsets start over there, once the subscription has read the
+ * channel again and heard `recovered: false`.
  */
 export class ChannelCursor {
   #position: StreamPosition | undefined;
@@ -37,6 +38,15 @@ export class ChannelCursor {
   skips(offset: bigint, epoch: string): boolean {
     const current = this.#position;
     return current !== undefined && current.epoch === epoch && offset > current.offset + 1n;
+  }
+
+  /**
+   * True when the publication is of another epoch than the cursor's: the server lost the channel's
+   * history (a Redis restarted empty, a channel idle past its TTL), so whatever was published there
+   * between the cursor and this publication may be gone, and nothing says so but the new epoch.
+   */
+  leaves(epoch: string): boolean {
+    return this.#position !== undefined && this.#position.epoch !== epoch;
   }
 
   /**

@@ -24,6 +24,8 @@ export class ChannelSubscription {
   pendingId: number | undefined;
   /** True between a confirmed Subscribe and the socket ending. */
   live = false;
+  /** Subscribes the server asked to retry since the last confirmed one: the backoff's attempt. */
+  refusals = 0;
   #cursor = new ChannelCursor();
   #recovering = false;
   /** Live publications that arrived before the Subscribed reply: delivered after the recovered ones. */
@@ -90,8 +92,11 @@ export class ChannelSubscription {
     this.#cursor.settle({ offset: position.offset, epoch: position.epoch });
     const held = this.#held;
     this.#held = [];
-    // Through publication(): a gap among them resubscribes, and the rest are held again.
-    for (const publication of held) this.publication(publication);
+    // Through publication(): a gap among them resubscribes, and the rest are held again. One of
+    // another epoch than the server's now is from before the channel's history was lost (the
+    // confirmation covers it), or from a loss newer still that the next publication reveals; held
+    // again, it would resubscribe forever.
+    for (const publication of held) if (publication.epoch === position.epoch) this.publication(publication);
   }
 
   /** A late listener on a channel already live: it has state to load, like a first subscriber. */
@@ -122,9 +127,12 @@ export class ChannelSubscription {
   }
 
   #deliver(frame: PublicationFrame): void {
-    if (this.#cursor.skips(frame.offset, frame.epoch)) {
+    if (this.#cursor.skips(frame.offset, frame.epoch) || this.#cursor.leaves(frame.epoch)) {
       // Delivering it would skip what came before it, silently. Read the channel again from the
       // last one delivered: the server sends what is missing, or says recovered:false (refetch).
+      // A new epoch too: taking it as it came lost, without a word, what was published before it
+      // in the new epoch (while this edge's Redis subscription was down) and what the old epoch
+      // had not delivered yet when Redis went away. The server answers recovered:false.
       this.#resubscribe(this);
       this.#held.push(frame);
       return;

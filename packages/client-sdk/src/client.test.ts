@@ -316,6 +316,84 @@ describe("SluiceClient against a scripted server", () => {
     assert.equal(connection.socket.readyState, WebSocket.OPEN, "the same socket throughout");
   });
 
+  test("a publication of a new epoch (the server lost the channel's history): the client reads the channel again and is told to refetch", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const seen: Array<[bigint, string]> = [];
+    const confirmations: boolean[] = [];
+    client.subscribe("org", {
+      onPublication: (p) => seen.push([p.offset, p.epoch]),
+      onSubscribed: (info) => confirmations.push(info.recovered),
+    });
+    const subscribed = (id: number, offset: bigint, epoch: string, recovered: boolean) =>
+      connection.send({
+        kind: {
+          case: "reply",
+          value: {
+            id,
+            outcome: { case: "subscribed", value: { channel: "org", position: { offset, epoch }, recovered } },
+          },
+        },
+      });
+    subscribed((await connection.next("subscribe")).id, 0n, "e1", false);
+    publish(connection, 1n, "a");
+    publish(connection, 2n, "b");
+    // Redis restarted empty: 1 of e2 went out while this edge was not listening yet.
+    publish(connection, 2n, "d", "e2");
+    await connection.next("unsubscribe");
+    const again = await connection.next("subscribe");
+    assert.deepEqual({ offset: again.since?.offset, epoch: again.since?.epoch }, { offset: 2n, epoch: "e1" });
+    publish(connection, 1n, "stale", "e1"); // from before the loss, arriving late: held, then dropped
+    subscribed(again.id, 2n, "e2", false);
+    publish(connection, 3n, "e", "e2");
+    await waitFor(() => seen.length === 3, "the publication after the refetch");
+    assert.deepEqual(seen, [
+      [1n, "e1"],
+      [2n, "e1"],
+      [3n, "e2"],
+    ]);
+    assert.deepEqual(confirmations, [false, false], "told to refetch, not handed 2 of e2 as if nothing was missed");
+  });
+
+  test("a subscription the server cannot take just now (retriable) is sent again after a backoff; a refusal ends it", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const confirmations: boolean[] = [];
+    const errors: Error[] = [];
+    const listener = {
+      onPublication: () => {},
+      onSubscribed: (info: { recovered: boolean }) => confirmations.push(info.recovered),
+      onError: (error: Error) => errors.push(error),
+    };
+    const refuse = (id: number, code: ErrorCodeEnum, retriable: boolean) =>
+      connection.send({
+        kind: { case: "reply", value: { id, outcome: { case: "error", value: { code, message: "no", retriable } } } },
+      });
+    client.subscribe("org", listener);
+    // The gateway's broker is out of reach: UNAVAILABLE, retriable, twice.
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.UNAVAILABLE, true);
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.UNAVAILABLE, true);
+    const third = await connection.next("subscribe");
+    connection.send({
+      kind: {
+        case: "reply",
+        value: {
+          id: third.id,
+          outcome: { case: "subscribed", value: { channel: "org", position: { offset: 3n, epoch: "e1" } } },
+        },
+      },
+    });
+    await waitFor(() => confirmations.length === 1, "the subscription confirmed");
+    assert.equal(errors.length, 0, "nothing told of the retries");
+
+    client.subscribe("project:p", listener);
+    refuse((await connection.next("subscribe")).id, ErrorCodeEnum.PERMISSION_DENIED, false);
+    await waitFor(() => errors.length === 1, "the refusal told");
+    assert.ok(errors[0] instanceof RpcError && errors[0].code === ErrorCode.PERMISSION_DENIED);
+  });
+
   test("UNAUTHENTICATED closes for good and surfaces the reason; reconnect() tries again", async (t) => {
     const { server, client } = await harness(t);
     const index = 0;

@@ -87,6 +87,8 @@ export class SluiceClient {
   #maxFrameBytes = 0;
   #lastHeardAt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Subscriptions to send again after the server asked to retry them. */
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #reauthTimer: ReturnType<typeof setTimeout> | undefined;
@@ -159,6 +161,8 @@ export class SluiceClient {
       if (typeof globalThis.removeEventListener === "function")
         globalThis.removeEventListener("online", this.#onOnline);
       clearTimeout(this.#reconnectTimer);
+      for (const timer of this.#retryTimers) clearTimeout(timer);
+      this.#retryTimers.clear();
       this.#stopTimers();
       const socket = this.#socket;
       this.#socket = undefined;
@@ -423,8 +427,10 @@ export class SluiceClient {
     if (awaited.kind === "subscribe") {
       const subscription = awaited.subscription;
       if (subscription.pendingId !== reply.id) return;
-      if (outcome.case === "subscribed") return subscription.confirmed(outcome.value);
-      this.#channels.delete(subscription.channel);
+      if (outcome.case === "subscribed") {
+        subscription.refusals = 0;
+        return subscription.confirmed(outcome.value);
+      }
       const error =
         outcome.case === "error"
           ? RpcError.fromMessage(outcome.value)
@@ -432,6 +438,8 @@ export class SluiceClient {
               ErrorCode.INTERNAL,
               `subscribe ${subscription.channel}: unexpected reply ${outcome.case ?? "(empty)"}`,
             );
+      if (error.retriable) return this.#subscribeLater(subscription);
+      this.#channels.delete(subscription.channel);
       return subscription.refused(error);
     }
     if (outcome.case === "authenticated") this.#scheduleReauth(Number(outcome.value.sessionExpiresAt));
@@ -480,6 +488,27 @@ export class SluiceClient {
     if (!socket || socket.readyState !== OPEN) return void this.#queue.push(call);
     this.#awaiting.set(id, { kind: "call", call });
     socket.send(encoded);
+  }
+
+  /**
+   * The server could not subscribe just now (UNAVAILABLE: its broker out of reach) and said to try
+   * again. Ending the subscription, as for a refusal, left the app listening to nothing for good
+   * after a Redis outage; instead it is sent again after a backoff, from the same position, as
+   * after a reconnect. Meanwhile nothing is delivered (recovered from the position later).
+   */
+  #subscribeLater(subscription: ChannelSubscription): void {
+    subscription.dropped();
+    const timer = setTimeout(
+      () => {
+        this.#retryTimers.delete(timer);
+        // Not if unsubscribed meanwhile, or already subscribed again by a reconnect.
+        if (this.#channels.get(subscription.channel) !== subscription) return;
+        if (subscription.pendingId !== undefined || subscription.live || this.#status.state !== "connected") return;
+        this.#sendSubscribe(subscription);
+      },
+      backoffDelay(subscription.refusals++, this.#backoff),
+    );
+    this.#retryTimers.add(timer);
   }
 
   /** Subscribes again on this socket, from the last position delivered: leave, then join, in order. */

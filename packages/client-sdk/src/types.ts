@@ -125,7 +125,10 @@ export interface SubscribeOptions {
   onPublication(publication: Publication): void;
   onPresence?(change: PresenceEvent): void;
   onSubscribed?(info: SubscribedInfo): void;
-  /** The server refused the subscription (e.g. PERMISSION_DENIED); it has ended. */
+  /**
+   * The server refused the subscription (e.g. PERMISSION_DENIED); it has ended. A refusal the
+   * server calls retriable (UNAVAILABLE) is not told: the client subscribes again after a backoff.
+   */
   onError?(error: Error): void;
 }
 

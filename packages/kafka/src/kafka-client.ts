@@ -7,6 +7,12 @@ export interface KafkaConnection {
   readonly brokers: readonly string[];
   /** Names this process in the broker's logs and quotas. */
   readonly clientId: string;
+  /**
+   * How long a consumer group waits for a member that stopped heartbeating (a crashed process)
+   * before it gives that member's partitions to the others; 10 s unless told. Brokers refuse less
+   * than their group.min.session.timeout.ms (6 s by default).
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 export interface TopicSpec {
@@ -40,6 +46,20 @@ export interface KafkaSubscription extends AsyncIterable<ConsumedRecord> {
 
 function base(connection: KafkaConnection) {
   return { clientId: connection.clientId, bootstrapBrokers: [...connection.brokers] };
+}
+
+/** The client's default is a minute: after a kill -9 a group's partitions would wait that long. */
+export const defaultSessionTimeoutMs = 10_000;
+
+/** A group member's liveness settings: heartbeats at a third of the session timeout, at most every 3 s. */
+function membership(connection: KafkaConnection) {
+  const sessionTimeout = connection.sessionTimeoutMs ?? defaultSessionTimeoutMs;
+  return {
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    // The client requires rebalanceTimeout >= sessionTimeout; its default is 102 s.
+    rebalanceTimeout: Math.max(102_000, sessionTimeout),
+  };
 }
 
 /** Whether a broker answers a metadata request within timeoutMs; never throws. */
@@ -206,7 +226,7 @@ export async function subscribe(
   connection: KafkaConnection,
   options: { readonly groupId: string; readonly topics: readonly string[] },
 ): Promise<KafkaSubscription> {
-  const consumer = new Consumer({ ...base(connection), groupId: options.groupId });
+  const consumer = new Consumer({ ...base(connection), ...membership(connection), groupId: options.groupId });
   const stream = await consumer.consume({
     topics: [...options.topics],
     mode: "committed",
@@ -265,7 +285,12 @@ export async function consumeBatches(
   connection: KafkaConnection,
   options: BatchConsumerOptions,
 ): Promise<BatchConsumer> {
-  const consumer = new Consumer({ ...base(connection), groupId: options.groupId, maxWaitTime: 100 });
+  const consumer = new Consumer({
+    ...base(connection),
+    ...membership(connection),
+    groupId: options.groupId,
+    maxWaitTime: 100,
+  });
   const maxBatch = options.maxBatch ?? 1_000;
   const report = options.onError ?? ((error) => console.error(`Kafka consumer ${options.groupId}:`, error));
   const stopping = new AbortController();

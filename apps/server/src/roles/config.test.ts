@@ -41,6 +41,7 @@ describe("a role's configuration, validated once at start", () => {
       brokers: ["k1:9092", "k2:9092"],
       topicPrefix: "staging.",
       partitions: 12,
+      sessionTimeoutMs: 10_000,
     });
     assert.equal(source.port, 9000);
     assert.equal(loadRoleConfig("domain-service", { DATABASE_URL: database }).port, 8082);

@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   KAFKA_TOPIC_PREFIX: z.string().default(""),
   /** Partitions of a context's topics when a role creates them. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+  /** How long a consumer group waits for a silent member (a crashed role) before moving its partitions. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
   REDIS_URL: RedisUrl,
   /** Put before every Redis key and pub/sub channel. */
   REDIS_KEY_PREFIX: z.string().default("sluice:"),
@@ -109,6 +111,7 @@ export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly topicPrefix: string;
   readonly partitions: number;
+  readonly sessionTimeoutMs: number;
 }
 
 export interface RedisConfig {
@@ -203,6 +206,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
     brokers: data.KAFKA_BROKERS,
     topicPrefix: data.KAFKA_TOPIC_PREFIX,
     partitions: data.KAFKA_PARTITIONS,
+    sessionTimeoutMs: data.KAFKA_SESSION_TIMEOUT_MS,
   };
   const redis: RedisConfig = { url: data.REDIS_URL, keyPrefix: data.REDIS_KEY_PREFIX };
   switch (name) {

@@ -91,7 +91,7 @@ export const contexts = ["dispatch"];
 /** Where a role's Kafka buses find their topics; the client id names the role in the broker's logs. */
 export function kafkaBusOptions(config: KafkaConfig, role: RoleName): KafkaBusOptions {
   return {
-    connection: { brokers: config.brokers, clientId: `sluice-${role}` },
+    connection: { brokers: config.brokers, clientId: `sluice-${role}`, sessionTimeoutMs: config.sessionTimeoutMs },
     contexts,
     topicPrefix: config.topicPrefix,
     partitions: config.partitions,

@@ -2,4 +2,4 @@ export { KafkaCommandBus, type KafkaCommandBusOptions } from "./kafka-command-bu
 export { serveKafkaCommands, type KafkaCommandServer, type KafkaCommandServerOptions } from "./kafka-command-server";
 export { KafkaEventBus } from "./kafka-event-bus";
 export { MalformedRecordError } from "../records/malformed-record";
-export { commandsTopic, eventsTopic, type KafkaBusOptions } from "./topics";
+export { commandsTopic, eventsTopic, repliesTopic, type KafkaBusOptions } from "./topics";
