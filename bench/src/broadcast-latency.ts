@@ -1,11 +1,16 @@
 // Command to broadcast: the time from a command sent by one client to its event arriving on the
 // sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
 //
-//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw]
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw --shape embedded|scale-out]
+//
+// `--shape scale-out` runs it against a deployment of its own on the machine's Kafka, Redis and
+// PostgreSQL, a process per role with two source gateways (`targets.ts`): subscribers and senders
+// are spread over both gateways in turn, so every command reaches subscribers on both gateways.
 //
 // Each rate first runs `--warmup` seconds unmeasured: a fresh server compiles its hot paths and
 // fills its caches (PGlite's included) under the load, and a queue built then would be counted
 // against the steady rate.
+//
 // `--subscriber sdk` (the default) subscribes with the client SDK, which decodes every frame and
 // recovers after a disconnect. `--subscriber raw` uses bare sockets that note the arrival of the
 // frame and find the consignee in its bytes without decoding it: the figure is then the path to
@@ -21,7 +26,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { signIn } from "@sluice/server/test-support";
-import { startEmbeddedServer } from "./embedded-server";
+import { embeddedTarget, scaleOutTarget } from "./targets";
 import { percentiles } from "./percentiles";
 
 const { values: args } = parseArgs({
@@ -31,23 +36,39 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
     subscriber: { type: "string", default: "sdk" },
+    shape: { type: "string", default: "embedded" },
+    projects: { type: "string", default: "1" },
   },
 });
 if (args.subscriber !== "sdk" && args.subscriber !== "raw") throw new Error("--subscriber is sdk or raw");
+if (args.shape !== "embedded" && args.shape !== "scale-out") throw new Error("--shape is embedded or scale-out");
 const rates = args.rates.split(",").map(Number);
 const subscriberCount = Number(args.subscribers);
 const seconds = Number(args.seconds);
 const warmupSeconds = Number(args.warmup);
+const projectCount = Number(args.projects);
 // The gateway allows 50 calls/s per connection by default; senders stay under it, as real users do.
 const callsPerSender = 40;
 
-const server = await startEmbeddedServer();
-const token = await signIn(server.url, "ana@acme.test");
-const connect = () => createClient({ url: server.wsUrl, token, WebSocket: WebSocket as never });
+process.stdout.write(`starting the ${args.shape} shape `);
+const target = args.shape === "embedded" ? await embeddedTarget() : await scaleOutTarget();
+console.log(target.urls.join(", "));
+const token = await signIn(target.urls[0]!, "ana@acme.test");
+/** The n-th client's socket URL: clients are spread over the gateways in turn. */
+const wsUrl = (n: number) => `${target.urls[n % target.urls.length]!.replace(/^http/, "ws")}/ws`;
+let clientsMade = 0;
+const connect = () => createClient({ url: wsUrl(clientsMade++), token, WebSocket: WebSocket as never });
 
 const setup = connect();
-const { projectId } = await setup.service(DispatchCommandService).createProject({ name: `bench ${Date.now()}` });
-const channel = `project:${projectId}`;
+// Commands go round robin over the projects; every subscriber listens to all of their channels, so
+// each command reaches every subscriber. One project's commands run one after another in the
+// scale-out shape (they are keyed by project), as a real organization's are spread over many.
+const projectIds: string[] = [];
+for (let i = 0; i < projectCount; i++) {
+  const { projectId } = await setup.service(DispatchCommandService).createProject({ name: `bench ${Date.now()} ${i}` });
+  projectIds.push(projectId);
+}
+const channels = projectIds.map((projectId) => `project:${projectId}`);
 
 const sentAt = new Map<string, number>();
 let latencies: number[] = [];
@@ -72,33 +93,41 @@ async function sdkSubscriber(): Promise<void> {
   client.onStateChange(({ state }) => {
     if (state === "disconnected") reconnects++;
   });
-  await new Promise<void>((resolve) =>
-    client.subscribe(channel, {
-      onSubscribed: ({ recovered }) => {
-        if (subscribedOnce && !recovered) unrecoverable++;
-        subscribedOnce = true;
-        resolve();
-      },
-      onPublication: ({ event }) => {
-        if (isMessage(event, OrderCreatedSchema)) noteDelivery(event.consignee);
-      },
-    }),
+  await Promise.all(
+    channels.map(
+      (channel) =>
+        new Promise<void>((resolve) =>
+          client.subscribe(channel, {
+            onSubscribed: ({ recovered }) => {
+              if (subscribedOnce && !recovered) unrecoverable++;
+              subscribedOnce = true;
+              resolve();
+            },
+            onPublication: ({ event }) => {
+              if (isMessage(event, OrderCreatedSchema)) noteDelivery(event.consignee);
+            },
+          }),
+        ),
+    ),
   );
 }
 
 // A ServerFrame whose first byte is field 3 (publication), length-delimited.
 const publicationTag = 0x1a;
 const marker = Buffer.from("bench ");
-const subscribeFrame = protobufCodec.encodeClient(
-  create(ClientFrameSchema, { kind: { case: "subscribe", value: { id: 1, channel } } }),
+const subscribeFrames = channels.map((channel, i) =>
+  protobufCodec.encodeClient(create(ClientFrameSchema, { kind: { case: "subscribe", value: { id: i + 1, channel } } })),
 );
 const pongFrame = protobufCodec.encodeClient(create(ClientFrameSchema, { kind: { case: "pong", value: {} } }));
 
 async function rawSubscriber(): Promise<void> {
-  const socket = new WebSocket(server.wsUrl, PROTOBUF_SUBPROTOCOL, { headers: { authorization: `Bearer ${token}` } });
+  const socket = new WebSocket(wsUrl(clientsMade++), PROTOBUF_SUBPROTOCOL, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   socket.binaryType = "nodebuffer";
   subscribers.push(socket);
   socket.on("close", () => reconnects++);
+  let subscribed = 0;
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
     socket.on("message", (data: Buffer) => {
@@ -112,18 +141,21 @@ async function rawSubscriber(): Promise<void> {
         return;
       }
       const frame = protobufCodec.decodeServer(new Uint8Array(data));
-      if (frame.kind.case === "connected") socket.send(subscribeFrame);
-      if (frame.kind.case === "reply" && frame.kind.value.id === 1) {
+      if (frame.kind.case === "connected") for (const subscribe of subscribeFrames) socket.send(subscribe);
+      if (frame.kind.case === "reply" && frame.kind.value.id <= channels.length) {
         const { outcome } = frame.kind.value;
-        if (outcome.case === "subscribed") resolve();
-        else reject(new Error(`subscribe refused: ${outcome.case === "error" ? outcome.value.message : outcome.case}`));
+        if (outcome.case !== "subscribed") {
+          reject(new Error(`subscribe refused: ${outcome.case === "error" ? outcome.value.message : outcome.case}`));
+        } else if (++subscribed === channels.length) resolve();
       }
       if (frame.kind.case === "ping") socket.send(pongFrame);
     });
   });
 }
 
-process.stdout.write(`connecting ${subscriberCount} ${args.subscriber} subscribers to ${channel} `);
+process.stdout.write(
+  `connecting ${subscriberCount} ${args.subscriber} subscribers to ${channels.length} project channels `,
+);
 await Promise.all(Array.from({ length: subscriberCount }, args.subscriber === "raw" ? rawSubscriber : sdkSubscriber));
 console.log("done");
 
@@ -154,6 +186,7 @@ async function sendAtRate(
         const consignee = `${label} ${sent}`;
         sentAt.set(consignee, performance.now());
         inFlight++;
+        const projectId = projectIds[sent % projectIds.length]!;
         commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
           .then(
             () => settled(true),
@@ -190,8 +223,7 @@ for (const rate of rates) {
   let acknowledged = 0;
   let failed = 0;
   const failures = new Map<string, number>();
-  const cpuBefore = server.cpuSeconds();
-  const threadsBefore = server.threadCpuSeconds();
+  const cpuBefore = target.cpuSeconds();
   const benchCpuBefore = process.cpuUsage();
   const started = performance.now();
   const total = rate * seconds;
@@ -209,16 +241,14 @@ for (const rate of rates) {
     `bench ${rate}`,
   );
   const sendSeconds = (performance.now() - started) / 1000;
-  const cpuUsed = server.cpuSeconds() - cpuBefore;
-  // The main thread (sockets, sink) and the busiest other (the domain thread: PGlite, the domain).
-  const threadCores = [...server.threadCpuSeconds()]
-    .map(([tid, seconds]) => ({
-      tid,
-      cores: (seconds - (threadsBefore.get(tid) ?? 0)) / ((performance.now() - started) / 1000),
-    }))
-    .sort((a, b) => b.cores - a.cores);
-  const mainThreadCores = threadCores.find((thread) => thread.tid === String(server.pid))?.cores ?? 0;
-  const busiestOtherCores = threadCores.find((thread) => thread.tid !== String(server.pid))?.cores ?? 0;
+  const cpuAfter = target.cpuSeconds();
+  // Cores each part used over the sending window: threads of the embedded server, or role processes.
+  const cpuCores = Object.fromEntries(
+    Object.entries(cpuAfter).map(([part, seconds]) => [
+      part,
+      Math.round(((seconds - (cpuBefore[part] ?? 0)) / sendSeconds) * 100) / 100,
+    ]),
+  );
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const benchCpuUsed = (benchCpu.user + benchCpu.system) / 1e6;
   const progress = setInterval(
@@ -253,25 +283,29 @@ for (const rate of rates) {
     resubscribesNotRecovered: unrecoverable,
     achievedRate: Math.round(sent / sendSeconds),
     latencyMs: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v * 100) / 100])),
-    serverCpuSecondsPerSecond: Math.round((cpuUsed / sendSeconds) * 100) / 100,
-    mainThreadCores: Math.round(mainThreadCores * 100) / 100,
-    busiestOtherThreadCores: Math.round(busiestOtherCores * 100) / 100,
+    shape: target.shape,
+    gateways: target.urls.length,
+    projects: projectCount,
+    serverCpuCores: cpuCores,
     // The load generator shares the machine: what it used is what the server could not.
     benchCpuSecondsPerSecond: Math.round((benchCpuUsed / sendSeconds) * 100) / 100,
   };
   results.push(result);
   console.log(
-    `${rate} commands/s × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+    `${rate} commands/s over ${projectCount} project(s) × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
       `max ${result.latencyMs.p100} ms; delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, ` +
-      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${result.serverCpuSecondsPerSecond} cores ` +
-      `(main thread ${result.mainThreadCores}, busiest other ${result.busiestOtherThreadCores}), ` +
+      `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${cpuCores.total} cores ` +
+      `(${Object.entries(cpuCores)
+        .filter(([part]) => part !== "total")
+        .map(([part, cores]) => `${part} ${cores}`)
+        .join(", ")}), ` +
       `load generator CPU ${result.benchCpuSecondsPerSecond} cores`,
   );
   await Promise.all(senders.map((client) => client.close()));
 }
 
 await Promise.all([setup, ...subscribers].map((client) => client.close()));
-await server.stop();
+await target.stop();
 mkdirSync(new URL("../results", import.meta.url), { recursive: true });
 const file = new URL("../results/broadcast-latency.json", import.meta.url);
 writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + "\n");
