@@ -12,6 +12,9 @@ const skip = await kafkaTestSkip();
 const versionsOf = (events: readonly RecordedEvent[], streamId: string) =>
   events.filter((e) => e.streamId === streamId).map((e) => Number(e.streamVersion));
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+/** What a consumer keeps of a stream's versions: each one above the last it kept. */
+const withoutRepeats = (versions: readonly number[]) =>
+  versions.filter((version, i) => versions.slice(0, i).every((earlier) => earlier < version));
 
 describe("KafkaEventBus on the real broker", { skip, timeout: 120_000 }, () => {
   test("every consumer group gets every event, each stream in order, as it was recorded", async () => {
@@ -61,13 +64,17 @@ describe("KafkaEventBus on the real broker", { skip, timeout: 120_000 }, () => {
       for (let i = 0; i < 5; i++) await a.publish(streams.map((events) => events[i]!));
       const ids = streams.map((events) => events[0]!.streamId);
       const heard = (events: RecordedEvent[]) => events.filter((e) => ids.includes(e.streamId));
-      await eventually("all 100 events are heard", () => heard(heardByA).length + heard(heardByB).length >= 100);
-      assert.equal(heard(heardByA).length + heard(heardByB).length, 100, "each once");
+      const distinct = () => new Set([...heard(heardByA), ...heard(heardByB)].map((e) => e.eventId)).size;
+      await eventually("all 100 events are heard", () => distinct() >= 100);
+      // At least once: a produce retried under load puts a record on the topic twice, and a
+      // consumer drops the repeat by stream and version (StreamVersions). What it keeps is whole
+      // and in order.
+      assert.equal(distinct(), 100, "every event");
       for (const id of ids) {
         const byA = versionsOf(heardByA, id);
         const byB = versionsOf(heardByB, id);
         assert.ok(byA.length === 0 || byB.length === 0, `${id} went to one member`);
-        assert.deepEqual([...byA, ...byB], oneTo(5), `${id} in order`);
+        assert.deepEqual(withoutRepeats([...byA, ...byB]), oneTo(5), `${id} in order`);
       }
       assert.ok(heard(heardByA).length > 0 && heard(heardByB).length > 0, "both members had streams");
     } finally {
