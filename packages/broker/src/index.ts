@@ -4,5 +4,13 @@ export { MemoryBroker, type MemoryBrokerOptions } from "./memory-broker";
 export { MemoryPresenceStore } from "./memory-presence-store";
 export { RedisBroker, type RedisBrokerOptions } from "./redis-broker";
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from "./redis-presence-store";
-export { RedisUnavailableError, redisReachable, type RedisConnectionOptions } from "./redis-connection";
+export {
+  openRedis,
+  redisFailure,
+  RedisUnavailableError,
+  redisReachable,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from "./redis-connection";
+export { RedisScript } from "./redis-script";
 export { organizationChannel } from "./organization-channel";

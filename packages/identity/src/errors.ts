@@ -37,6 +37,22 @@ export class TooManyAttempts extends RpcError {
   }
 }
 
+/**
+ * The attempt counters are out of reach (Redis, in the scale-out shape): a password check that
+ * cannot be counted is not made. Answered 503 UNAVAILABLE with `Retry-After`; retriable, since the
+ * counters' connection comes back on its own.
+ */
+export class ThrottleUnavailable extends RpcError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, options: { cause?: unknown } = {}) {
+    super(ErrorCode.UNAVAILABLE, "sign-in is unavailable for a moment: try again shortly", { retriable: true });
+    this.name = "ThrottleUnavailable";
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /** The REST status and code name for each RpcError code identity raises. */
 export function restStatusOf(code: ErrorCode): { status: number; code: string } {
   switch (code) {
@@ -54,6 +70,8 @@ export function restStatusOf(code: ErrorCode): { status: number; code: string } 
       return { status: 409, code: "FAILED_PRECONDITION" };
     case ErrorCode.RATE_LIMITED:
       return { status: 429, code: "RESOURCE_EXHAUSTED" };
+    case ErrorCode.UNAVAILABLE:
+      return { status: 503, code: "UNAVAILABLE" };
     default:
       return { status: 500, code: "INTERNAL" };
   }

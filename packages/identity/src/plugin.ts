@@ -2,7 +2,7 @@ import { parseOrigin } from "./origin";
 import fastifyCookie from "@fastify/cookie";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, RpcError } from "@sluice/rpc";
-import { invalidArgument, restStatusOf, TooManyAttempts, unauthenticated } from "./errors";
+import { invalidArgument, restStatusOf, ThrottleUnavailable, TooManyAttempts, unauthenticated } from "./errors";
 import type { ClientContext, IdentityService, SignedIn } from "./identity";
 import { newOpaqueToken } from "./opaque-token";
 import { minimumPasswordLength } from "./password-hasher";
@@ -107,8 +107,11 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
     app.setErrorHandler<FastifyError | RpcError>((error, request, reply) => {
       if (error instanceof RpcError) {
         const { status, code } = restStatusOf(error.code);
-        if (status < 500) {
-          if (error instanceof TooManyAttempts) reply.header("retry-after", String(error.retryAfterSeconds));
+        if (error instanceof TooManyAttempts || error instanceof ThrottleUnavailable) {
+          reply.header("retry-after", String(error.retryAfterSeconds));
+        }
+        if (status < 500 || error instanceof ThrottleUnavailable) {
+          if (error instanceof ThrottleUnavailable) request.log.warn({ err: error.cause }, "sign-in counters unavailable");
           return reply.code(status).send({ code, message: error.message });
         }
       } else if (error.validation) {
