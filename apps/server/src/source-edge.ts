@@ -1,7 +1,7 @@
 import type { Broker, PresenceStore } from "@sluice/broker";
 import type { CommandBus } from "@sluice/bus";
 import type { Database } from "@sluice/database";
-import { createIdentity, type IdentityService } from "@sluice/identity";
+import { createIdentity, type AttemptCounters, type IdentityService } from "@sluice/identity";
 import type { Router } from "@sluice/rpc";
 import { SourceGateway } from "@sluice/source-gateway";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
@@ -23,8 +23,16 @@ export type IdentityConfig = Pick<
 /** What identity and the WebSocket edge read from the configuration, in either shape. */
 export type EdgeConfig = IdentityConfig & Pick<ServerConfig, "gatewayLimits" | "hearRevocations" | "sessionRecheckMs">;
 
-/** Identity (REST sign-in, tokens, revocations) on the database the sessions live in. */
-export function openIdentity(db: Database, config: IdentityConfig, log: FastifyBaseLogger): Promise<IdentityService> {
+/**
+ * Identity (REST sign-in, tokens, revocations) on the database the sessions live in. Sign-in's
+ * attempt counters are this process's own unless given (the scale-out shape gives Redis's).
+ */
+export function openIdentity(
+  db: Database,
+  config: IdentityConfig,
+  log: FastifyBaseLogger,
+  attemptCounters?: AttemptCounters,
+): Promise<IdentityService> {
   return createIdentity({
     db,
     hashCost: config.hashCost,
@@ -34,6 +42,7 @@ export function openIdentity(db: Database, config: IdentityConfig, log: FastifyB
     signInLimits: config.signInLimits,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     logger: log,
+    attemptCounters,
   });
 }
 

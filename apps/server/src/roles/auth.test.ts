@@ -158,4 +158,23 @@ describe("the auth role", { skip, timeout: 300_000 }, () => {
     assert.equal((await fetch(`${gateway}/.well-known/jwks.json`)).status, 404);
     await assert.rejects(RawClient.connect(auth, undefined));
   });
+
+  test("sign-in is throttled on counters in Redis, under the deployment's key prefix", async () => {
+    const wrong = await post(`${auth}/auth/signin`, { email: `nobody-${run_}@harbour.test`, password: "wrong" });
+    assert.equal(wrong.status, 401);
+    const redis = await openTestRedis();
+    try {
+      const keys: string[] = [];
+      for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}attempts:*` })) keys.push(...batch.map(String));
+      // The email's and the address's rate and failures: what every process serving /auth shares.
+      for (const kind of ["rate:email:", "rate:address:", "fail:email:", "fail:address:"]) {
+        assert.ok(
+          keys.some((key) => key.startsWith(`${keyPrefix}attempts:{${kind}`)),
+          `${kind} in ${keys.join(", ")}`,
+        );
+      }
+    } finally {
+      await redis.close();
+    }
+  });
 });

@@ -60,6 +60,10 @@ describe("a role's configuration, validated once at start", () => {
     const auth = loadRoleConfig("auth", { DATABASE_URL: database, ACCESS_TOKEN_TTL_SECONDS: "120" });
     assert.equal(auth.port, 8084);
     assert.equal(auth.role === "auth" && auth.accessTokenTtlSeconds, 120);
+    // Its sign-in counters are in Redis, shared with every other process serving /auth.
+    const redis = loadRoleConfig("auth", { DATABASE_URL: database, REDIS_URL: "redis://r:6379", REDIS_KEY_PREFIX: "a:" });
+    assert.deepEqual(redis.role === "auth" && redis.redis, { url: "redis://r:6379", keyPrefix: "a:" });
+    assert.throws(() => loadRoleConfig("auth", { DATABASE_URL: database, REDIS_URL: "http://r" }), /REDIS_URL/);
     const serving = loadRoleConfig("source-gateway", { DATABASE_URL: database });
     assert.equal(serving.role === "source-gateway" && serving.serveAuth, true);
     const notServing = loadRoleConfig("source-gateway", { DATABASE_URL: database, SERVE_AUTH: "false" });

@@ -63,6 +63,7 @@ const EnvSchema = z.object({
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   /** How long a consumer group waits for a silent member (a crashed role) before moving its partitions. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  /** The broker, presence and sign-in's attempt counters (source gateways, sink gateways, auth). */
   REDIS_URL: RedisUrl,
   /** Put before every Redis key and pub/sub channel. */
   REDIS_KEY_PREFIX: z.string().default("sluice:"),
@@ -157,6 +158,8 @@ export interface ProjectorConfig extends RoleBase {
 export interface AuthConfig extends RoleBase, IdentityConfig {
   readonly role: "auth";
   readonly database: PostgresConfig;
+  /** Where sign-in's attempt counters live, shared with every other process serving `/auth`. */
+  readonly redis: RedisConfig;
 }
 
 export type RoleConfig = SourceGatewayConfig | SinkGatewayConfig | DomainServiceConfig | ProjectorConfig | AuthConfig;
@@ -249,6 +252,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         role: name,
         ...base,
         database,
+        redis,
         accessTokenTtlSeconds: data.ACCESS_TOKEN_TTL_SECONDS,
         jwtPrivateKeyPem: data.SLUICE_JWT_PRIVATE_KEY,
         allowedOrigins: data.ALLOWED_ORIGINS,

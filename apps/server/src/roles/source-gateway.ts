@@ -4,6 +4,7 @@ import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/comman
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { migrate } from "@sluice/database";
 import { createDispatchQueries, dispatchReadModelMigrations } from "@sluice/dispatch";
+import { RedisAttemptCounters } from "@sluice/identity/redis";
 import { Router } from "@sluice/rpc";
 import { registerApiDocs } from "../api-docs";
 import { registerSecurityHeaders } from "../security-headers";
@@ -18,13 +19,21 @@ import { kafkaBusOptions, openPostgres, startRole, type RunningRole } from "./ro
  * commands on the Kafka command bus and takes the replies on its own replies topic, answers
  * queries from the read models on PostgreSQL, and hears publications and presence from Redis for
  * the channels its sockets subscribe to. The SPA is served here too, and identity's REST endpoints
- * (`/auth`, the JWKS) unless an auth role serves them (`serveAuth`).
+ * (`/auth`, the JWKS) unless an auth role serves them (`serveAuth`); serving them, it throttles
+ * sign-in on counters in Redis, shared with every other process serving `/auth`.
  */
 export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<RunningRole> {
   return startRole(config, async ({ app, metrics, cleanups }) => {
     const log = app.log;
     const db = await openPostgres(config.database, cleanups);
-    const identity = await openIdentity(db, config, log);
+    const onError = (error: unknown) => log.warn({ err: error }, "redis");
+    // Serving /auth, it throttles sign-in on the counters in Redis every such process shares.
+    let counters: RedisAttemptCounters | undefined;
+    if (config.serveAuth) {
+      counters = await RedisAttemptCounters.connect({ ...config.redis, onError });
+      cleanups.push(() => counters!.close());
+    }
+    const identity = await openIdentity(db, config, log, counters);
     cleanups.push(async () => identity.close());
 
     const commandBus = await KafkaCommandBus.open({
@@ -38,7 +47,6 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
     const router = new Router()
       .service(DispatchCommandService, serviceOverBus(DispatchCommandService, commandBus))
       .service(DispatchQueryService, createDispatchQueries(db));
-    const onError = (error: unknown) => log.warn({ err: error }, "redis");
     const broker = await RedisBroker.connect({ ...config.redis, onError });
     cleanups.push(() => broker.close());
     const presence = await RedisPresenceStore.connect({ ...config.redis, onError });
