@@ -21,6 +21,7 @@ import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/comman
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { protobufCodec } from "@sluice/protocol";
 import { WebSocket, type RawData } from "ws";
+import { signIn } from "../test-support";
 import type { RoleName } from "./config";
 import {
   Balancer,
@@ -475,11 +476,19 @@ describe(
       await stream.answered(6);
       const sink = current.get("sink gateway")!;
       const before = sink.output.join("").length;
+      // Signed in before: sign-in counts attempts in Redis, so it answers 503 while Redis is away.
+      const token = await signIn(current.get("source gateway 2")!.url, "ben@acme.test");
       await redis.unreachable();
+      const refusedSignIn = await fetch(`${current.get("source gateway 2")!.url}/auth/signin`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "ben@acme.test", password: "dispatch" }),
+      });
+      assert.equal(refusedSignIn.status, 503, "sign-in is refused while its counters are out of reach");
       // A client subscribing meanwhile (one whose gateway died would, too): refused for now.
       const late = new Watcher(
         "ben's second client",
-        await deployment.client(balancer2.url, "ben@acme.test"),
+        await deployment.client(balancer2.url, "ben@acme.test", { token }),
         run.watchers[0]!.channel,
       );
       // Commands go on (Kafka, PostgreSQL); their events cannot be published until Redis is back.

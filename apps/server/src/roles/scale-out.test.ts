@@ -70,5 +70,21 @@ describe(
       });
       assert.deepEqual(received, [orderId], "the order's event arrived once");
     });
+
+    test("both gateways serve /auth on one set of counters: 5 wrong passwords across them lock the email on both", async () => {
+      const email = `intruder-${Date.now()}@acme.test`;
+      const attempt = (gatewayUrl: string, password: string) =>
+        fetch(`${gatewayUrl}/auth/signin`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email, password }),
+        });
+      // 3 on one, 2 on the other: counted apart, neither would have reached 5.
+      for (const gatewayUrl of [gateway1, gateway2, gateway1, gateway2, gateway1]) {
+        assert.equal((await attempt(gatewayUrl, "wrong")).status, 401);
+      }
+      assert.equal((await attempt(gateway2, "wrong")).status, 429);
+      assert.equal((await attempt(gateway1, "wrong")).status, 429);
+    });
   },
 );

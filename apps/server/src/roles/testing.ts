@@ -162,12 +162,15 @@ export class ScaleOutDeployment {
     return Object.assign(role, { url: await role.ready });
   }
 
-  /** A client of the gateway at `url` (or a balancer in front of it), signed in as `email` on `signInUrl`. */
+  /**
+   * A client of the gateway at `url` (or a balancer in front of it), signed in as `email` on
+   * `signInUrl`, or with the `token` given (signed in earlier: sign-in needs Redis, docs/identity.md).
+   */
   async client(url: string, email: string, options: Partial<ClientOptions> & { signInUrl?: string } = {}) {
-    const { signInUrl = url, ...rest } = options;
+    const { signInUrl = url, token, ...rest } = options;
     const client = createClient({
       url: `${url.replace(/^http/, "ws")}/ws`,
-      token: await signIn(signInUrl, email),
+      token: token ?? (await signIn(signInUrl, email)),
       WebSocket,
       callTimeoutMs: 30_000,
       ...rest,
