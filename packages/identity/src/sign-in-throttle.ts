@@ -10,8 +10,9 @@ export interface AttemptCount {
 }
 
 /**
- * Where attempt counters live. In memory per process today (MemoryAttemptCounters); the shape is
- * Redis's INCR + PEXPIRE NX + PTTL, so a Redis-backed one can share them across processes.
+ * Where attempt counters live: in this process's memory (MemoryAttemptCounters, the embedded shape)
+ * or in Redis, shared by every process serving `/auth` (RedisAttemptCounters, the scale-out shape).
+ * A store out of reach throws (ThrottleUnavailable): the password check is then not made.
  */
 export interface AttemptCounters {
   /** Adds one to `key` and answers the new count; a counter that did not exist lives `windowMs`. */
