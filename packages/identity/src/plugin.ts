@@ -111,7 +111,8 @@ export function createIdentityPlugin(identity: IdentityCore): FastifyPluginAsync
           reply.header("retry-after", String(error.retryAfterSeconds));
         }
         if (status < 500 || error instanceof ThrottleUnavailable) {
-          if (error instanceof ThrottleUnavailable) request.log.warn({ err: error.cause }, "sign-in counters unavailable");
+          if (error instanceof ThrottleUnavailable)
+            request.log.warn({ err: error.cause }, "sign-in counters unavailable");
           return reply.code(status).send({ code, message: error.message });
         }
       } else if (error.validation) {

@@ -175,10 +175,11 @@ describe("RedisAttemptCounters while Redis is out of reach", { skip: privateSkip
 
     await redis.reachable();
     await waitFor(
-      () => throttle.admit(subject).then(
-        () => true,
-        () => false,
-      ),
+      () =>
+        throttle.admit(subject).then(
+          () => true,
+          () => false,
+        ),
       "sign-in admitted again",
       10_000,
     );
@@ -197,10 +198,11 @@ describe("RedisAttemptCounters while Redis is out of reach", { skip: privateSkip
       admin.destroy();
     }
     await waitFor(
-      () => counters.increment("after stall", 60_000).then(
-        () => true,
-        () => false,
-      ),
+      () =>
+        counters.increment("after stall", 60_000).then(
+          () => true,
+          () => false,
+        ),
       "counters answering again",
     );
   });

@@ -165,7 +165,8 @@ describe("the auth role", { skip, timeout: 300_000 }, () => {
     const redis = await openTestRedis();
     try {
       const keys: string[] = [];
-      for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}attempts:*` })) keys.push(...batch.map(String));
+      for await (const batch of redis.scanIterator({ MATCH: `${keyPrefix}attempts:*` }))
+        keys.push(...batch.map(String));
       // The email's and the address's rate and failures: what every process serving /auth shares.
       for (const kind of ["rate:email:", "rate:address:", "fail:email:", "fail:address:"]) {
         assert.ok(

@@ -61,7 +61,11 @@ describe("a role's configuration, validated once at start", () => {
     assert.equal(auth.port, 8084);
     assert.equal(auth.role === "auth" && auth.accessTokenTtlSeconds, 120);
     // Its sign-in counters are in Redis, shared with every other process serving /auth.
-    const redis = loadRoleConfig("auth", { DATABASE_URL: database, REDIS_URL: "redis://r:6379", REDIS_KEY_PREFIX: "a:" });
+    const redis = loadRoleConfig("auth", {
+      DATABASE_URL: database,
+      REDIS_URL: "redis://r:6379",
+      REDIS_KEY_PREFIX: "a:",
+    });
     assert.deepEqual(redis.role === "auth" && redis.redis, { url: "redis://r:6379", keyPrefix: "a:" });
     assert.throws(() => loadRoleConfig("auth", { DATABASE_URL: database, REDIS_URL: "http://r" }), /REDIS_URL/);
     const serving = loadRoleConfig("source-gateway", { DATABASE_URL: database });
