@@ -5,6 +5,10 @@
 //     --seconds 5 --small 100000 --large 10000000 --size-appends 2000 --phases compare,size
 //     --stores sluice,emmett --size-stores sluice,emmett --synchronous-commit on]
 //
+// --stores sluice,sluice-008,emmett adds ours with append_commands as migration 008 left it (before
+// and after 009 in one run). Each workload also reports CPU per append (this process, and the
+// store's PostgreSQL backends): on a shared machine it moves far less with the load than latency.
+//
 // compare: single-event appends in sequence (latency, and appends/s on one connection), 100-event
 //   appends in sequence (latency), and 32 concurrent writers on distinct streams (appends/s).
 // size: single-event append latency at --small and at --large stored events (bulk-filled, see fill.ts),
@@ -13,7 +17,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { onDatabase, serverSettings } from "./databases";
+import { pidCpuMs, processCpuMs } from "../cpuTime";
+import { backendPids, onDatabase, serverSettings } from "./databases";
 import { bulkFill, eventsPerFilledStream } from "./fill";
 import { percentiles } from "../percentiles";
 import { openEmmett, openSluice, type BenchStore, type StoreName } from "./stores";
@@ -80,9 +85,52 @@ const median = (values: readonly number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+/** CPU per append call, in microseconds: this process's (the store's client), and the store's PostgreSQL backends'. */
+interface CpuPerAppend {
+  readonly nodeUs: number;
+  readonly postgresUs: number;
+}
+type Measurement = Sample & { readonly cpu: CpuPerAppend };
+
+/**
+ * Runs a workload and counts the CPU it used, which the machine's load changes far less than
+ * wall-clock time: this process's (every thread), and that of the backends serving the store's
+ * database at the end (/proc, 10 ms ticks), all of it for those started meanwhile (a pool replaces
+ * the connections it closed after 10 s idle). A backend that ended meanwhile is not counted.
+ */
+async function measured(store: BenchStore, run: () => Promise<Sample>): Promise<Measurement> {
+  const backendsCpu = async () => {
+    const cpu = new Map<number, number>();
+    for (const pid of await backendPids(store.database.name)) {
+      try {
+        cpu.set(pid, pidCpuMs(pid));
+      } catch {
+        // Ended since it was listed.
+      }
+    }
+    return cpu;
+  };
+  const before = await backendsCpu();
+  const node0 = processCpuMs();
+  const sample = await run();
+  const nodeMs = processCpuMs() - node0;
+  let postgresMs = 0;
+  for (const [pid, ms] of await backendsCpu()) postgresMs += ms - (before.get(pid) ?? 0);
+  const perAppend = (ms: number) => round((ms * 1000) / Math.max(1, sample.made), 0);
+  return { ...sample, cpu: { nodeUs: perAppend(nodeMs), postgresUs: perAppend(postgresMs) } };
+}
+
+/** CPU per append as the median of the repetitions, and each repetition's. */
+const pooledCpu = (samples: readonly Measurement[]): CpuPerAppend & { byRep: CpuPerAppend[] } => ({
+  nodeUs: median(samples.map((s) => s.cpu.nodeUs)),
+  postgresUs: median(samples.map((s) => s.cpu.postgresUs)),
+  byRep: samples.map((s) => s.cpu),
+});
+
 /** All repetitions' latencies pooled for the percentiles; appends/s as the median of the repetitions. */
 function pooled(samples: readonly Sample[]): Measured & { appendsPerSecondByRep: number[] } {
-  const all = summary({ latenciesMs: samples.flatMap((s) => s.latenciesMs), appendsPerSecond: 0 });
+  const all = summary({ latenciesMs: samples.flatMap((s) => s.latenciesMs), appendsPerSecond: 0, made: 0 });
   const rates = samples.map((s) => s.appendsPerSecond);
   return {
     ...all,
@@ -96,9 +144,12 @@ function pooled(samples: readonly Sample[]): Measured & { appendsPerSecondByRep:
 }
 const openers: Record<StoreName, () => Promise<BenchStore>> = {
   sluice: () => openSluice(commit),
+  "sluice-008": () => openSluice(commit, "sluice-008"),
   emmett: () => openEmmett(commit),
 };
 const storeNames = args.stores.split(",") as StoreName[];
+for (const name of [...storeNames, ...sizeStores])
+  if (!(name in openers)) throw new Error(`unknown store ${name}: ${Object.keys(openers).join(", ")}`);
 if (!storeNames.includes("sluice") || !storeNames.includes("emmett"))
   throw new Error("--stores must name sluice and emmett");
 /** Each repetition starts with another store: the order rotates. */
@@ -138,17 +189,18 @@ if (phases.has("compare")) {
     }
     const samples = Object.fromEntries(
       storeNames.map((name) => [name, { single: [], hundred: [], concurrent: [] }]),
-    ) as unknown as Record<StoreName, Record<Workload, Sample[]>>;
+    ) as unknown as Record<StoreName, Record<Workload, Measurement[]>>;
     for (let rep = 1; rep <= reps; rep++) {
       for (const workload of Object.keys(workloads) as Workload[]) {
         for (const name of orderFor(rep, storeNames)) {
           noteLoad(`compare ${workload} ${name} rep ${rep}`);
-          const sample = await workloads[workload](stores[name]);
+          const sample = await measured(stores[name], () => workloads[workload](stores[name]));
           samples[name][workload].push(sample);
           const s = summary(sample);
           log(
             `rep ${rep}/${reps} ${workload.padEnd(10)} ${name.padEnd(6)} p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ` +
-              `${s.appendsPerSecond.toFixed(0)} appends/s  (load ${loadavg()[0]!.toFixed(1)})`,
+              `${s.appendsPerSecond.toFixed(0)} appends/s  CPU/append: node ${sample.cpu.nodeUs} us + postgres ` +
+              `${sample.cpu.postgresUs} us  (load ${loadavg()[0]!.toFixed(1)})`,
           );
         }
       }
@@ -156,9 +208,14 @@ if (phases.has("compare")) {
     const compare = Object.fromEntries(
       storeNames.map((name) => [
         name,
-        Object.fromEntries((Object.keys(workloads) as Workload[]).map((w) => [w, pooled(samples[name][w])])),
+        Object.fromEntries(
+          (Object.keys(workloads) as Workload[]).map((w) => [
+            w,
+            { ...pooled(samples[name][w]), cpu: pooledCpu(samples[name][w]) },
+          ]),
+        ),
       ]),
-    ) as Record<StoreName, Record<Workload, ReturnType<typeof pooled>>>;
+    ) as Record<StoreName, Record<Workload, ReturnType<typeof pooled> & { cpu: ReturnType<typeof pooledCpu> }>>;
     // Ours divided by Emmett's: below 1 is better for latency, above 1 is better for appends/s.
     const ratios = (ours: StoreName) => {
       const ratio = (w: Workload, key: "p50" | "p99" | "appendsPerSecond") =>
@@ -170,6 +227,12 @@ if (phases.has("compare")) {
         hundredP99: ratio("hundred", "p99"),
         concurrentAppendsPerSecond: ratio("concurrent", "appendsPerSecond"),
         sequentialAppendsPerSecond: ratio("single", "appendsPerSecond"),
+        // CPU per append (client + server) of the sequential single-event appends.
+        singleCpu: round(
+          (compare[ours].single.cpu.nodeUs + compare[ours].single.cpu.postgresUs) /
+            (compare.emmett.single.cpu.nodeUs + compare.emmett.single.cpu.postgresUs),
+          2,
+        ),
       };
     };
     results.compare = {
@@ -225,8 +288,8 @@ if (phases.has("size")) {
             latenciesMs.push(performance.now() - t0);
             versions[name]!.set(streamId, version + 1n);
           }
-          if (rep > 0) samples[name]!.push({ latenciesMs, appendsPerSecond: 0 });
-          const s = summary({ latenciesMs, appendsPerSecond: 0 });
+          if (rep > 0) samples[name]!.push({ latenciesMs, appendsPerSecond: 0, made: latenciesMs.length });
+          const s = summary({ latenciesMs, appendsPerSecond: 0, made: latenciesMs.length });
           log(
             `size ${target.toLocaleString("en")} rep ${rep}/${reps} ${name.padEnd(6)} p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms`,
           );

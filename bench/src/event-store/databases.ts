@@ -98,3 +98,13 @@ export async function serverSettings(): Promise<Record<string, string>> {
     return settings;
   });
 }
+
+/** The pids of the backends connected to `database` now (asked on a connection to the server's own database). */
+export async function backendPids(database: string): Promise<number[]> {
+  return onServer(async (client) => {
+    const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1", [
+      database,
+    ]);
+    return rows.map((row) => row.pid);
+  });
+}

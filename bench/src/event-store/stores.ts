@@ -5,11 +5,11 @@ import { create, toJson } from "@bufbuild/protobuf";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { openDatabase } from "@sluice/database";
-import { createEventStore } from "@sluice/event-store";
+import { createEventStore, eventStoreMigrations } from "@sluice/event-store";
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { createFreshDatabase, withSynchronousCommit, type FreshDatabase, type SynchronousCommit } from "./databases";
 
-export type StoreName = "sluice" | "emmett";
+export type StoreName = "sluice" | "sluice-008" | "emmett";
 
 export interface BenchStore {
   readonly name: StoreName;
@@ -33,13 +33,21 @@ export function orderCreated(orderId: string) {
 /** What both stores record as the event's metadata: who and which command. */
 const metadata = () => ({ userId: "user-1", commandId: randomUUID(), correlationId: randomUUID() });
 
-/** Our store: createEventStore over openDatabase, defaults as the server uses them (group commit, 4 batches in flight). */
-export async function openSluice(commit: SynchronousCommit): Promise<BenchStore> {
-  const database = await createFreshDatabase("esbench_sluice");
+/**
+ * Our store: createEventStore over openDatabase, defaults as the server uses them (group commit, 4
+ * batches in flight). "sluice-008" is the same store with append_commands as migration 008 made it
+ * (before 009), put back in its own database after the migrations: before and after, in one run.
+ */
+export async function openSluice(
+  commit: SynchronousCommit,
+  name: "sluice" | "sluice-008" = "sluice",
+): Promise<BenchStore> {
+  const database = await createFreshDatabase(name === "sluice" ? "esbench_sluice" : "esbench_sluice008");
   const db = await openDatabase({ kind: "postgres", url: withSynchronousCommit(database.url, commit) });
   const store = await createEventStore(db);
+  if (name === "sluice-008") await db.exec(appendCommandsOf008());
   return {
-    name: "sluice",
+    name,
     database,
     async append(streamId, expectedVersion, count) {
       await store.append({
@@ -63,6 +71,15 @@ export async function openSluice(commit: SynchronousCommit): Promise<BenchStore>
       await database.drop();
     },
   };
+}
+
+/** Migration 008's append_commands, as a statement that replaces the one in place. */
+function appendCommandsOf008(): string {
+  const sql = eventStoreMigrations.find((m) => m.id === "event-store/008-append-commands")?.sql;
+  const start = sql?.indexOf("create function append_commands(") ?? -1;
+  const end = sql?.indexOf("drop function append_batch(jsonb);") ?? -1;
+  if (!sql || start < 0 || end < start) throw new Error("migration 008's append_commands not found");
+  return sql.slice(start, end).replace("create function", "create or replace function");
 }
 
 /** Emmett's PostgreSQL event store with its defaults, schema migrated before measuring. */
