@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -6,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import type { Database } from "./database";
 import { migrate, openDatabase } from "./index";
 import { createInMemory } from "./pglite-instance";
-import { pgliteOverAPort, testBackends } from "./testing";
+import { pgliteOverAPort, postgresTestUrl, testBackends } from "./testing";
 
 for (const backend of [...(await testBackends()), pgliteOverAPort]) {
   describe(`Database on ${backend.name}`, { skip: backend.skip }, () => {
@@ -158,3 +159,31 @@ test("openDatabase refuses a configuration that cannot work before connecting", 
   await assert.rejects(openDatabase({ kind: "postgres", url: "localhost:5432" }), /database url must be/);
   await assert.rejects(openDatabase({ kind: "mysql" } as never), /unknown database kind "mysql"/);
 });
+
+const onServer = (await testBackends()).find((backend) => backend.name === "postgres")!;
+
+test(
+  "processes opening one new schema at once all start (the catalog race on `if not exists`)",
+  { skip: onServer.skip },
+  async () => {
+    const schema = `race_${randomBytes(6).toString("hex")}`;
+    const opened = await Promise.allSettled(
+      Array.from({ length: 8 }, () =>
+        openDatabase({ kind: "postgres", url: postgresTestUrl, schema, maxConnections: 1 }),
+      ),
+    );
+    const dbs = opened.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    try {
+      assert.deepEqual(
+        opened.filter((result) => result.status === "rejected").map((result) => String(result.reason)),
+        [],
+      );
+      for (const db of dbs) assert.equal((await db.query("select 1 as one")).rows.length, 1);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      const cleanup = await openDatabase({ kind: "postgres", url: postgresTestUrl, maxConnections: 1 });
+      await cleanup.exec(`drop schema if exists ${schema} cascade`);
+      await cleanup.close();
+    }
+  },
+);

@@ -29,6 +29,11 @@ export async function openPostgres(config: {
     await client.connect();
     try {
       await client.query(`create schema if not exists ${quoteIdentifier(config.schema)}`);
+    } catch (error) {
+      // Processes starting together race on `if not exists`: the loser's insert into the catalog
+      // fails (unique_violation, or duplicate_schema) although the schema it wanted is there.
+      const code = (error as { code?: string }).code;
+      if (code !== "23505" && code !== "42P06") throw error;
     } finally {
       await client.end();
     }
