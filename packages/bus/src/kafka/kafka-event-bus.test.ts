@@ -44,15 +44,17 @@ describe("KafkaEventBus on the real broker", { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test("two members of one group split the partitions; each stream stays with one member, in order", async () => {
+  test("two members of one group split the partitions; each stream's events arrive in order", async () => {
     const options = freshBusOptions(4);
     const a = await KafkaEventBus.open(options);
     const b = await KafkaEventBus.open(options);
     try {
       const heardByA: RecordedEvent[] = [];
       const heardByB: RecordedEvent[] = [];
-      a.subscribe("split", (events) => void heardByA.push(...events));
-      b.subscribe("split", (events) => void heardByB.push(...events));
+      /** Both members' deliveries in the order they came. */
+      const arrivals: RecordedEvent[] = [];
+      a.subscribe("split", (events) => void (heardByA.push(...events), arrivals.push(...events)));
+      b.subscribe("split", (events) => void (heardByB.push(...events), arrivals.push(...events)));
       // Until both have heard something, the group may still be rebalancing to two members.
       const warmUp = setInterval(() => void a.publish(Array.from({ length: 20 }, () => orderEvents(1)[0]!)), 200);
       try {
@@ -67,15 +69,11 @@ describe("KafkaEventBus on the real broker", { skip, timeout: 120_000 }, () => {
       const distinct = () => new Set([...heard(heardByA), ...heard(heardByB)].map((e) => e.eventId)).size;
       await eventually("all 100 events are heard", () => distinct() >= 100);
       // At least once: a produce retried under load puts a record on the topic twice, and a
-      // consumer drops the repeat by stream and version (StreamVersions). What it keeps is whole
-      // and in order.
+      // rebalance (a member's session late under load) hands a partition to the other member from
+      // its last committed offset. Consumers drop repeats by stream and version (StreamVersions);
+      // what they keep is whole and in order, whichever member had the stream.
       assert.equal(distinct(), 100, "every event");
-      for (const id of ids) {
-        const byA = versionsOf(heardByA, id);
-        const byB = versionsOf(heardByB, id);
-        assert.ok(byA.length === 0 || byB.length === 0, `${id} went to one member`);
-        assert.deepEqual(withoutRepeats([...byA, ...byB]), oneTo(5), `${id} in order`);
-      }
+      for (const id of ids) assert.deepEqual(withoutRepeats(versionsOf(arrivals, id)), oneTo(5), `${id} in order`);
       assert.ok(heard(heardByA).length > 0 && heard(heardByB).length > 0, "both members had streams");
     } finally {
       await Promise.all([a.close(), b.close()]);
