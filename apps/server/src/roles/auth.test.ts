@@ -3,9 +3,7 @@
 // and Redis with a schema, topics and keys of this run's own. A token the auth role signs opens a
 // socket on the gateway.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix } from "@sluice/broker/testing";
 import { commandsTopic } from "@sluice/bus/kafka";
@@ -15,47 +13,10 @@ import { deleteTopics } from "@sluice/kafka";
 import { kafkaTestBrokers, kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import pg from "pg";
 import { RawClient } from "../test-support";
+import { runRole, stopRole, type RoleProcess } from "./testing";
 
 const postgresSkip = (await testBackends()).find((backend) => backend.name === "postgres")!.skip;
 const skip = (await kafkaTestSkip()) || (await redisTestSkip()) || postgresSkip;
-
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
-
-interface RoleProcess {
-  readonly child: ChildProcess;
-  readonly ready: Promise<string>;
-  readonly exited: Promise<number | null>;
-}
-
-function run(role: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", main, role], {
-    cwd: root,
-    env: { ...process.env, ...env, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (data: Buffer) => {
-      output.push(data.toString());
-      const match = / ready at (http:\/\/\S+)/.exec(output.join(""));
-      if (match) resolve(match[1]!);
-    });
-    child.stderr!.on("data", (data: Buffer) => output.push(data.toString()));
-    void exited.then((code) => reject(new Error(`${role} exited (${code}) before it was ready:\n${output.join("")}`)));
-  });
-  ready.catch(() => undefined);
-  return { child, ready, exited };
-}
-
-async function stop(role: RoleProcess): Promise<void> {
-  if (role.child.exitCode !== null || role.child.signalCode !== null) return;
-  role.child.kill("SIGTERM");
-  const timer = setTimeout(() => role.child.kill("SIGKILL"), 20_000);
-  await role.exited;
-  clearTimeout(timer);
-}
 
 const post = (url: string, body: unknown) =>
   fetch(url, {
@@ -88,16 +49,20 @@ describe("the auth role", { skip, timeout: 300_000 }, () => {
 
   before(async () => {
     // The auth role first: it creates identity's tables and the first signing key.
-    const authRole = run("auth", env);
+    const authRole = runRole(["auth"], "auth", env);
     roles.push(authRole);
     auth = await authRole.ready;
-    const gatewayRole = run("source-gateway", { ...env, SERVE_AUTH: "false", GATEWAY_ID: `gw-${run_}` });
+    const gatewayRole = runRole(["source-gateway"], "source-gateway", {
+      ...env,
+      SERVE_AUTH: "false",
+      GATEWAY_ID: `gw-${run_}`,
+    });
     roles.push(gatewayRole);
     gateway = await gatewayRole.ready;
   });
 
   after(async () => {
-    await Promise.all(roles.map(stop));
+    await Promise.all(roles.map(stopRole));
     await deleteTopics(kafkaTestConnection, [
       commandsTopic({ connection: kafkaTestConnection, contexts: [], topicPrefix }, "dispatch"),
     ]).catch(() => undefined);

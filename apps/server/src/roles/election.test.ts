@@ -4,9 +4,7 @@
 // (a writer like any domain service), hears the events topic, and cuts the lease holders'
 // connections (`pg_terminate_backend`) or kills them.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { KafkaEventBus, commandsTopic, eventsTopic, type KafkaBusOptions } from "@sluice/bus/kafka";
@@ -20,57 +18,10 @@ import { kafkaTestBrokers, kafkaTestConnection, kafkaTestSkip } from "@sluice/ka
 import type { CallContext } from "@sluice/rpc";
 import pg from "pg";
 import { openDispatch, type DispatchContext } from "../dispatch-context";
+import { eventually, killRole, runRole, stopRole, type RoleProcess } from "./testing";
 
 const postgresSkip = (await testBackends()).find((backend) => backend.name === "postgres")!.skip;
 const skip = (await kafkaTestSkip()) || postgresSkip;
-
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
-
-async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-interface RoleProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly ready: Promise<string>;
-  readonly exited: Promise<number | null>;
-}
-
-function run(role: string, name: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", main, role], {
-    cwd: root,
-    env: { ...process.env, ...env, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (data: Buffer) => {
-      output.push(data.toString());
-      const match = / ready at (http:\/\/\S+)/.exec(output.join(""));
-      if (match) resolve(match[1]!);
-    });
-    child.stderr!.on("data", (data: Buffer) => output.push(data.toString()));
-    void exited.then((code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${output.join("")}`)));
-  });
-  ready.catch(() => undefined);
-  return { name, child, output, ready, exited };
-}
-
-async function stop(role: RoleProcess): Promise<void> {
-  if (role.child.exitCode !== null || role.child.signalCode !== null) return;
-  role.child.kill("SIGTERM");
-  const timer = setTimeout(() => role.child.kill("SIGKILL"), 20_000);
-  await role.exited;
-  clearTimeout(timer);
-}
 
 /** Whether the role at `url` runs its elected work, from its /readyz. */
 async function leading(url: string): Promise<boolean> {
@@ -181,11 +132,11 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
 
   before(async () => {
     // The first domain service alone: it creates the event store's tables and the topics.
-    domainServices = [run("domain-service", "domain service 1", env)];
+    domainServices = [runRole(["domain-service"], "domain service 1", env)];
     roles.push(...domainServices);
     await domainServices[0]!.ready;
-    domainServices.push(run("domain-service", "domain service 2", env));
-    projectors = [run("projector", "projector 1", env), run("projector", "projector 2", env)];
+    domainServices.push(runRole(["domain-service"], "domain service 2", env));
+    projectors = [runRole(["projector"], "projector 1", env), runRole(["projector"], "projector 2", env)];
     roles.push(domainServices[1]!, ...projectors);
     await Promise.all(roles.map((role) => role.ready));
 
@@ -201,7 +152,7 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
   after(async () => {
     await eventBus?.close();
     await db?.close();
-    await Promise.all(roles.map(stop));
+    await Promise.all(roles.map(stopRole));
     await deleteTopics(kafkaTestConnection, [
       eventsTopic(busOptions, "dispatch"),
       commandsTopic(busOptions, "dispatch"),
@@ -264,8 +215,7 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
     const busy = work(30);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const killed = domainServices[all.indexOf(before)]!;
-    killed.child.kill("SIGKILL");
-    await killed.exited;
+    await killRole(killed);
     await busy;
     const survivor = all.find((url) => url !== before)!;
     await eventually("the survivor relays", () => leading(survivor));
@@ -296,8 +246,7 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
 
     // Killed outright: its session ends with the process, and the first takes over again.
     const killed = projectors[leader === first ? 1 : 0]!;
-    killed.child.kill("SIGKILL");
-    await killed.exited;
+    await killRole(killed);
     await eventually("the first projects again", () => leading(leader));
     assert.equal(await terminateLeaseHolders(db, projection), 1, "one holder, not two");
     await eventually("it took the lease again", () => leading(leader));
