@@ -6,7 +6,7 @@ import { Role, methodName } from "@sluice/contracts";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import type { RecordedEvent } from "@sluice/event-store";
-import type { Session } from "@sluice/rpc";
+import type { ServiceImpl, Session } from "@sluice/rpc";
 import type { CommandEnvelope } from "./command-bus";
 
 /** Resolves once `condition` holds; fails with `what` if it does not within `timeoutMs`. */
@@ -60,4 +60,10 @@ export function orderEvents(count: number, streamId = `order-${randomUUID()}`): 
       occurredAt: new Date(1_700_000_000_000 + i),
     };
   });
+}
+
+/** Dispatch's command service as a test double: every method accepts, unless a test says otherwise. */
+export function dispatchService(overrides: Partial<ServiceImpl<typeof DispatchCommandService>>) {
+  const accept = Object.fromEntries(DispatchCommandService.methods.map((m) => [m.localName, async () => ({})]));
+  return { ...accept, ...overrides } as ServiceImpl<typeof DispatchCommandService>;
 }

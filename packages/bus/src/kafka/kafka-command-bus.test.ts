@@ -20,17 +20,11 @@ import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sluice/rpc";
 import { KafkaCommandBus } from "./kafka-command-bus";
 import { serveKafkaCommands } from "./kafka-command-server";
-import { commandEnvelope as envelope, eventually, testSession as session } from "../testing";
+import { commandEnvelope as envelope, dispatchService, eventually, testSession as session } from "../testing";
 import { freshBusOptions } from "./testing";
 import { commandsTopic, type KafkaBusOptions } from "./topics";
 
 const skip = await kafkaTestSkip();
-
-/** Dispatch's command service as a test double: every method accepts, unless a test says otherwise. */
-function dispatchService(overrides: Partial<ServiceImpl<typeof DispatchCommandService>>) {
-  const accept = Object.fromEntries(DispatchCommandService.methods.map((m) => [m.localName, async () => ({})]));
-  return { ...accept, ...overrides } as ServiceImpl<typeof DispatchCommandService>;
-}
 
 /** A domain service and a gateway's bus over fresh topics, closed and deleted after `run`. */
 async function withCommandBus(

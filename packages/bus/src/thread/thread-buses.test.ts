@@ -13,16 +13,10 @@ import {
 import { FieldViolationsSchema, RuleViolationSchema } from "@sluice/contracts/gen/sluice/v1/errors_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { ErrorCode, Router, RpcError, type ServiceImpl, type Session } from "@sluice/rpc";
-import { commandEnvelope as envelope, orderEvents, testSession as session } from "../testing";
+import { commandEnvelope as envelope, dispatchService, orderEvents, testSession as session } from "../testing";
 import { ThreadCommandBus } from "./thread-command-bus";
 import { serveThreadCommands } from "./thread-command-server";
 import { ThreadEventBus } from "./thread-event-bus";
-
-/** Dispatch's command service as a test double: every method accepts, unless a test says otherwise. */
-function dispatchService(overrides: Partial<ServiceImpl<typeof DispatchCommandService>>) {
-  const accept = Object.fromEntries(DispatchCommandService.methods.map((m) => [m.localName, async () => ({})]));
-  return { ...accept, ...overrides } as ServiceImpl<typeof DispatchCommandService>;
-}
 
 /** The two ends on one channel, as the embedded server has them on two threads. */
 function connected(service: ServiceImpl<typeof DispatchCommandService>, replyTimeoutMs = 10_000) {
