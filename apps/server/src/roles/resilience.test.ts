@@ -459,12 +459,22 @@ describe(
       stopped = true;
       await stream.finished();
       await assertNothingLostOrRepeated(run);
+      // Replacing the domain service rebalances the command consumers twice (one joins, one
+      // leaves); a command that sat in a partition meanwhile can outlive its reply deadline under
+      // load (CI saw it once) and is sent again with its key, so it runs once. Any other retriable
+      // error is a drain that failed a command.
+      const deadlinePassed = (error: RpcError) =>
+        error.code === ErrorCode.UNAVAILABLE && error.message.includes("no reply within");
       assert.deepEqual(
-        stream.commands.flatMap((command) => command.errors.map((error) => `${command.method}: ${error.message}`)),
+        stream.commands.flatMap((command) =>
+          command.errors
+            .filter((error) => !deadlinePassed(error))
+            .map((error) => `${command.method}: ${error.message}`),
+        ),
         [],
-        "no command failed, not even retriably",
+        "no command failed, but for a reply deadline during a rebalance",
       );
-      console.log(`each role stopped: ${stream.commands.length} commands`);
+      console.log(`each role stopped: ${stream.commands.length} commands, ${retried(stream)}`);
     });
 
     test("Redis out of reach for a while under load, its data kept: nothing lost, nothing twice, nothing to refetch", async () => {
