@@ -40,7 +40,9 @@ const result = spawnSync(
     `--test-reporter=${join(root, "scripts/summary-reporter.mjs")}`,
     "--test-reporter-destination=stdout",
     "--test-concurrency=2",
-    "--test-timeout=120000",
+    // Per file: the scale-out resilience file runs seven scenarios of role processes, Kafka
+    // rebalances and Redis restarts, 50-200 s on a 2-core machine; a hung file still ends.
+    "--test-timeout=300000",
     ...files,
   ],
   { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },
