@@ -4,7 +4,13 @@ import { ThreadCommandBus, ThreadEventBus } from "@sluice/bus/thread";
 import { connectDatabase, type Database } from "@sluice/database";
 import { PersonalDataConfigError } from "@sluice/event-store";
 import type { FastifyBaseLogger } from "fastify";
-import type { DomainThreadData, FromDomainThread, StartDomain, ToDomainThread } from "./messages";
+import {
+  replyTo,
+  type DomainThreadData,
+  type FromDomainThread,
+  type StartDomain,
+  type ToDomainThread,
+} from "./messages";
 
 /**
  * The embedded shape's write side in a worker thread: PGlite, the event store, Dispatch's command
@@ -52,16 +58,16 @@ export async function openDomainThread(options: {
   let exited = false;
   let stopping: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
-  const waiting = new Set<{ readonly kinds: readonly FromDomainThread["kind"][]; settle(error?: Error): void }>();
-  /** Resolves on the next message of one of `kinds`, rejects on a failure or the thread's end. */
-  const next = (...kinds: FromDomainThread["kind"][]) =>
+  const waiting = new Set<{ readonly kind: FromDomainThread["kind"]; settle(error?: Error): void }>();
+  /** Resolves on the thread's next message of `kind`, rejects on a failure or the thread's end. */
+  const next = (kind: FromDomainThread["kind"]) =>
     new Promise<void>((resolve, reject) => {
       if (exited) return reject(new Error("the domain thread has ended"));
-      waiting.add({ kinds, settle: (error) => (error ? reject(error) : resolve()) });
+      waiting.add({ kind, settle: (error) => (error ? reject(error) : resolve()) });
     });
   const settleAll = (error?: Error, kind?: FromDomainThread["kind"]) => {
     for (const waiter of waiting) {
-      if (error || (kind && waiter.kinds.includes(kind))) {
+      if (error || waiter.kind === kind) {
         waiting.delete(waiter);
         waiter.settle(error);
       }
@@ -95,7 +101,12 @@ export async function openDomainThread(options: {
     if (!closing) options.onLost(error);
   });
 
-  const tell = (message: ToDomainThread) => control.port1.postMessage(message);
+  /** Asks the thread to do `message` and resolves once it says it has. */
+  const ask = (message: ToDomainThread) => {
+    const done = next(replyTo[message.kind]);
+    control.port1.postMessage(message);
+    return done;
+  };
   await next("opened");
 
   const commandBus = new ThreadCommandBus(commands.port1);
@@ -107,18 +118,10 @@ export async function openDomainThread(options: {
     commandBus,
     eventBus,
     start(startOptions) {
-      const started = next("started");
-      tell({ kind: "start", ...startOptions });
-      return started;
+      return ask({ kind: "start", ...startOptions });
     },
     stop() {
-      stopping ??= exited
-        ? Promise.resolve()
-        : (() => {
-            const stopped = next("stopped");
-            tell({ kind: "stop" });
-            return stopped;
-          })();
+      stopping ??= exited ? Promise.resolve() : ask({ kind: "stop" });
       return stopping;
     },
     close() {
@@ -126,9 +129,9 @@ export async function openDomainThread(options: {
         await commandBus.close();
         await db.close();
         if (!exited) {
-          const closed = next("closed");
-          tell({ kind: "close" });
-          await closed.catch((error: unknown) => options.log.error({ err: error }, "the domain thread did not stop"));
+          await ask({ kind: "close" }).catch((error: unknown) =>
+            options.log.error({ err: error }, "the domain thread did not stop"),
+          );
         }
         await eventBus.close();
         control.port1.close();

@@ -23,6 +23,9 @@ export interface StartDomain {
 
 export type ToDomainThread = StartDomain | { readonly kind: "stop" } | { readonly kind: "close" };
 
+/** What the thread answers each request with once it is done (or `failed`). */
+export const replyTo = { start: "started", stop: "stopped", close: "closed" } as const;
+
 export type FromDomainThread =
   /** The database is open and served on its port. */
   | { readonly kind: "opened" }

@@ -7,7 +7,13 @@ import { openDatabase, serveDatabase } from "@sluice/database";
 import { seedDemoDispatch } from "@sluice/dispatch";
 import { createEventStore, startArchiving, startProjection, type Consumer } from "@sluice/event-store";
 import { openDispatch } from "../dispatch-context";
-import type { DomainThreadData, FromDomainThread, StartDomain, ToDomainThread } from "./messages";
+import {
+  replyTo,
+  type DomainThreadData,
+  type FromDomainThread,
+  type StartDomain,
+  type ToDomainThread,
+} from "./messages";
 
 const { dataDir, ports } = workerData as DomainThreadData;
 const tell = (message: FromDomainThread) => ports.control.postMessage(message);
@@ -56,13 +62,10 @@ async function close(): Promise<void> {
   await db.close();
 }
 
-const handlers = { stop, close } as const;
-const replies = { start: "started", stop: "stopped", close: "closed" } as const;
-
 ports.control.on("message", (message: ToDomainThread) => {
-  const done = message.kind === "start" ? start(message) : handlers[message.kind]();
+  const done = message.kind === "start" ? start(message) : message.kind === "stop" ? stop() : close();
   done.then(
-    () => tell({ kind: replies[message.kind] }),
+    () => tell({ kind: replyTo[message.kind] }),
     (error: unknown) => {
       const { name, message: text, stack } = error instanceof Error ? error : new Error(String(error));
       tell({ kind: "failed", name, message: text, stack });
