@@ -88,13 +88,11 @@ export const MasterKey = z
     }
   });
 
-/** The environment the server reads, validated once at start. */
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default("0.0.0.0"),
-  /** PGlite's data directory. */
-  DATA_DIR: z.string().min(1).default(".data"),
-  LOG_LEVEL: LogLevel.default("info"),
+/**
+ * The variables of identity and the WebSocket edge, and of the personal-data key: one rule each,
+ * for `npm start` and for the scale-out roles that have them (roles/config.ts).
+ */
+export const edgeEnv = {
   /**
    * How long an access token lasts. Short: browsers refresh it (rotating refresh token) and the
    * socket re-authenticates in band before it expires, so a stolen one is useful briefly.
@@ -127,6 +125,16 @@ const EnvSchema = z.object({
    * the node's CPU; on PGlite about a second, 0.2 s of it CPU on the event loop.
    */
   SESSION_RECHECK_MS: z.coerce.number().int().min(250).max(600_000).optional(),
+};
+
+/** The environment the server reads, validated once at start. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** PGlite's data directory. */
+  DATA_DIR: z.string().min(1).default(".data"),
+  LOG_LEVEL: LogLevel.default("info"),
+  ...edgeEnv,
 });
 
 export interface ServerConfig {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, LogLevel, MasterKey, OriginList, TrustProxy } from "../config";
+import { ConfigError, edgeEnv, LogLevel } from "../config";
 import type { EdgeConfig, IdentityConfig } from "../source-edge";
 
 export const roleNames = ["source-gateway", "sink-gateway", "domain-service", "projector", "auth"] as const;
@@ -77,13 +77,8 @@ const EnvSchema = z.object({
    * an auth role serves them (routed by path at the load balancer, so browsers see one origin).
    */
   SERVE_AUTH: z.stringbool().default(true),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-  SLUICE_JWT_PRIVATE_KEY: z.string().min(1).optional(),
-  SLUICE_PERSONAL_DATA_KEY: MasterKey,
-  ALLOWED_ORIGINS: OriginList,
-  /** The proxies whose X-Forwarded-* are believed, by the roles clients reach: source gateway, auth. */
-  TRUST_PROXY: TrustProxy,
-  SESSION_RECHECK_MS: z.coerce.number().int().min(250).max(600_000).optional(),
+  // TRUST_PROXY is read by the roles clients reach: source gateway, auth.
+  ...edgeEnv,
   /**
    * How often a standby outbox relay or projector tries to take over, and how often the one
    * running checks that its lease's connection still answers (docs/scaling.md).
