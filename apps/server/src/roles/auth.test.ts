@@ -3,20 +3,13 @@
 // and Redis with a schema, topics and keys of this run's own. A token the auth role signs opens a
 // socket on the gateway.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { deleteTestKeys, openTestRedis, redisTestSkip, redisTestUrl, testKeyPrefix } from "@sluice/broker/testing";
-import { commandsTopic } from "@sluice/bus/kafka";
+import { openTestRedis } from "@sluice/broker/testing";
 import { ListProjectsRequestSchema, ProjectListSchema } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
-import { postgresTestUrl, testBackends } from "@sluice/database/testing";
-import { deleteTopics } from "@sluice/kafka";
-import { kafkaTestBrokers, kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
-import pg from "pg";
 import { RawClient } from "../test-support";
-import { runRole, stopRole, type RoleProcess } from "./testing";
+import { ScaleOutDeployment, scaleOutTestSkip } from "./testing";
 
-const postgresSkip = (await testBackends()).find((backend) => backend.name === "postgres")!.skip;
-const skip = (await kafkaTestSkip()) || (await redisTestSkip()) || postgresSkip;
+const skip = await scaleOutTestSkip();
 
 const post = (url: string, body: unknown) =>
   fetch(url, {
@@ -26,54 +19,20 @@ const post = (url: string, body: unknown) =>
   });
 
 describe("the auth role", { skip, timeout: 300_000 }, () => {
-  const run_ = randomBytes(5).toString("hex");
-  const schema = `auth_${run_}`;
-  const topicPrefix = `test-${run_}.`;
-  const keyPrefix = testKeyPrefix();
-  const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: postgresTestUrl,
-    DATABASE_SCHEMA: schema,
-    DATABASE_MAX_CONNECTIONS: "3",
-    KAFKA_BROKERS: kafkaTestBrokers.join(","),
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    KAFKA_PARTITIONS: "1",
-    REDIS_URL: redisTestUrl,
-    REDIS_KEY_PREFIX: keyPrefix,
-    HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_LEVEL: "warn",
-  };
-  const roles: RoleProcess[] = [];
+  const deployment = new ScaleOutDeployment({ env: { DATABASE_MAX_CONNECTIONS: "3", KAFKA_PARTITIONS: "1" } });
+  const run_ = deployment.id;
+  const keyPrefix = deployment.keyPrefix;
   let auth: string;
   let gateway: string;
 
   before(async () => {
     // The auth role first: it creates identity's tables and the first signing key.
-    const authRole = runRole(["auth"], "auth", env);
-    roles.push(authRole);
-    auth = await authRole.ready;
-    const gatewayRole = runRole(["source-gateway"], "source-gateway", {
-      ...env,
-      SERVE_AUTH: "false",
-      GATEWAY_ID: `gw-${run_}`,
-    });
-    roles.push(gatewayRole);
-    gateway = await gatewayRole.ready;
+    auth = (await deployment.start({ role: "auth", name: "auth" })).url;
+    const gatewayEnv = { SERVE_AUTH: "false", GATEWAY_ID: deployment.gatewayId("gw") };
+    gateway = (await deployment.start({ role: "source-gateway", name: "source gateway", env: gatewayEnv })).url;
   });
 
-  after(async () => {
-    await Promise.all(roles.map(stopRole));
-    await deleteTopics(kafkaTestConnection, [
-      commandsTopic({ connection: kafkaTestConnection, contexts: [], topicPrefix }, "dispatch"),
-    ]).catch(() => undefined);
-    const redis = await openTestRedis();
-    await deleteTestKeys(redis, keyPrefix);
-    await redis.close();
-    const db = new pg.Client({ connectionString: postgresTestUrl });
-    await db.connect();
-    await db.query(`drop schema if exists ${schema} cascade`);
-    await db.end();
-  });
+  after(() => deployment.cleanUp());
 
   test("answers /healthz, /readyz, /metrics and the JWKS on its own port", async () => {
     assert.equal((await fetch(`${auth}/healthz`)).status, 200);
