@@ -4,21 +4,19 @@
 // (a writer like any domain service), hears the events topic, and cuts the lease holders'
 // connections (`pg_terminate_backend`) or kills them.
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { KafkaEventBus, commandsTopic, eventsTopic, type KafkaBusOptions } from "@sluice/bus/kafka";
+import { KafkaEventBus, type KafkaBusOptions } from "@sluice/bus/kafka";
 import { Role } from "@sluice/contracts";
 import { CreateOrderRequestSchema, CreateProjectRequestSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { openDatabase, type Database } from "@sluice/database";
 import { postgresTestUrl, terminateLeaseHolders, testBackends } from "@sluice/database/testing";
 import { createEventStore, parseMasterKey, type RecordedEvent } from "@sluice/event-store";
-import { deleteTopics } from "@sluice/kafka";
-import { kafkaTestBrokers, kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
+import { kafkaTestConnection, kafkaTestSkip } from "@sluice/kafka/testing";
 import type { CallContext } from "@sluice/rpc";
-import pg from "pg";
 import { openDispatch, type DispatchContext } from "../dispatch-context";
-import { eventually, killRole, runRole, stopRole, type RoleProcess } from "./testing";
+import { eventually, killRole, ScaleOutDeployment, type RoleProcess } from "./testing";
 
 const postgresSkip = (await testBackends()).find((backend) => backend.name === "postgres")!.skip;
 const skip = (await kafkaTestSkip()) || postgresSkip;
@@ -55,25 +53,13 @@ async function theLeader(urls: readonly string[]): Promise<string> {
 }
 
 describe("one outbox relay and one projector per deployment, elected", { skip, timeout: 300_000 }, () => {
-  const run_ = randomBytes(5).toString("hex");
-  const schema = `election_${run_}`;
-  const topicPrefix = `test-${run_}.`;
-  const masterKey = randomBytes(32).toString("base64");
-  const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: postgresTestUrl,
-    DATABASE_SCHEMA: schema,
-    DATABASE_MAX_CONNECTIONS: "3",
-    KAFKA_BROKERS: kafkaTestBrokers.join(","),
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    KAFKA_PARTITIONS: "2",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_LEVEL: "warn",
-    LEASE_RETRY_MS: "200",
-    SLUICE_PERSONAL_DATA_KEY: masterKey,
-  };
+  const deployment = new ScaleOutDeployment({
+    env: { DATABASE_MAX_CONNECTIONS: "3", KAFKA_PARTITIONS: "2", LEASE_RETRY_MS: "200" },
+  });
+  const run_ = deployment.id;
+  const { schema, topicPrefix } = deployment;
+  const masterKey = deployment.env.SLUICE_PERSONAL_DATA_KEY!;
   const busOptions: KafkaBusOptions = { connection: kafkaTestConnection, contexts: ["dispatch"], topicPrefix };
-  const roles: RoleProcess[] = [];
   let domainServices: RoleProcess[];
   let projectors: RoleProcess[];
   let db: Database;
@@ -132,13 +118,14 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
 
   before(async () => {
     // The first domain service alone: it creates the event store's tables and the topics.
-    domainServices = [runRole(["domain-service"], "domain service 1", env)];
-    roles.push(...domainServices);
-    await domainServices[0]!.ready;
-    domainServices.push(runRole(["domain-service"], "domain service 2", env));
-    projectors = [runRole(["projector"], "projector 1", env), runRole(["projector"], "projector 2", env)];
-    roles.push(domainServices[1]!, ...projectors);
-    await Promise.all(roles.map((role) => role.ready));
+    domainServices = [await deployment.start({ role: "domain-service", name: "domain service 1" })];
+    const others = await Promise.all([
+      deployment.start({ role: "domain-service", name: "domain service 2" }),
+      deployment.start({ role: "projector", name: "projector 1" }),
+      deployment.start({ role: "projector", name: "projector 2" }),
+    ]);
+    domainServices.push(others[0]);
+    projectors = others.slice(1);
 
     db = await openDatabase({ kind: "postgres", url: postgresTestUrl, schema, maxConnections: 3 });
     const store = await createEventStore(db, { personalData: { masterKey: parseMasterKey(masterKey) } });
@@ -152,15 +139,7 @@ describe("one outbox relay and one projector per deployment, elected", { skip, t
   after(async () => {
     await eventBus?.close();
     await db?.close();
-    await Promise.all(roles.map(stopRole));
-    await deleteTopics(kafkaTestConnection, [
-      eventsTopic(busOptions, "dispatch"),
-      commandsTopic(busOptions, "dispatch"),
-    ]).catch(() => undefined);
-    const admin = new pg.Client({ connectionString: postgresTestUrl });
-    await admin.connect();
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
+    await deployment.cleanUp();
   });
 
   const urls = async (of: readonly RoleProcess[]) => Promise.all(of.map((role) => role.ready));
