@@ -265,7 +265,9 @@ start() {
       say "ready on $host:$port after $((SECONDS - started))s"
       return 0
     fi
-    if ! running_pid >/dev/null; then
+    # Alive is enough here: the pid is the one just started, and its command line reads empty
+    # or as bash's for a moment while it execs the JVM.
+    if ! kill -0 "$(cat "$pid_file" 2>/dev/null)" 2>/dev/null; then
       tail -n 30 "$log_file" >&2 || true
       fail "the broker exited during start (log: ${log_file#"$repo_root"/})"
     fi
