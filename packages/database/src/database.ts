@@ -25,6 +25,15 @@ export interface Database extends Queryable {
    * holder has it. On PostgreSQL, one connection per lease held, outside the pool (`lease.ts`).
    */
   tryLease(name: string, options?: LeaseOptions): Promise<Lease | undefined>;
+  /**
+   * Calls `listener` with the payload of every `notify` on `channel` from now on, by any process
+   * on this database, each once the statement that sent it has ended; until the returned function
+   * is called. Channels are per schema, like leases. At most once: on PostgreSQL, what is sent
+   * while its listening connection is being made again is missed, so a listener also polls.
+   */
+  listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Tells the channel's listeners (`pg_notify`), in a statement of its own, so never in a transaction. */
+  notify(channel: string, payload?: string): Promise<void>;
   /** Closes the connections; leases still held are lost. */
   close(): Promise<void>;
 }

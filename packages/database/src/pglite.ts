@@ -2,6 +2,7 @@ import type { Transaction } from "@electric-sql/pglite";
 import type { Database, Queryable, QueryResult } from "./database";
 import { createPglite } from "./pglite-instance";
 import { memoryLeases } from "./memory-leases";
+import { notificationChannel } from "./notifications";
 import { guardedDatabase } from "./transactionScope";
 
 /**
@@ -27,6 +28,13 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     outside: queryable(pglite),
     transaction: (body) => pglite.transaction((tx) => body(queryable(tx))),
     tryLease: (name) => leases.tryLease(name),
+    async listen(channel, listener) {
+      const stop = await pglite.listen(notificationChannel(undefined, channel), listener);
+      return () => stop();
+    },
+    async notify(channel, payload = "") {
+      await pglite.query("select pg_notify($1, $2)", [notificationChannel(undefined, channel), payload]);
+    },
     close: async () => {
       leases.closeAll();
       await pglite.close();

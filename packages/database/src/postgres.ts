@@ -1,4 +1,5 @@
 import pg from "pg";
+import { notificationChannel, postgresNotifications } from "./notifications";
 import { postgresLeases } from "./postgres-lease";
 import { guardedDatabase } from "./transactionScope";
 import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
@@ -57,6 +58,7 @@ export async function openPostgres(config: {
     },
   });
   const leases = postgresLeases(config);
+  const notifications = postgresNotifications(config);
   return guardedDatabase({
     kind: "postgres",
     outside: queryable(pool),
@@ -81,8 +83,13 @@ export async function openPostgres(config: {
       }
     },
     tryLease: (name, options) => leases.tryLease(name, options),
+    listen: (channel, listener) => notifications.listen(notificationChannel(config.schema, channel), listener),
+    async notify(channel, payload = "") {
+      await pool.query("select pg_notify($1, $2)", [notificationChannel(config.schema, channel), payload]);
+    },
     close: async () => {
       leases.closeAll();
+      await notifications.close();
       await pool.end();
     },
   });

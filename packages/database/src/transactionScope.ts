@@ -34,6 +34,8 @@ export interface DatabaseBackend {
   /** Runs `body` in a transaction of the backend's own, with a `tx` bound to it. */
   transaction<T>(body: (tx: Queryable) => Promise<T>): Promise<T>;
   tryLease: Database["tryLease"];
+  listen: Database["listen"];
+  notify: Database["notify"];
   close(): Promise<void>;
 }
 
@@ -56,6 +58,11 @@ export function guardedDatabase(backend: DatabaseBackend): Database {
     },
     // Not a query of the database's: a lease has a connection of its own, so it may be taken anywhere.
     tryLease: (name, options) => backend.tryLease(name, options),
+    listen: (channel, listener) => backend.listen(channel, listener),
+    async notify(channel, payload) {
+      scope.assertOutside();
+      return backend.notify(channel, payload);
+    },
     close: () => backend.close(),
   };
 }

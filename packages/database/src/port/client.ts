@@ -5,7 +5,7 @@ import { guardedDatabase } from "../transactionScope";
 import { deserializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Reply = Exclude<DatabaseResponse, { error: unknown } | { lost: number }>;
+type Reply = Exclude<DatabaseResponse, { error: unknown } | { lost: number } | { notified: number }>;
 
 /**
  * The database served on `port` by `serveDatabase` in another thread, as a Database of this one.
@@ -19,7 +19,13 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
   let closed = false;
   /** Leases held on the serving side, by its id for them: aborted when it says one was lost. */
   const leases = new Map<number, AbortController>();
+  /** Listeners on the serving side, by its id for them. */
+  const listeners = new Map<number, (payload: string) => void>();
   port.on("message", (response: DatabaseResponse) => {
+    if ("notified" in response) {
+      listeners.get(response.notified)?.(response.payload);
+      return;
+    }
     if ("lost" in response) {
       leases.get(response.lost)?.abort(new Error(response.reason));
       leases.delete(response.lost);
@@ -39,6 +45,7 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
     pending.clear();
     for (const lost of leases.values()) lost.abort(new Error(reason));
     leases.clear();
+    listeners.clear();
   }
 
   function send(request: WithoutId<DatabaseRequest>): Promise<Reply> {
@@ -89,6 +96,18 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
           await send({ op: "release", lease: id }).catch(() => {});
         },
       };
+    },
+    async listen(channel, listener) {
+      const { listening: id } = await send({ op: "listen", channel });
+      if (id === undefined) throw new Error("the database port did not listen");
+      listeners.set(id, listener);
+      return async () => {
+        if (!listeners.delete(id)) return;
+        await send({ op: "unlisten", listening: id }).catch(() => {});
+      };
+    },
+    async notify(channel, payload = "") {
+      await send({ op: "notify", channel, payload });
     },
     async close() {
       failAll("the database was closed");

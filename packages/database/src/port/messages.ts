@@ -15,13 +15,24 @@ export type DatabaseRequest =
   | { readonly id: number; readonly op: "begin" }
   | { readonly id: number; readonly op: "commit" | "rollback"; readonly tx: number }
   | { readonly id: number; readonly op: "lease"; readonly name: string; readonly options: LeaseOptions | undefined }
-  | { readonly id: number; readonly op: "release"; readonly lease: number };
+  | { readonly id: number; readonly op: "release"; readonly lease: number }
+  | { readonly id: number; readonly op: "listen"; readonly channel: string }
+  | { readonly id: number; readonly op: "unlisten"; readonly listening: number }
+  | { readonly id: number; readonly op: "notify"; readonly channel: string; readonly payload: string };
 
 export type DatabaseResponse =
-  | { readonly id: number; readonly rows?: unknown[]; readonly tx?: number; readonly lease?: number }
+  | {
+      readonly id: number;
+      readonly rows?: unknown[];
+      readonly tx?: number;
+      readonly lease?: number;
+      readonly listening?: number;
+    }
   | { readonly id: number; readonly error: SerializedError }
   /** Unasked: a lease the serving side held for this side was lost. */
-  | { readonly id: 0; readonly lost: number; readonly reason: string };
+  | { readonly id: 0; readonly lost: number; readonly reason: string }
+  /** Unasked: a notification for a listener of this side's. */
+  | { readonly id: 0; readonly notified: number; readonly payload: string };
 
 /** An error's message and its own fields (a PostgreSQL error's `code`, `detail`, `constraint`, …). */
 export interface SerializedError {

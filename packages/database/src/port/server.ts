@@ -22,6 +22,8 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
   let nextTx = 1;
   const leases = new Map<number, Lease>();
   let nextLease = 1;
+  const listening = new Map<number, () => Promise<void>>();
+  let nextListening = 1;
   const reply = (response: DatabaseResponse) => port.postMessage(response);
 
   async function begin(): Promise<number> {
@@ -74,6 +76,20 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
         await lease?.release();
         return { id: request.id };
       }
+      case "listen": {
+        const id = nextListening++;
+        listening.set(id, await db.listen(request.channel, (payload) => reply({ id: 0, notified: id, payload })));
+        return { id: request.id, listening: id };
+      }
+      case "unlisten": {
+        const stop = listening.get(request.listening);
+        listening.delete(request.listening);
+        await stop?.();
+        return { id: request.id };
+      }
+      case "notify":
+        await db.notify(request.channel, request.payload);
+        return { id: request.id };
       case "query":
       case "exec": {
         const target = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
@@ -96,6 +112,8 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
     for (const open of transactions.values()) open.end(false);
     for (const lease of leases.values()) void lease.release();
     leases.clear();
+    for (const stopListening of listening.values()) void stopListening();
+    listening.clear();
   };
   port.on("message", onMessage);
   port.once("close", stop);
