@@ -4,6 +4,7 @@ import { migrate, type Database } from "@sluice/database";
 import { archiveClosedStreams } from "./archiving/archiveClosedStreams";
 import type { Projection } from "./consumers/projection";
 import { GroupCommit } from "./groupCommit";
+import { startLogSignal } from "./logSignal";
 import { createPersonalData, type PersonalDataOptions } from "./personalData/personalData";
 import { eventStoreMigrations } from "./schema";
 import type { EventMetadata, EventStore, LogPosition, RecordedEvent, StreamState } from "./types";
@@ -29,8 +30,10 @@ export interface EventStoreOptions {
    */
   readonly maxAppendBatch?: number;
   /**
-   * How long `waitForAppend` waits at most, so appends by other processes are seen too. By default
-   * 500 ms on a PostgreSQL server; 5 s on PGlite, which no other process can append to.
+   * How long `waitForAppend` waits at most. On a PostgreSQL server other processes' appends wake it
+   * at once (`logSignal.ts`), and the poll, 500 ms by default, catches what that missed (a
+   * notification sent while the listening connection was cut); 5 s on PGlite, which no other
+   * process can append to.
    */
   readonly pollIntervalMs?: number;
   /**
@@ -122,7 +125,13 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
   const inline = options.inlineProjections ?? [];
   for (const projection of inline) await startInlineProjection(db, projection);
   const appendWaiters = new Set<() => void>();
+  const wakeAppendWaiters = () => {
+    for (const wake of appendWaiters) wake();
+  };
   const commitListeners = commitListenersOf(db);
+  // Only this process writes to PGlite; a server's log grows by other processes' appends too.
+  const soleWriter = db.kind === "pglite";
+  const logSignal = soleWriter ? undefined : await startLogSignal(db, wakeAppendWaiters);
   const appends = new GroupCommit(db, {
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
     maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 80 : 200),
@@ -145,7 +154,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
           console.error("event store: a commit listener failed", error);
         }
       }
-      for (const wake of appendWaiters) wake();
+      wakeAppendWaiters();
+      logSignal?.appended();
     },
   });
 
@@ -190,7 +200,7 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
   }
 
   return {
-    soleWriter: db.kind === "pglite",
+    soleWriter,
 
     onCommitted(listener) {
       commitListeners.add(listener);

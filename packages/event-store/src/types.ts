@@ -129,7 +129,10 @@ export interface EventStore {
    * transaction is still open. The last event read is the next `after`.
    */
   readAll(options: { after: LogPosition; limit: number }): Promise<readonly RecordedEvent[]>;
-  /** Resolves when something may have been appended since the call (in-process wake-up, or a poll interval). */
+  /**
+   * Resolves when something may have been appended since the call: by this process, by another
+   * (told through the database, on a server), or at the latest after the poll interval.
+   */
   waitForAppend(signal: AbortSignal): Promise<void>;
   /**
    * Hears each batch appended through any store over this database object once it has committed,

@@ -45,6 +45,8 @@ export function inSchema(db: Database, schema: string): Database {
     query: (sql, params) => scoped.transaction((tx) => tx.query(sql, params)),
     exec: (sql) => scoped.transaction((tx) => tx.exec(sql)),
     tryLease: (name, options) => db.tryLease(name, options),
+    listen: (channel, listener) => db.listen(channel, listener),
+    notify: (channel, payload) => db.notify(channel, payload),
     close: () => db.close(),
   };
   return scoped;
