@@ -3,12 +3,14 @@
 // (`dispatch.read-models`) on the PostgreSQL server of this machine and on PGlite.
 //
 //   npm run projection-lag -w @sluice/bench [-- --rates 200,1000 --seconds 10 --backends postgres,pglite
-//     --wake in-process,poll --during-rebuild 0]
+//     --wake in-process,other-process --during-rebuild 0]
 //
 // wake in-process: the projector is in the appending process and is woken by its appends (the
 //   embedded shape, or a domain service running its own projector).
-// wake poll (PostgreSQL only): the projector's store never hears of the appends (as in another
-//   process): it finds them by polling the log every --poll-ms (the store's default on a server: 500).
+// wake other-process (PostgreSQL only): the projector's store is on a pool of its own, as in
+//   another process (the scale-out projector): the appending store's word through the database
+//   (NOTIFY after its commits, `logSignal.ts`) wakes it, and it polls the log every --poll-ms (the
+//   store's default on a server: 500) for what that misses.
 // --during-rebuild N: a log of N Dispatch-like events is filled first and the projection is
 //   rebuilt (beside it, then swapped) while the lag is measured: is the live consumer starved?
 //   On PostgreSQL by the rebuild command in a process of its own; on PGlite in this process.
@@ -34,7 +36,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     warmup: { type: "string", default: "2" },
     backends: { type: "string", default: "postgres,pglite" },
-    wake: { type: "string", default: "in-process,poll" },
+    wake: { type: "string", default: "in-process,other-process" },
     "during-rebuild": { type: "string", default: "0" },
     "rebuild-page-size": { type: "string", default: "5000" },
     "rebuild-max-page-ms": { type: "string", default: "50" },
@@ -54,7 +56,7 @@ if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !(warmup >= 0) || !(duringR
 for (const backend of list("backends"))
   if (backend !== "postgres" && backend !== "pglite") throw new Error("--backends: postgres, pglite");
 for (const wake of list("wake"))
-  if (wake !== "in-process" && wake !== "poll") throw new Error("--wake: in-process, poll");
+  if (wake !== "in-process" && wake !== "other-process") throw new Error("--wake: in-process, other-process");
 
 const runFile = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
@@ -233,9 +235,9 @@ for (const backend of list("backends")) {
     // PGlite has one process: nothing appends there that the projector's own store does not hear of.
     for (const wake of list("wake").filter((wake) => backend === "postgres" || wake === "in-process")) {
       for (const rate of rates) {
-        const projectorDb = wake === "poll" ? await opened.other() : opened.db;
+        const projectorDb = wake === "other-process" ? await opened.other() : opened.db;
         const projectorStore =
-          wake === "poll" ? await createEventStore(projectorDb, { pollIntervalMs: pollMs }) : store;
+          wake === "other-process" ? await createEventStore(projectorDb, { pollIntervalMs: pollMs }) : store;
         let rebuilt: LagRun["rebuild"];
         const background =
           duringRebuild > 0
@@ -302,7 +304,7 @@ for (const backend of list("backends")) {
         const run: LagRun = {
           backend,
           wake,
-          ...(wake === "poll" && { pollMs }),
+          ...(wake === "other-process" && { pollMs }),
           rate,
           duringRebuild,
           appendsPerSecond: Math.round(achieved),
@@ -323,7 +325,8 @@ for (const backend of list("backends")) {
   }
 }
 
-const variant = duringRebuild > 0 ? "-during-rebuild" : list("wake").join("") === "poll" ? `-poll-${pollMs}ms` : "";
+const variant =
+  duringRebuild > 0 ? "-during-rebuild" : list("wake").join("") === "other-process" ? "-other-process" : "";
 const file = new URL(`../results/projection-lag${variant}.json`, import.meta.url);
 mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
 writeFileSync(

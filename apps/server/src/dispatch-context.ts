@@ -13,7 +13,7 @@ export interface DispatchContext {
 
 /**
  * The Dispatch bounded context on its database, read-model tables created. `readModelsCurrent`:
- * where the read models are projected in this process, what a query waits for (read your writes).
+ * what a query waits for (read your writes): the projection's progress, in this process or another.
  */
 export async function openDispatch(
   db: Database,

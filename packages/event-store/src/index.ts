@@ -39,6 +39,12 @@ export {
   type LoadStream,
 } from "./commandHandling/handleCommand";
 export { startConsumer, type Consumer, type ConsumerOptions } from "./consumers/startConsumer";
+export {
+  consumerChannel,
+  followConsumer,
+  type FollowConsumerOptions,
+  type FollowedConsumer,
+} from "./consumers/followConsumer";
 export { combineProjections, projectionCheckpointName, startProjection, type Projection } from "./consumers/projection";
 export { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./consumers/checkpoint";
 export { tailLog, type LogTail } from "./consumers/logTail";

@@ -55,6 +55,17 @@ describe("a role's configuration, validated once at start", () => {
     assert.throws(() => loadRoleConfig("projector", { DATABASE_URL: database, LEASE_RETRY_MS: "0" }), /LEASE_RETRY_MS/);
   });
 
+  test("a domain service's queries wait 2 s at most for the projector unless told", () => {
+    const domain = loadRoleConfig("domain-service", { DATABASE_URL: database });
+    assert.equal(domain.role === "domain-service" && domain.readYourWritesWaitMs, 2000);
+    const patient = loadRoleConfig("domain-service", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "0" });
+    assert.equal(patient.role === "domain-service" && patient.readYourWritesWaitMs, 0);
+    assert.throws(
+      () => loadRoleConfig("domain-service", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "-1" }),
+      /READ_YOUR_WRITES_WAIT_MS/,
+    );
+  });
+
   test("the auth role needs the database and listens on 8084; a source gateway serves /auth unless told not to", () => {
     assert.throws(() => loadRoleConfig("auth", {}), /DATABASE_URL: required by the auth/);
     const auth = loadRoleConfig("auth", { DATABASE_URL: database, ACCESS_TOKEN_TTL_SECONDS: "120" });

@@ -84,6 +84,11 @@ const EnvSchema = z.object({
    * running checks that its lease's connection still answers (docs/scaling.md).
    */
   LEASE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  /**
+   * How long a domain service's query waits at most for the projector to hold what committed
+   * before it (read your writes) before it answers from the read models as they are.
+   */
+  READ_YOUR_WRITES_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
 });
 
 export interface RoleBase {
@@ -140,6 +145,8 @@ export interface DomainServiceConfig extends RoleBase {
   readonly personalDataKey?: Uint8Array | undefined;
   /** How often a standby relay tries to take the outbox's lease (ms). */
   readonly leaseRetryMs: number;
+  /** How long a query waits at most for the projector to catch up with what came before it (ms). */
+  readonly readYourWritesWaitMs: number;
 }
 
 export interface ProjectorConfig extends RoleBase {
@@ -233,6 +240,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         kafka,
         personalDataKey: data.SLUICE_PERSONAL_DATA_KEY,
         leaseRetryMs: data.LEASE_RETRY_MS,
+        readYourWritesWaitMs: data.READ_YOUR_WRITES_WAIT_MS,
       };
     case "projector":
       return {

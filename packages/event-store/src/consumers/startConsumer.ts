@@ -1,6 +1,7 @@
 import type { Database, Queryable } from "@sluice/database";
 import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
+import { consumerChannel } from "./followConsumer";
 import { tailLog } from "./logTail";
 
 export interface ConsumerOptions {
@@ -125,6 +126,8 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
         return false;
       }
       checkpoint = to;
+      // Those following this consumer from other processes (`followConsumer`) check again.
+      if (!store.soleWriter) void db.notify(consumerChannel(name)).catch(() => undefined);
       if (options.afterCommit) {
         try {
           await options.afterCommit(events);

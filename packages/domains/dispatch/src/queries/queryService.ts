@@ -52,8 +52,9 @@ const routeSummarySql = (where: string) => `
  */
 /**
  * `current` resolves once the read models hold every command acknowledged before the query came
- * (read your writes): where the projection runs in this process, a query waits for it rather than
- * answer from before the asker's own last command. Where it runs elsewhere, nothing to wait for.
+ * (read your writes): a query waits for the projection rather than answer from before the asker's
+ * own last command, whether it runs in this process (its `caughtUp`) or in another one
+ * (`followConsumer`, through the database). Without it, queries answer at once.
  */
 export function createQueryService(
   db: Database,

@@ -1,0 +1,131 @@
+import type { Database } from "@sluice/database";
+
+/** The channel a consumer tells after each batch it commits, for those following it elsewhere. */
+export const consumerChannel = (name: string): string => `consumer:${name}`;
+
+export interface FollowConsumerOptions {
+  /** Checks again this often when no word comes (a notification missed, a consumer that is down). */
+  readonly pollMs?: number;
+  /**
+   * How long `caughtUp` waits at most before it resolves anyway: a query is answered from read
+   * models a little behind rather than not at all while their projector is down or far behind.
+   */
+  readonly maxWaitMs?: number;
+}
+
+export interface FollowedConsumer {
+  /**
+   * Resolves once the consumer has handled every event committed before this call, as its own
+   * `caughtUp()` would in its process, or after `maxWaitMs`, whichever comes first.
+   */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Waiter {
+  /** Every transaction below it had begun before the call: handled once they ended and were read. */
+  readonly target: bigint;
+  readonly resolve: () => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Follows, through the database, a consumer of the log that runs in another process: the
+ * scale-out shape's domain service waits with it for the projector before a query, so a client
+ * reads its own writes as in the embedded shape. One statement per wake-up for all the waiting
+ * calls, woken by the consumer's word after each batch (`consumerChannel`) or the poll.
+ */
+export async function followConsumer(
+  db: Database,
+  name: string,
+  options: FollowConsumerOptions = {},
+): Promise<FollowedConsumer> {
+  const pollMs = options.pollMs ?? 200;
+  const maxWaitMs = options.maxWaitMs ?? 2_000;
+  const waiters = new Set<Waiter>();
+  let checking: Promise<void> | undefined;
+  let checkAgain = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const settle = (waiter: Waiter) => {
+    clearTimeout(waiter.timer);
+    waiters.delete(waiter);
+    waiter.resolve();
+  };
+
+  /**
+   * The consumer holds every event of a transaction below `handledBelow` (the oldest transaction
+   * with an event past its checkpoint, or none), and every transaction below `endedBelow` has ended.
+   */
+  async function check(): Promise<void> {
+    const { rows } = await db.query<{ ended_below: bigint; handled_below: bigint | null }>(
+      `select pg_snapshot_xmin(pg_current_snapshot()) as ended_below,
+              least((select e.transaction_id from events e
+                     where (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
+                     order by e.transaction_id, e.global_position limit 1),
+                    (select a.transaction_id from archived_events a
+                     where (a.transaction_id, a.global_position) > (c.transaction_id, c.global_position)
+                     order by a.transaction_id, a.global_position limit 1)) as handled_below
+         from (select coalesce((select transaction_id from consumer_checkpoints where name = $1), '0'::xid8)
+                        as transaction_id,
+                      coalesce((select global_position from consumer_checkpoints where name = $1), 0)
+                        as global_position) c`,
+      [name],
+    );
+    const { ended_below: endedBelow, handled_below: handledBelow } = rows[0]!;
+    for (const waiter of waiters) {
+      if (endedBelow >= waiter.target && (handledBelow === null || handledBelow >= waiter.target)) settle(waiter);
+    }
+  }
+
+  /** One check at a time; a wake-up during one runs another after it (it may have read too early). */
+  function wake(): void {
+    if (stopped || waiters.size === 0) return;
+    if (checking) {
+      checkAgain = true;
+      return;
+    }
+    checking = (async () => {
+      do {
+        checkAgain = false;
+        try {
+          await check();
+        } catch (error) {
+          console.error(`following consumer ${name}: a check failed; the poll tries again`, error);
+        }
+      } while (checkAgain && waiters.size > 0);
+    })().finally(() => {
+      checking = undefined;
+      schedulePoll();
+    });
+  }
+
+  function schedulePoll(): void {
+    clearTimeout(pollTimer);
+    if (stopped || waiters.size === 0) return;
+    pollTimer = setTimeout(wake, pollMs);
+  }
+
+  const stopListening = await db.listen(consumerChannel(name), wake);
+
+  return {
+    async caughtUp() {
+      if (stopped) return;
+      // Every transaction that had begun appending by now has an id below this one.
+      const { rows } = await db.query<{ next: bigint }>("select pg_snapshot_xmax(pg_current_snapshot()) as next");
+      await new Promise<void>((resolve) => {
+        const waiter: Waiter = { target: rows[0]!.next, resolve, timer: setTimeout(() => settle(waiter), maxWaitMs) };
+        waiters.add(waiter);
+        wake();
+      });
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(pollTimer);
+      for (const waiter of [...waiters]) settle(waiter);
+      await checking;
+      await stopListening();
+    },
+  };
+}
