@@ -190,12 +190,19 @@ for (const backend of await testBackends()) {
           streams.map((streamId, i) => appendTo(org, streamId, { count: 2, close: round === 2 && i % 3 !== 0 })),
         );
       }
+      const total = 12 * 6;
       const readOrg = async (onPage: () => Promise<unknown>): Promise<RecordedEvent[]> => {
         const seen: RecordedEvent[] = [];
         let position: LogPosition = startOfLog;
         for (;;) {
           const page = await store.readAll({ after: position, limit: 5 });
-          if (page.length === 0) return seen;
+          if (page.length === 0) {
+            if (seen.length >= total) return seen;
+            // All of them committed before reading: an empty page short of them is a transaction
+            // open elsewhere on the server (another test file) holding the log's horizon a moment.
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            continue;
+          }
           seen.push(...page.filter((e) => e.organizationId === org));
           const last = page.at(-1)!;
           position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
@@ -203,7 +210,7 @@ for (const backend of await testBackends()) {
         }
       };
       const expected = await readOrg(async () => {});
-      assert.equal(expected.length, 12 * 6);
+      assert.equal(expected.length, total);
 
       // Archive one stream between every page the reader reads, and concurrently with its reads.
       let archived = 0;
