@@ -89,7 +89,9 @@ for (const backend of await testBackends()) {
     test("a lingering consumer takes what commits while it waits in one batch; caughtUp() cuts the wait short", async () => {
       const org = newId();
       const batches: number[] = [];
-      const consumer = startConsumer(db, store, {
+      // No poll: a poll's read in the instant of the first append would take it alone.
+      const unpolled = await createEventStore(db, { pollIntervalMs: 600_000 });
+      const consumer = startConsumer(db, unpolled, {
         name: `linger-${newId()}`,
         // Longer than the test may run: only caughtUp() ends a wait.
         lingerMs: 600_000,
@@ -101,8 +103,8 @@ for (const backend of await testBackends()) {
       try {
         await consumer.caughtUp();
         // Woken by the first, it waits; the other two commit meanwhile and join its batch.
-        await append(org, newId(), 1);
-        await append(org, newId(), 2);
+        await append(org, newId(), 1, unpolled);
+        await append(org, newId(), 2, unpolled);
         await consumer.caughtUp();
         assert.deepEqual(batches, [3]);
       } finally {

@@ -44,6 +44,9 @@ export interface Consumer {
   caughtUp(globalPosition?: bigint): Promise<void>;
 }
 
+/** How soon a read that could not settle a caughtUp() is tried again, doubling up to `max` (ms). */
+const horizonRetry = { initial: 5, max: 200 };
+
 interface Waiter {
   /** Horizon: resolves once a drained read started when every transaction below `transactionId` had ended. */
   readonly kind: "horizon" | "position";
@@ -144,6 +147,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
 
   async function run(): Promise<void> {
     let attempt = 0;
+    let horizonRetryMs = horizonRetry.initial;
     while (!stopping.signal.aborted) {
       wake = new AbortController();
       // Listening before the read, not after it: an append that commits while a batch is read and
@@ -152,7 +156,14 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       try {
         const drained = await step();
         attempt = 0;
-        if (drained) {
+        if (drained && [...waiters].some((w) => w.kind === "horizon")) {
+          // A caughtUp() the read could not settle waits for transactions open elsewhere (on a
+          // server, any of its databases') to end: nothing tells this process when they do, so
+          // read again soon rather than at the next append or poll.
+          await pause(horizonRetryMs);
+          horizonRetryMs = Math.min(horizonRetryMs * 2, horizonRetry.max);
+        } else if (drained) {
+          horizonRetryMs = horizonRetry.initial;
           await appended;
           // Appends finishing in the same turn of the event loop (a burst) become one batch, not one each.
           await new Promise<void>((resolve) => setImmediate(resolve));
