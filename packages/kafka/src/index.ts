@@ -1,8 +1,10 @@
 export {
   consumeBatches,
   createTopics,
-  ensureTopics,
+  deleteGroups,
   deleteTopics,
+  ensureTopics,
+  groupMemberCounts,
   kafkaReachable,
   listTopics,
   openProducer,

@@ -133,6 +133,34 @@ export async function deleteTopics(connection: KafkaConnection, names: readonly 
   }
 }
 
+/** How many members each consumer group has now; a group the broker does not know has none. */
+export async function groupMemberCounts(
+  connection: KafkaConnection,
+  groups: readonly string[],
+): Promise<Map<string, number>> {
+  if (groups.length === 0) return new Map();
+  const admin = new Admin(base(connection));
+  try {
+    const described = await admin.describeGroups({ groups: [...groups] });
+    return new Map(groups.map((group) => [group, described.get(group)?.members.size ?? 0]));
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Deletes consumer groups with no members (their committed offsets with them); unknown ones are skipped. */
+export async function deleteGroups(connection: KafkaConnection, groups: readonly string[]): Promise<void> {
+  if (groups.length === 0) return;
+  const admin = new Admin(base(connection));
+  try {
+    const known = await admin.listGroups();
+    const existing = groups.filter((group) => known.has(group));
+    if (existing.length > 0) await admin.deleteGroups({ groups: existing });
+  } finally {
+    await admin.close();
+  }
+}
+
 /**
  * Bytes of keys and values per produce request at most: even if every record of a request went to
  * one partition, its batch stays under the broker's 1 MB (message.max.bytes).

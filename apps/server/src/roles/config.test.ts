@@ -55,13 +55,13 @@ describe("a role's configuration, validated once at start", () => {
     assert.throws(() => loadRoleConfig("projector", { DATABASE_URL: database, LEASE_RETRY_MS: "0" }), /LEASE_RETRY_MS/);
   });
 
-  test("a domain service's queries wait 2 s at most for the projector unless told", () => {
-    const domain = loadRoleConfig("domain-service", { DATABASE_URL: database });
-    assert.equal(domain.role === "domain-service" && domain.readYourWritesWaitMs, 2000);
-    const patient = loadRoleConfig("domain-service", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "0" });
-    assert.equal(patient.role === "domain-service" && patient.readYourWritesWaitMs, 0);
+  test("a source gateway's queries wait 2 s at most for the projector unless told", () => {
+    const gateway = loadRoleConfig("source-gateway", { DATABASE_URL: database });
+    assert.equal(gateway.role === "source-gateway" && gateway.readYourWritesWaitMs, 2000);
+    const impatient = loadRoleConfig("source-gateway", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "0" });
+    assert.equal(impatient.role === "source-gateway" && impatient.readYourWritesWaitMs, 0);
     assert.throws(
-      () => loadRoleConfig("domain-service", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "-1" }),
+      () => loadRoleConfig("source-gateway", { DATABASE_URL: database, READ_YOUR_WRITES_WAIT_MS: "-1" }),
       /READ_YOUR_WRITES_WAIT_MS/,
     );
   });

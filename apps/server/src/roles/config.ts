@@ -85,7 +85,7 @@ const EnvSchema = z.object({
    */
   LEASE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /**
-   * How long a domain service's query waits at most for the projector to hold what committed
+   * How long a source gateway's query waits at most for the projector to hold what committed
    * before it (read your writes) before it answers from the read models as they are.
    */
   READ_YOUR_WRITES_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
@@ -130,6 +130,8 @@ export interface SourceGatewayConfig extends RoleBase, EdgeConfig {
   readonly webDist?: string | undefined;
   /** Serves identity's REST endpoints (`/auth`, the JWKS) besides the sockets; true unless told. */
   readonly serveAuth: boolean;
+  /** How long a query waits at most for the projector to catch up with what came before it (ms). */
+  readonly readYourWritesWaitMs: number;
 }
 
 export interface SinkGatewayConfig extends RoleBase {
@@ -145,8 +147,6 @@ export interface DomainServiceConfig extends RoleBase {
   readonly personalDataKey?: Uint8Array | undefined;
   /** How often a standby relay tries to take the outbox's lease (ms). */
   readonly leaseRetryMs: number;
-  /** How long a query waits at most for the projector to catch up with what came before it (ms). */
-  readonly readYourWritesWaitMs: number;
 }
 
 export interface ProjectorConfig extends RoleBase {
@@ -229,6 +229,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         trustProxy: data.TRUST_PROXY,
         sessionRecheckMs: data.SESSION_RECHECK_MS,
         serveAuth: data.SERVE_AUTH,
+        readYourWritesWaitMs: data.READ_YOUR_WRITES_WAIT_MS,
       };
     case "sink-gateway":
       return { role: name, ...base, kafka, redis };
@@ -240,7 +241,6 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         kafka,
         personalDataKey: data.SLUICE_PERSONAL_DATA_KEY,
         leaseRetryMs: data.LEASE_RETRY_MS,
-        readYourWritesWaitMs: data.READ_YOUR_WRITES_WAIT_MS,
       };
     case "projector":
       return {

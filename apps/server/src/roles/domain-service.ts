@@ -1,12 +1,6 @@
 import { startOutbox } from "@sluice/bus";
 import { KafkaEventBus, serveKafkaCommands } from "@sluice/bus/kafka";
-import {
-  createEventStore,
-  followConsumer,
-  projectionCheckpointName,
-  startArchiving,
-  type FollowedConsumer,
-} from "@sluice/event-store";
+import { createEventStore, startArchiving } from "@sluice/event-store";
 import { openDispatch } from "../dispatch-context";
 import type { DomainServiceConfig } from "./config";
 import { runElected } from "./elected";
@@ -34,15 +28,7 @@ export function startDomainServiceRole(config: DomainServiceConfig): Promise<Run
       onError: (err) => app.log.warn({ err }, "archiving failed"),
     });
     cleanups.push(() => archiving.stop());
-    // Queries read their asker's writes, as in the embedded shape: they wait (a bounded while)
-    // for the projector, in its own process, to hold what committed before them.
-    const readModels: { followed?: FollowedConsumer } = {};
-    const { dispatch, router } = await openDispatch(db, store, async () => readModels.followed?.caughtUp());
-    const followed = await followConsumer(db, projectionCheckpointName(dispatch.readModels.name), {
-      maxWaitMs: config.readYourWritesWaitMs,
-    });
-    readModels.followed = followed;
-    cleanups.push(() => followed.stop());
+    const { router } = await openDispatch(db, store);
 
     const busOptions = kafkaBusOptions(config.kafka, config.role);
     const eventBus = await KafkaEventBus.open(busOptions);

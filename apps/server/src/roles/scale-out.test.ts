@@ -16,24 +16,21 @@ describe(
   { skip, timeout: 300_000 },
   () => {
     const deployment = new ScaleOutDeployment();
+    const patientQueries = { READ_YOUR_WRITES_WAIT_MS: "8000" };
     let gateway1: string;
     let gateway2: string;
 
     before(async () => {
       await deployment.seed();
       // The domain service first: it creates the event store's tables and the Kafka topics the others use.
-      // Queries may wait longer than by default for the projector: this machine is shared, and a
-      // query answered stale would fail the read-your-writes check below (the client waits 10 s).
-      await deployment.start({
-        role: "domain-service",
-        name: "domain service",
-        env: { READ_YOUR_WRITES_WAIT_MS: "8000" },
-      });
+      await deployment.start({ role: "domain-service", name: "domain service" });
       const [, , source1, source2] = await Promise.all([
         deployment.start({ role: "projector", name: "projector" }),
         deployment.start({ role: "sink-gateway", name: "sink gateway" }),
-        deployment.start({ role: "source-gateway", name: "source gateway 1" }),
-        deployment.start({ role: "source-gateway", name: "source gateway 2" }),
+        // Queries may wait longer than by default for the projector: this machine is shared, and
+        // one answered stale would fail the read-your-writes check below (the client waits 10 s).
+        deployment.start({ role: "source-gateway", name: "source gateway 1", env: patientQueries }),
+        deployment.start({ role: "source-gateway", name: "source gateway 2", env: patientQueries }),
       ]);
       [gateway1, gateway2] = [source1.url, source2.url];
     });

@@ -1,9 +1,10 @@
 import { RedisBroker, RedisPresenceStore } from "@sluice/broker";
-import { KafkaCommandBus } from "@sluice/bus/kafka";
+import { KafkaCommandBus, startRepliesJanitor } from "@sluice/bus/kafka";
 import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { migrate } from "@sluice/database";
-import { createDispatchQueries, dispatchReadModelMigrations } from "@sluice/dispatch";
+import { createDispatchQueries, dispatchReadModelMigrations, dispatchReadModelsName } from "@sluice/dispatch";
+import { followConsumer, projectionCheckpointName } from "@sluice/event-store";
 import { RedisAttemptCounters } from "@sluice/identity/redis";
 import { Router } from "@sluice/rpc";
 import { registerApiDocs } from "../api-docs";
@@ -36,17 +37,30 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
     const identity = await openIdentity(db, config, log, counters);
     cleanups.push(async () => identity.close());
 
+    const busOptions = kafkaBusOptions(config.kafka, config.role);
     const commandBus = await KafkaCommandBus.open({
-      ...kafkaBusOptions(config.kafka, config.role),
+      ...busOptions,
       ...(config.gatewayId !== undefined && { gatewayId: config.gatewayId }),
     });
     cleanups.push(() => commandBus.close());
+    // A gateway that dies leaves its replies topic behind; every gateway looks for such, each minute.
+    const janitor = startRepliesJanitor(busOptions);
+    cleanups.push(() => janitor.stop());
     // Commands run in the domain service: the gateway admits them and puts them on the bus. Queries
-    // it answers itself, from the read models (tables created here too, should it start first).
+    // it answers itself, from the read models (tables created here too, should it start first),
+    // once the projector, in its own process, holds what committed before them (read your writes,
+    // as in the embedded shape), or after readYourWritesWaitMs.
     await migrate(db, dispatchReadModelMigrations);
+    const projector = await followConsumer(db, projectionCheckpointName(dispatchReadModelsName), {
+      maxWaitMs: config.readYourWritesWaitMs,
+    });
+    cleanups.push(() => projector.stop());
     const router = new Router()
       .service(DispatchCommandService, serviceOverBus(DispatchCommandService, commandBus))
-      .service(DispatchQueryService, createDispatchQueries(db));
+      .service(
+        DispatchQueryService,
+        createDispatchQueries(db, () => projector.caughtUp()),
+      );
     const broker = await RedisBroker.connect({ ...config.redis, onError });
     cleanups.push(() => broker.close());
     const presence = await RedisPresenceStore.connect({ ...config.redis, onError });

@@ -3,3 +3,4 @@ export { serveKafkaCommands, type KafkaCommandServer, type KafkaCommandServerOpt
 export { KafkaEventBus } from "./kafka-event-bus";
 export { MalformedRecordError } from "../records/malformed-record";
 export { commandsTopic, eventsTopic, repliesTopic, type KafkaBusOptions } from "./topics";
+export { startRepliesJanitor, type RepliesJanitor, type RepliesJanitorOptions } from "./replies-janitor";

@@ -17,8 +17,8 @@ import {
   commandsTopic,
   contextOfMethod,
   defaultPartitions,
-  groupName,
   knownContext,
+  repliesGroup,
   repliesTopic,
   type KafkaBusOptions,
 } from "./topics";
@@ -67,7 +67,7 @@ export class KafkaCommandBus implements CommandBus {
     ]);
     const bus = new KafkaCommandBus(options, replyTopic);
     bus.#replies = await consumeBatches(options.connection, {
-      groupId: groupName(options, `sluice.gateway.${gatewayId}`),
+      groupId: repliesGroup(options, gatewayId),
       topics: [replyTopic],
       from: "earliest",
       handle: async (records) => {

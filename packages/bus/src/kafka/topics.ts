@@ -41,7 +41,17 @@ export const commandsTopic = (options: KafkaBusOptions, context: string): string
 export const repliesTopic = (options: KafkaBusOptions, gatewayId: string): string =>
   `${options.topicPrefix ?? ""}sluice.replies.${gatewayId}`;
 
+/** The gateway whose replies topic `topic` is, or undefined for any other topic. */
+export function gatewayOfRepliesTopic(options: KafkaBusOptions, topic: string): string | undefined {
+  const prefix = repliesTopic(options, "");
+  return topic.startsWith(prefix) && topic.length > prefix.length ? topic.slice(prefix.length) : undefined;
+}
+
 export const groupName = (options: KafkaBusOptions, group: string): string => `${options.topicPrefix ?? ""}${group}`;
+
+/** The consumer group in which a gateway reads its replies topic: one member while it runs. */
+export const repliesGroup = (options: KafkaBusOptions, gatewayId: string): string =>
+  groupName(options, `sluice.gateway.${gatewayId}`);
 
 /** Throws unless the context is one this process was configured for (its topics exist). */
 export function knownContext(options: KafkaBusOptions, context: string): string {

@@ -30,6 +30,9 @@ export interface DispatchModule {
 
 export const dispatchProjections: readonly ReadModel[] = [projectsList, orderBoard, routeSheets, activityFeed];
 
+/** The one projection all of Dispatch's read models run as (one read, transaction and checkpoint per batch). */
+export const dispatchReadModelsName = "dispatch.read-models";
+
 export function createDispatchModule({
   db,
   store,
@@ -43,7 +46,7 @@ export function createDispatchModule({
   return {
     commands: createCommandService(store),
     queries: createQueryService(db, readModelsCurrent),
-    readModels: combineProjections("dispatch.read-models", dispatchProjections),
+    readModels: combineProjections(dispatchReadModelsName, dispatchProjections),
     channelsOf,
     migrations: dispatchReadModelMigrations,
   };
@@ -51,10 +54,13 @@ export function createDispatchModule({
 
 /**
  * The query service alone, over the read models' database: what an edge that sends commands
- * elsewhere (the scale-out source gateway) serves itself.
+ * elsewhere (the scale-out source gateway) serves itself. `readModelsCurrent` as for the module.
  */
-export function createDispatchQueries(db: Database): ServiceImpl<typeof DispatchQueryService> {
-  return createQueryService(db);
+export function createDispatchQueries(
+  db: Database,
+  readModelsCurrent?: () => Promise<void>,
+): ServiceImpl<typeof DispatchQueryService> {
+  return createQueryService(db, readModelsCurrent);
 }
 
 /** Every read model's tables; the same list as a module's `migrations`. */
