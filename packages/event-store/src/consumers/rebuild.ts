@@ -4,6 +4,7 @@ import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
 import { projectionCheckpointName, type Projection } from "./projection";
 import { RebuildConflictError, UnknownProjectionError } from "./rebuildErrors";
+import { buildDeferredIndexes, deferIndexes } from "./rebuildIndexes";
 import { writeBehind } from "./rebuildWrites";
 import { createRateMeter, progressOf, type RebuildProgress } from "./rebuildProgress";
 import {
@@ -20,11 +21,13 @@ export interface RebuildOptions {
   /** Events read and applied per transaction, at most; 5,000 by default. */
   readonly pageSize?: number;
   /**
-   * Keeps each page's transaction about this short, by halving the page when one takes longer
-   * (and growing it back, up to pageSize, when they are quick); 50 ms by default. While a page's
-   * transaction writes, readers of the log wait for it (they never read past an open writing
-   * transaction), so this bounds what a rebuild adds to the live projection's lag; on PGlite,
-   * everything else in the process waits for it too (queries, appends).
+   * Keeps the writing part of each page's transaction about this short, by halving the page when
+   * one takes longer (and growing it back, up to pageSize, when they are quick); 50 ms by default.
+   * While a page's transaction writes, readers of the log wait for it (they never read past an
+   * open writing transaction), so this bounds what a rebuild adds to the live projection's lag.
+   * A page reads before it writes (a combined projection's members too, see `writeLane`): the
+   * reading part holds nobody back and is not bounded. On PGlite, which runs one statement at a
+   * time, everything else in the process waits for the whole transaction: there the whole is bounded.
    */
   readonly maxPageMs?: number;
   /**
@@ -120,6 +123,7 @@ export async function rebuildProjection(
     `create table if not exists consumer_checkpoints (like ${quoteIdentifier(schemas.live)}.consumer_checkpoints including all)`,
   );
   await migrate(building, projection.migrations ?? []);
+  await deferIndexes(building);
 
   let from = await loadCheckpoint(building, checkpointName);
   const total = await eventsAfter(db, from);
@@ -159,6 +163,7 @@ export async function rebuildProjection(
       if (!drained) next = read(to);
       const at = from;
       const started = performance.now();
+      let writingSince: number | undefined;
       await building
         .transaction(async (tx) => {
           await tx.query("select set_config('synchronous_commit', 'off', true)");
@@ -169,6 +174,7 @@ export async function rebuildProjection(
           const writes = writeBehind(tx);
           await projection.handle(writes, events);
           await writes.flush();
+          writingSince = writes.writingSince ?? performance.now();
           if (!(await advanceCheckpoint(tx, checkpointName, at, to))) throw new RebuildConflictError(projection.name);
         })
         .catch(async (error: unknown) => {
@@ -178,7 +184,7 @@ export async function rebuildProjection(
             throw new RebuildConflictError(projection.name);
           throw error;
         });
-      const took = performance.now() - started;
+      const took = performance.now() - (db.kind === "pglite" ? started : (writingSince ?? started));
       if (took > maxPageMs) limit = Math.max(1, Math.floor(limit / 2));
       else if (took < maxPageMs / 2) limit = Math.min(pageSize, Math.ceil(limit * 1.5));
       from = to;
@@ -197,6 +203,8 @@ export async function rebuildProjection(
     await applyPages();
     signal?.throwIfAborted();
     report("swapping");
+    // Once, when the log is first drained; catching up later maintains them as any table does.
+    if (attempt === 1) await buildDeferredIndexes(building);
     swapped = await swap(db, schemas, projection, from, attempt <= catchUpAttempts);
   }
   let retiredLeftIn: string | undefined;
