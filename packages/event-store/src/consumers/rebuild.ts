@@ -123,7 +123,7 @@ export async function rebuildProjection(
     `create table if not exists consumer_checkpoints (like ${quoteIdentifier(schemas.live)}.consumer_checkpoints including all)`,
   );
   await migrate(building, projection.migrations ?? []);
-  await deferIndexes(db, schemas.building);
+  await deferIndexes(building);
 
   let from = await loadCheckpoint(building, checkpointName);
   const total = await eventsAfter(db, from);
@@ -204,7 +204,7 @@ export async function rebuildProjection(
     signal?.throwIfAborted();
     report("swapping");
     // Once, when the log is first drained; catching up later maintains them as any table does.
-    if (attempt === 1) await buildDeferredIndexes(db, schemas.building);
+    if (attempt === 1) await buildDeferredIndexes(building);
     swapped = await swap(db, schemas, projection, from, attempt <= catchUpAttempts);
   }
   let retiredLeftIn: string | undefined;
