@@ -4,7 +4,6 @@ import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { advanceCheckpoint, compareLogPositions, loadCheckpoint } from "./checkpoint";
 import { projectionCheckpointName, type Projection } from "./projection";
 import { RebuildConflictError, UnknownProjectionError } from "./rebuildErrors";
-import { buildDeferredIndexes, deferIndexes } from "./rebuildIndexes";
 import { writeBehind } from "./rebuildWrites";
 import { createRateMeter, progressOf, type RebuildProgress } from "./rebuildProgress";
 import {
@@ -123,7 +122,6 @@ export async function rebuildProjection(
     `create table if not exists consumer_checkpoints (like ${quoteIdentifier(schemas.live)}.consumer_checkpoints including all)`,
   );
   await migrate(building, projection.migrations ?? []);
-  await deferIndexes(building);
 
   let from = await loadCheckpoint(building, checkpointName);
   const total = await eventsAfter(db, from);
@@ -203,8 +201,6 @@ export async function rebuildProjection(
     await applyPages();
     signal?.throwIfAborted();
     report("swapping");
-    // Once, when the log is first drained; catching up later maintains them as any table does.
-    if (attempt === 1) await buildDeferredIndexes(building);
     swapped = await swap(db, schemas, projection, from, attempt <= catchUpAttempts);
   }
   let retiredLeftIn: string | undefined;

@@ -5,7 +5,7 @@ import type { Database, Queryable } from "@sluice/database";
 export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** The rebuild's own bookkeeping in the schema it builds in; never moved into the live schema. */
-export const bookkeepingTables = ["consumer_checkpoints", "schema_migrations", "rebuild_deferred_indexes"] as const;
+export const bookkeepingTables = ["consumer_checkpoints", "schema_migrations"] as const;
 
 export interface RebuildSchemas {
   /** Where the event store and the live projection's tables are: the first schema on the search path. */
