@@ -85,7 +85,11 @@ for (const backend of await testBackends()) {
     });
 
     test("long texts land as they are", async () => {
-      const texts = [`${"a".repeat(5000)}'it''s' \\n $1 $$`, `${"b".repeat(5000)}$sl$ and $sl0$`, `${"c".repeat(5000)}$sl`];
+      const texts = [
+        `${"a".repeat(5000)}'it''s' \\n $1 $$`,
+        `${"b".repeat(5000)}$sl$ and $sl0$`,
+        `${"c".repeat(5000)}$sl`,
+      ];
       const read = await db.transaction(async (tx) => {
         const writes = writeBehind(tx);
         for (const [i, label] of texts.entries())
