@@ -105,7 +105,7 @@ export async function rebuildProjection(
   signal?.throwIfAborted();
   const checkpointName = projectionCheckpointName(projection.name);
   const schemas = await rebuildSchemas(db, projection.name);
-  const building = inSchema(db, schemas.building);
+  const building = inSchema(db, schemas.building, { synchronousCommit: false });
 
   // What a swap that could not drop them left: a new swap needs the schema name free.
   await dropSchema(db, schemas.retired);
@@ -164,7 +164,6 @@ export async function rebuildProjection(
       let writingSince: number | undefined;
       await building
         .transaction(async (tx) => {
-          await tx.query("select set_config('synchronous_commit', 'off', true)");
           // The handler first, its writes held back, the checkpoint last: the transaction takes a
           // transaction id at its first write, and while it holds one, every reader of the log
           // (the live consumer too) waits for it (the log's safe horizon); so it holds one only for
