@@ -84,7 +84,10 @@ export function inlineParameters(sql: string, params: readonly Plain[]): string 
 
 /** A write whose answer is no rows whatever happens: it can wait for the next round trip. */
 const deferrable = (sql: string) => /^\s*(insert|update|delete)\b/i.test(sql) && !/\breturning\b/i.test(sql);
-/** A statement sent as it comes that may take a transaction id: a write, or a read that locks rows. */
+/**
+ * A statement sent as it comes that may take a transaction id: a write, or a read that locks rows
+ * (any WITH counts, though it may only read: the bound then errs towards smaller pages).
+ */
 const mayWrite = (sql: string) =>
   /^\s*(with|insert|update|delete|merge)\b/i.test(sql) || /\bfor\s+(no\s+key\s+)?(update|share)\b/i.test(sql);
 
@@ -123,6 +126,9 @@ export function writeLane(tx: Queryable): Queryable {
  * write's failure and carry on (a failed statement aborts a PostgreSQL transaction anyway). For
  * rebuilds, where a round trip per statement, and a transaction id held while reading, cost most.
  */
+// Held writes go out early (taking the transaction id early) only past `maxBytes`: a set-based
+// read model's page is a few statements of megabytes each (its rows as one JSON), so the limit is
+// a guard for memory, not a batch size.
 export function writeBehind(tx: Queryable, maxBytes = 64 << 20): WriteBehind {
   /** Held statements per lane; lane 0 is the transaction's own. */
   const lanes: string[][] = [[]];
