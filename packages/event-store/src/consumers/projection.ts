@@ -1,6 +1,7 @@
 import { migrate, type Database, type Migration, type Queryable } from "@sluice/database";
 import type { EventStore, LogPosition, RecordedEvent } from "../types";
 import { compareLogPositions } from "./checkpoint";
+import { writeLane } from "./rebuildWrites";
 import { startConsumer, type Consumer, type ConsumerOptions } from "./startConsumer";
 
 /** A read model: its tables (migrations) and how events change them. */
@@ -79,7 +80,9 @@ export function combineProjections(name: string, members: readonly Projection[])
         const checkpointName = memberCheckpoints[index]!;
         const after = former.get(checkpointName);
         const due = after === undefined ? events : events.filter((event) => compareLogPositions(event, after) > 0);
-        if (due.length > 0) await member.handle(tx, due);
+        // In a rebuild, each member's writes wait in a lane of their own until every member has
+        // read: the page's transaction then takes its transaction id only for the writes.
+        if (due.length > 0) await member.handle(writeLane(tx), due);
         if (after !== undefined && last !== undefined && compareLogPositions(last, after) >= 0) {
           await tx.query("delete from consumer_checkpoints where name = $1", [checkpointName]);
         }

@@ -224,6 +224,32 @@ for (const backend of await testBackends()) {
       assert.equal(await liveCheckpoint(b), undefined);
     });
 
+    test("a combined projection's members all read before any of them writes: a page takes its transaction id for the writes only", async () => {
+      const name = `rbx_${newId().slice(0, 8)}`;
+      await appendOrders(newId(), 4, 3);
+      // What the second member's reads find: whether the page's transaction holds a transaction id yet.
+      const idsWhenRead: (string | null)[] = [];
+      const reader: Projection = {
+        name: `${name}-reader`,
+        async handle(tx) {
+          const { rows } = await tx.query<{ id: string | null }>("select pg_current_xact_id_if_assigned()::text as id");
+          idsWhenRead.push(rows[0]!.id);
+        },
+      };
+      const combined = combineProjections(`${name}-both`, [orderList(name), reader]);
+      await rebuildProjection(db, store, combined, { pageSize: 5 });
+      assert.ok(idsWhenRead.length >= 3, `read in ${idsWhenRead.length} pages`);
+      assert.deepEqual(
+        idsWhenRead.filter((id) => id !== null),
+        [],
+        "the first member's writes waited",
+      );
+      const live = await startProjection(db, store, orderList(`${name}_ref`));
+      await live.caughtUp();
+      await live.stop();
+      assert.deepEqual((await rowsOf(name)).orders.length, (await rowsOf(`${name}_ref`)).orders.length);
+    });
+
     test("pages shrink to keep each transaction within maxPageMs, and the result is the same", async () => {
       const name = `rbs_${newId().slice(0, 8)}`;
       await appendOrders(newId(), 10, 21);

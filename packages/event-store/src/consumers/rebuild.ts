@@ -20,11 +20,13 @@ export interface RebuildOptions {
   /** Events read and applied per transaction, at most; 5,000 by default. */
   readonly pageSize?: number;
   /**
-   * Keeps each page's transaction about this short, by halving the page when one takes longer
-   * (and growing it back, up to pageSize, when they are quick); 50 ms by default. While a page's
-   * transaction writes, readers of the log wait for it (they never read past an open writing
-   * transaction), so this bounds what a rebuild adds to the live projection's lag; on PGlite,
-   * everything else in the process waits for it too (queries, appends).
+   * Keeps the writing part of each page's transaction about this short, by halving the page when
+   * one takes longer (and growing it back, up to pageSize, when they are quick); 50 ms by default.
+   * While a page's transaction writes, readers of the log wait for it (they never read past an
+   * open writing transaction), so this bounds what a rebuild adds to the live projection's lag.
+   * A page reads before it writes (a combined projection's members too, see `writeLane`): the
+   * reading part holds nobody back and is not bounded. On PGlite, which runs one statement at a
+   * time, everything else in the process waits for the whole transaction: there the whole is bounded.
    */
   readonly maxPageMs?: number;
   /**
@@ -103,7 +105,7 @@ export async function rebuildProjection(
   signal?.throwIfAborted();
   const checkpointName = projectionCheckpointName(projection.name);
   const schemas = await rebuildSchemas(db, projection.name);
-  const building = inSchema(db, schemas.building);
+  const building = inSchema(db, schemas.building, { synchronousCommit: false });
 
   // What a swap that could not drop them left: a new swap needs the schema name free.
   await dropSchema(db, schemas.retired);
@@ -159,9 +161,9 @@ export async function rebuildProjection(
       if (!drained) next = read(to);
       const at = from;
       const started = performance.now();
+      let writingSince: number | undefined;
       await building
         .transaction(async (tx) => {
-          await tx.query("select set_config('synchronous_commit', 'off', true)");
           // The handler first, its writes held back, the checkpoint last: the transaction takes a
           // transaction id at its first write, and while it holds one, every reader of the log
           // (the live consumer too) waits for it (the log's safe horizon); so it holds one only for
@@ -169,6 +171,7 @@ export async function rebuildProjection(
           const writes = writeBehind(tx);
           await projection.handle(writes, events);
           await writes.flush();
+          writingSince = writes.writingSince ?? performance.now();
           if (!(await advanceCheckpoint(tx, checkpointName, at, to))) throw new RebuildConflictError(projection.name);
         })
         .catch(async (error: unknown) => {
@@ -178,7 +181,7 @@ export async function rebuildProjection(
             throw new RebuildConflictError(projection.name);
           throw error;
         });
-      const took = performance.now() - started;
+      const took = performance.now() - (db.kind === "pglite" ? started : (writingSince ?? started));
       if (took > maxPageMs) limit = Math.max(1, Math.floor(limit / 2));
       else if (took < maxPageMs / 2) limit = Math.min(pageSize, Math.ceil(limit * 1.5));
       from = to;

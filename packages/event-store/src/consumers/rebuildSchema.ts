@@ -32,14 +32,20 @@ export async function rebuildSchemas(db: Database, projection: string): Promise<
  * The database seen from a schema: every query runs in a transaction whose search path is that
  * schema alone, so unqualified names (the projection's SQL, its migrations) create and touch
  * only what is there; a name the projection does not own fails instead of reaching a live table.
+ * With `synchronousCommit: false`, its commits do not wait for the disk either (what a crash
+ * loses of them, a resumed rebuild applies again); set in the same statement, no round trip more.
  */
-export function inSchema(db: Database, schema: string): Database {
+export function inSchema(db: Database, schema: string, options: { synchronousCommit?: boolean } = {}): Database {
   const path = quoteIdentifier(schema);
+  const settings =
+    options.synchronousCommit === false
+      ? "select set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true)"
+      : "select set_config('search_path', $1, true)";
   const scoped: Database = {
     kind: db.kind,
     transaction: (fn) =>
       db.transaction(async (tx) => {
-        await tx.query("select set_config('search_path', $1, true)", [path]);
+        await tx.query(settings, [path]);
         return fn(tx);
       }),
     query: (sql, params) => scoped.transaction((tx) => tx.query(sql, params)),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Database } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
-import { inlineParameters, sqlLiteral, writeBehind } from "./rebuildWrites";
+import { inlineParameters, sqlLiteral, writeBehind, writeLane } from "./rebuildWrites";
 
 describe("inlining parameters", () => {
   test("quotes values as literals of unknown type", () => {
@@ -13,6 +13,15 @@ describe("inlining parameters", () => {
     assert.equal(sqlLiteral(false), "'false'");
     assert.equal(sqlLiteral(null), "NULL");
     assert.throws(() => sqlLiteral("a\u0000b"), RangeError);
+  });
+
+  test("dollar-quotes a long text with a tag it does not hold", () => {
+    const long = `${"x".repeat(5000)}'\\`;
+    assert.equal(sqlLiteral(long), `$sl$${long}$sl$`);
+    const holdsTag = `${"y".repeat(5000)}$sl$`;
+    assert.equal(sqlLiteral(holdsTag), `$sl0$${holdsTag}$sl0$`);
+    const endsLikeTag = `${"z".repeat(5000)}$sl`;
+    assert.equal(sqlLiteral(endsLikeTag), `$sl0$${endsLikeTag}$sl0$`);
   });
 
   test("replaces $n outside quotes, identifiers, dollar quotes and comments", () => {
@@ -73,6 +82,49 @@ for (const backend of await testBackends()) {
       assert.ok(Number.isNaN(read.rows[0]!.weight));
       assert.equal(read.rows[1]!.weight, 0.1 + 0.2);
       assert.equal((read.rows[1]!.at as Date).toISOString(), "2026-11-25T12:00:00.000Z");
+    });
+
+    test("long texts land as they are", async () => {
+      const texts = [
+        `${"a".repeat(5000)}'it''s' \\n $1 $$`,
+        `${"b".repeat(5000)}$sl$ and $sl0$`,
+        `${"c".repeat(5000)}$sl`,
+      ];
+      const read = await db.transaction(async (tx) => {
+        const writes = writeBehind(tx);
+        for (const [i, label] of texts.entries())
+          await writes.query("insert into held (id, label) values ($1, $2)", [`long${i}`, label]);
+        await writes.flush();
+        return tx.query<{ label: string }>("select label from held where id like 'long%' order by id");
+      });
+      assert.deepEqual(
+        read.rows.map((row) => row.label),
+        texts,
+      );
+      await db.exec("delete from held where id like 'long%'");
+    });
+
+    test("lanes hold their writes until every lane has read: the transaction id is taken at the flush", async () => {
+      await db.exec("create table lane_a (id text primary key); create table lane_b (id text primary key)");
+      await db.transaction(async (tx) => {
+        const writes = writeBehind(tx);
+        const a = writeLane(writes);
+        const b = writeLane(writes);
+        await a.query("insert into lane_a (id) values ($1)", ["a1"]);
+        // Lane b reads its own table: lane a's write still waits, and nothing has written yet.
+        assert.deepEqual((await b.query("select id from lane_b")).rows, []);
+        assert.equal(writes.writingSince, undefined);
+        assert.deepEqual((await tx.query("select pg_current_xact_id_if_assigned() as xid")).rows, [{ xid: null }]);
+        await b.query("insert into lane_b (id) values ($1)", ["b1"]);
+        // A lane reading after its own write sees it (its own writes go first).
+        assert.deepEqual((await a.query<{ id: string }>("select id from lane_a")).rows, [{ id: "a1" }]);
+        assert.notEqual(writes.writingSince, undefined);
+        assert.deepEqual((await tx.query("select id from lane_b")).rows, []);
+        await writes.flush();
+        assert.deepEqual((await tx.query("select id from lane_b")).rows, [{ id: "b1" }]);
+      });
+      // Over anything but a write-behind transaction, a lane is the transaction itself.
+      await db.transaction(async (tx) => assert.equal(writeLane(tx), tx));
     });
 
     test("a failing held-back write fails the transaction when sent", async () => {
