@@ -1,7 +1,7 @@
 // Command to broadcast: the time from a command sent by one client to its event arriving on the
 // sockets of 100 other clients subscribed to the project, at fixed command rates (open loop).
 //
-//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw --shape embedded|scale-out]
+//   npm run broadcast-latency -w @sluice/bench [-- --rates 200,1000 --subscribers 100 --seconds 10 --warmup 3 --subscriber sdk|raw --shape embedded|scale-out --projects 1 --domain-services 1]
 //
 // `--shape scale-out` runs it against a deployment of its own on the machine's Kafka, Redis and
 // PostgreSQL, a process per role with two source gateways (`targets.ts`): subscribers and senders
@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     subscriber: { type: "string", default: "sdk" },
     shape: { type: "string", default: "embedded" },
     projects: { type: "string", default: "1" },
+    "domain-services": { type: "string", default: "1" },
   },
 });
 if (args.subscriber !== "sdk" && args.subscriber !== "raw") throw new Error("--subscriber is sdk or raw");
@@ -47,11 +48,13 @@ const subscriberCount = Number(args.subscribers);
 const seconds = Number(args.seconds);
 const warmupSeconds = Number(args.warmup);
 const projectCount = Number(args.projects);
+const domainServices = Number(args["domain-services"]);
+if (!Number.isInteger(domainServices) || domainServices < 1) throw new Error("--domain-services is a positive integer");
 // The gateway allows 50 calls/s per connection by default; senders stay under it, as real users do.
 const callsPerSender = 40;
 
 process.stdout.write(`starting the ${args.shape} shape `);
-const target = args.shape === "embedded" ? await embeddedTarget() : await scaleOutTarget();
+const target = args.shape === "embedded" ? await embeddedTarget() : await scaleOutTarget({ domainServices });
 console.log(target.urls.join(", "));
 const token = await signIn(target.urls[0]!, "ana@acme.test");
 /** The n-th client's socket URL: clients are spread over the gateways in turn. */

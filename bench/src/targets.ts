@@ -35,11 +35,11 @@ export async function embeddedTarget(): Promise<BenchTarget> {
 
 /**
  * A scale-out deployment of its own (schema, topics, Redis keys), as the roles' tests start one:
- * the seed, a domain service, a projector, two sink gateways and two source gateways, each a
- * process. Kafka, Redis and PostgreSQL are the machine's (`scripts/services.sh`, `scripts/kafka.sh`);
+ * the seed, `domainServices` domain services (one unless told), a projector, two sink gateways
+ * and two source gateways, each a process. Kafka, Redis and PostgreSQL are the machine's (`scripts/services.sh`, `scripts/kafka.sh`);
  * their CPU is not counted.
  */
-export async function scaleOutTarget(): Promise<BenchTarget> {
+export async function scaleOutTarget({ domainServices = 1 } = {}): Promise<BenchTarget> {
   const { ScaleOutDeployment, scaleOutTestSkip } = await import("@sluice/server/roles/testing");
   const unreachable = await scaleOutTestSkip();
   if (unreachable) throw new Error(`the scale-out shape needs its services: ${unreachable}`);
@@ -48,8 +48,10 @@ export async function scaleOutTarget(): Promise<BenchTarget> {
   const start = (role: Parameters<typeof deployment.start>[0]["role"], name: string, env = {}) =>
     deployment.start({ role, name, env });
   // The domain service first: on a new schema it creates the tables the others use.
-  await start("domain-service", "domain service");
+  await start("domain-service", "domain service 1");
   await Promise.all([
+    // They split the commands' partitions; one of them relays the outbox.
+    ...Array.from({ length: domainServices - 1 }, (_, i) => start("domain-service", `domain service ${i + 2}`)),
     start("projector", "projector"),
     start("sink-gateway", "sink 1"),
     start("sink-gateway", "sink 2"),
