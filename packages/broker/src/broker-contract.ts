@@ -195,6 +195,35 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
     );
 
     test(
+      "from an epoch the channel no longer has: not recovered, but the current epoch whole while none of it is trimmed",
+      withEdges(3, async ({ publisher, edge }) => {
+        // "gone" stands for an epoch whose history was lost (a Redis restarted empty).
+        const gone = create(StreamPositionSchema, { offset: 7n, epoch: "gone" });
+        const empty = await edge.history("o/a", gone);
+        assert.deepEqual([empty.recovered, empty.position.offset, empty.publications.length], [false, 0n, 0]);
+        const first = await published(publisher, "o/a");
+        await publisher.publish("o/a", publication("a"));
+        const third = await published(publisher, "o/a");
+        const whole = await edge.history("o/a", gone);
+        assert.equal(whole.recovered, false, "what followed offset 7 in its own epoch is lost");
+        assert.deepEqual(
+          whole.publications.map((p) => [p.offset, p.epoch]),
+          [
+            [1n, first.epoch],
+            [2n, first.epoch],
+            [3n, first.epoch],
+          ],
+          "what the new epoch carried is not",
+        );
+        assert.deepEqual(whole.publications[2], third);
+        assert.deepEqual([whole.position.offset, whole.position.epoch], [3n, first.epoch]);
+        await publisher.publish("o/a", publication("a"));
+        const trimmed = await edge.history("o/a", gone);
+        assert.deepEqual([trimmed.recovered, trimmed.publications.length], [false, 0], "offset 1 was dropped");
+      }),
+    );
+
+    test(
       "a channel's position exists before its first publication and recovers from there",
       withEdges(undefined, async ({ publisher, edge }) => {
         const { position, recovered } = await edge.history("o/new");

@@ -27,6 +27,15 @@ export interface History {
    * that position is older than the retained history, ahead of the channel, or from another epoch.
    */
   readonly recovered: boolean;
+  /**
+   * Recovered: every publication after the requested position. Not recovered because that
+   * position is of an epoch the channel no longer has (its history was lost: a Redis restarted
+   * empty, a channel idle past its TTL): every publication of the current epoch, when the channel
+   * still retains them all (none trimmed), else none. What came after the old position in its own
+   * epoch is lost, but what the new epoch carried is not: a reader that only heard of the loss
+   * late (a publication of the new epoch went out before its edge listened again) still gets it,
+   * rather than having it folded into a refetch that may not show it yet.
+   */
   readonly publications: readonly Publication[];
 }
 
@@ -49,7 +58,7 @@ export interface Broker {
   publishPresence(channel: string, change: PresenceChange): Promise<void>;
   subscribe(channel: string, listener: BrokerListener): Promise<void>;
   unsubscribe(channel: string, listener: BrokerListener): Promise<void>;
-  /** The publications after `since`, or just the current position when `since` is absent. */
+  /** The publications after `since` (see History), or just the current position when `since` is absent. */
   history(channel: string, since?: StreamPosition): Promise<History>;
   close(): Promise<void>;
 }

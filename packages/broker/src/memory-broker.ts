@@ -101,7 +101,10 @@ export class MemoryBroker implements Broker {
     const position = create(StreamPositionSchema, { offset: stream.offset, epoch: stream.epoch });
     if (!since) return { position, recovered: false, publications: [] };
     const oldest = stream.ring[0]?.offset ?? stream.offset + 1n;
-    const recoverable = since.epoch === stream.epoch && since.offset <= stream.offset && since.offset + 1n >= oldest;
+    // An epoch this channel no longer has: its stream is gone, not the current one's (History).
+    if (since.epoch !== stream.epoch)
+      return { position, recovered: false, publications: oldest === 1n ? [...stream.ring] : [] };
+    const recoverable = since.offset <= stream.offset && since.offset + 1n >= oldest;
     if (!recoverable) return { position, recovered: false, publications: [] };
     return { position, recovered: true, publications: stream.ring.filter((p) => p.offset > since.offset) };
   }

@@ -147,6 +147,40 @@ describe("RedisBroker", { skip }, () => {
     }
   });
 
+  test("an edge that was not listening when the channel lost its history and went on hands on the new epoch from history, without waiting for more", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      const before = await published(publisher, "o/a");
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+      // The channel's keys gone, as with a Redis restarted empty, and two publications of a new
+      // epoch positioned and kept in history but never PUBLISHed: what went out while this edge's
+      // subscriber was still reconnecting. Nothing more is published on the channel.
+      const meta = `${keyPrefix}broker:{o/a}:meta`;
+      const history = `${keyPrefix}broker:{o/a}:history`;
+      await redis.del([meta, history]);
+      await redis.hSet(meta, { epoch: "new", offset: 2 });
+      for (const offset of [1n, 2n]) {
+        const missed = create(PublicationSchema, { channel: "a", offset, epoch: "new" });
+        await redis.xAdd(history, `${offset}-0`, { p: Buffer.from(toBinary(PublicationSchema, missed)) });
+      }
+      assert.equal(await killSubscriber(keyPrefix), 1);
+      await waitFor(() => listener.publications.length === 3, "the new epoch's publications, from history");
+      assert.deepEqual(
+        listener.publications.map(([, p]) => [p.offset, p.epoch]),
+        [
+          [1n, before.epoch],
+          [1n, "new"],
+          [2n, "new"],
+        ],
+        "its listeners see the new epoch (their clients read the channel again) and miss none of it",
+      );
+    } finally {
+      await close();
+    }
+  });
+
   test("a publication that skips ahead makes the edge fetch the gap from history first", async () => {
     const { publisher, edge, keyPrefix, close } = await openEdges();
     try {

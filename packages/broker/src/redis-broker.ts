@@ -80,25 +80,35 @@ return { offset, epoch }`);
 
 /**
  * KEYS: meta hash, history stream. ARGV: candidate epoch, TTL ms, since offset ('' for none),
- * since epoch. Returns { offset, epoch, recovered (0/1), publications... }.
+ * since epoch. Returns { offset, epoch, recovered (0/1), publications... }: the publications after
+ * since when recovered; for a since of another epoch (lost), the current epoch's, if none was
+ * trimmed (History says why).
  */
 const HISTORY = new RedisScript(`${LUA_STREAM}
 local epoch, offset = stream(KEYS[1], KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 if ARGV[3] == '' then return { offset, epoch, 0 } end
-local since = tonumber(ARGV[3])
-if ARGV[4] ~= epoch or since > offset then return { offset, epoch, 0 } end
-if since == offset then return { offset, epoch, 1 } end
-local oldest = offset + 1
-local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-if first then oldest = tonumber(string.match(first[1], '^(%d+)')) end
-if since + 1 < oldest then return { offset, epoch, 0 } end
-local reply = { offset, epoch, 1 }
-for _, entry in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d-0', since + 1), '+')) do
-  reply[#reply + 1] = entry[2][2]
+local function oldest()
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  if first then return tonumber(string.match(first[1], '^(%d+)')) end
+  return offset + 1
 end
-return reply`);
+local function from(reply, start)
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d-0', start), '+')) do
+    reply[#reply + 1] = entry[2][2]
+  end
+  return reply
+end
+if ARGV[4] ~= epoch then
+  if oldest() == 1 then return from({ offset, epoch, 0 }, 1) end
+  return { offset, epoch, 0 }
+end
+local since = tonumber(ARGV[3])
+if since > offset then return { offset, epoch, 0 } end
+if since == offset then return { offset, epoch, 1 } end
+if since + 1 < oldest() then return { offset, epoch, 0 } end
+return from({ offset, epoch, 1 }, since + 1)`);
 
 /** One channel's listeners on this edge and the state of its Redis subscription. */
 class ChannelListeners {
@@ -110,6 +120,8 @@ class ChannelListeners {
   last: StreamPosition | undefined;
   /** Set while a gap is being filled from history: live publications wait here meanwhile. */
   held: Publication[] | undefined;
+  /** A reconnect came while a gap was being filled: fill again from `last` once it is done. */
+  refill = false;
   constructor(readonly deliver: (message: Buffer) => void) {}
 }
 
@@ -145,8 +157,14 @@ export class RedisBroker implements Broker {
     this.#historyTtlMs = String(options.historyTtlMs ?? 10 * 60_000);
     this.#onError = onError;
     // openRedis waited for the first "ready": every later one is a reconnect, after which the
-    // client has resubscribed the channels on its own.
+    // client has resubscribed the channels on its own. The gap is read through the commands
+    // connection, which may come back later than the subscriber (each has its own backoff): its
+    // reconnect fills again what the subscriber's could not, rather than leaving the gap until
+    // the channel's next publication, which may never come.
     subscriber.on("ready", () => this.#recoverAll());
+    commands.on("ready", () => {
+      if (subscriber.isReady) this.#recoverAll();
+    });
   }
 
   /** Opens the two connections an edge needs: commands, and a subscriber for pub/sub. */
@@ -339,13 +357,19 @@ export class RedisBroker implements Broker {
     this.#deliver(channel, state, publication);
   }
 
-  /** Delivers what history holds after `last`, then what arrived meanwhile, without repeats. */
+  /**
+   * Delivers what history holds after `last`, then what arrived meanwhile, without repeats. When
+   * `last`'s epoch is gone (Redis restarted empty), history holds the new epoch whole, if it can:
+   * delivered too, it tells the listeners' clients of the loss (a publication of another epoch)
+   * even if nothing more is published on the channel.
+   */
   async #fillGap(channel: string, state: ChannelListeners, last: StreamPosition): Promise<void> {
     let missed: readonly Publication[] = [];
     try {
       const history = await this.history(channel, last);
-      if (history.recovered) missed = history.publications;
-      else this.#onError(new Error(`${channel}: publications after offset ${last.offset} are no longer in history`));
+      missed = history.publications;
+      if (!history.recovered)
+        this.#onError(new Error(`${channel}: publications after offset ${last.offset} are no longer in history`));
     } catch (error) {
       this.#onError(error);
     }
@@ -356,12 +380,23 @@ export class RedisBroker implements Broker {
       if (current && current.epoch === publication.epoch && publication.offset <= current.offset) continue;
       this.#deliver(channel, state, publication);
     }
+    if (state.refill) {
+      state.refill = false;
+      if (state.last && state.listeners.size > 0 && !this.#closed) {
+        state.held = [];
+        void this.#fillGap(channel, state, state.last);
+      }
+    }
   }
 
   /** After the subscriber reconnected: what was published while it was away comes from history. */
   #recoverAll(): void {
     for (const [channel, state] of this.#channels) {
-      if (!state.last || state.held) continue;
+      if (!state.last) continue;
+      if (state.held) {
+        state.refill = true;
+        continue;
+      }
       state.held = [];
       void this.#fillGap(channel, state, state.last);
     }

@@ -9,7 +9,7 @@ import {
   type StreamPosition as StreamPositionFrame,
   type Subscribed,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
-import { ChannelCursor } from "./channel-cursor";
+import { ChannelCursor, type StreamPosition } from "./channel-cursor";
 import type { SubscribeOptions } from "./types";
 
 /**
@@ -83,12 +83,16 @@ export class ChannelSubscription {
     this.live = true;
     const recovered = this.#recovering && subscribed.recovered;
     const position = subscribed.position ?? create(StreamPositionSchema);
-    if (!recovered) this.#cursor = new ChannelCursor({ offset: position.offset, epoch: position.epoch });
+    // Not recovered, the cursor starts over: at the channel's position, or, when the server lost
+    // the channel's history and still holds all of its new epoch, before that epoch's first
+    // publication. Those came after the loss: handed on after onSubscribed (the app folds them
+    // over its refetch, by version), not taken as covered by a refetch that may not show them yet.
+    if (!recovered) this.#cursor = new ChannelCursor(startOf(subscribed.publications, position));
     this.#members.clear();
     for (const member of subscribed.presence) this.#members.set(member.userId, member);
     const info = { channel: this.channel, recovered, presence: this.members };
     for (const listener of this.listeners) this.#guard(() => listener.onSubscribed?.(info));
-    if (recovered) for (const publication of subscribed.publications) this.#deliver(publication);
+    for (const publication of subscribed.publications) this.#deliver(publication);
     this.#cursor.settle({ offset: position.offset, epoch: position.epoch });
     const held = this.#held;
     this.#held = [];
@@ -158,4 +162,12 @@ export class ChannelSubscription {
       this.#onError(error);
     }
   }
+}
+
+/** Where a confirmation's publications start: before the first, when they are of the channel's epoch now. */
+function startOf(publications: readonly PublicationFrame[], position: StreamPositionFrame): StreamPosition {
+  const first = publications[0];
+  if (first && first.epoch === position.epoch && first.offset > 0n)
+    return { offset: first.offset - 1n, epoch: first.epoch };
+  return { offset: position.offset, epoch: position.epoch };
 }

@@ -356,6 +356,64 @@ describe("SluiceClient against a scripted server", () => {
     assert.deepEqual(confirmations, [false, false], "told to refetch, not handed 2 of e2 as if nothing was missed");
   });
 
+  test("told to refetch after the channel's history was lost, the client still gets each publication of the new epoch the server holds, once", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const heard: string[] = [];
+    client.subscribe("org", {
+      onPublication: (p) => heard.push(`${p.epoch}:${p.offset}`),
+      onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
+    });
+    const subscribed = (id: number, position: bigint, publications: bigint[]) =>
+      connection.send({
+        kind: {
+          case: "reply",
+          value: {
+            id,
+            outcome: {
+              case: "subscribed",
+              value: {
+                channel: "org",
+                position: { offset: position, epoch: publications.length ? "e2" : "e1" },
+                recovered: false,
+                publications: publications.map((offset) => ({
+                  channel: "org",
+                  offset,
+                  epoch: "e2",
+                  event: orderCreated(`o${offset}`),
+                })),
+              },
+            },
+          },
+        },
+      });
+    subscribed((await connection.next("subscribe")).id, 0n, []);
+    publish(connection, 1n, "a");
+    // Redis restarted empty; the sink published its backlog at once, 1 of e2 before this edge
+    // listened again. 2 tells the client; 3 and 4 (later commands) go out before its
+    // subscription reads the channel again, so the server's position covers them.
+    publish(connection, 2n, "b", "e2");
+    await connection.next("unsubscribe");
+    const again = await connection.next("subscribe");
+    assert.deepEqual({ offset: again.since?.offset, epoch: again.since?.epoch }, { offset: 1n, epoch: "e1" });
+    publish(connection, 3n, "c", "e2");
+    publish(connection, 4n, "d", "e2");
+    subscribed(again.id, 4n, [1n, 2n, 3n, 4n]);
+    publish(connection, 5n, "e", "e2");
+    await waitFor(() => heard.includes("e2:5"), "the live publication after the confirmation");
+    assert.deepEqual(heard, [
+      "subscribed recovered=false",
+      "e1:1",
+      "subscribed recovered=false",
+      "e2:1",
+      "e2:2",
+      "e2:3",
+      "e2:4",
+      "e2:5",
+    ]);
+  });
+
   test("a subscription the server cannot take just now (retriable) is sent again after a backoff; a refusal ends it", async (t) => {
     const { server, client } = await harness(t);
     const connection = await server.connection(0);

@@ -112,7 +112,9 @@ export interface SubscribedInfo {
    * True when everything published since this subscription's last delivered publication has
    * been delivered (recovered publications follow this callback, before live ones). False means
    * state must be loaded from queries: always so on the first confirmation, and after a gap
-   * the server could not fill.
+   * the server could not fill. After the server lost the channel's history (a new epoch), the
+   * publications of the new epoch it still holds follow this callback too: fold them over the
+   * queries' answers by version.
    */
   readonly recovered: boolean;
   /** The members present on the channel (subscriptions with presence only). */

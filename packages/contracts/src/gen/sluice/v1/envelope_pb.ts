@@ -743,6 +743,10 @@ export type Subscribed = Message<"sluice.v1.Subscribed"> & {
   recovered: boolean;
 
   /**
+   * Recovered: every publication after `since`. Not recovered because `since` is of an epoch the
+   * channel no longer has: every publication of the current epoch while the server retains them
+   * all (they came after the loss), to apply over the refetch by version; else none.
+   *
    * @generated from field: repeated sluice.v1.Publication publications = 4;
    */
   publications: Publication[];
@@ -778,6 +782,10 @@ export type SubscribedJson = {
   recovered?: boolean;
 
   /**
+   * Recovered: every publication after `since`. Not recovered because `since` is of an epoch the
+   * channel no longer has: every publication of the current epoch while the server retains them
+   * all (they came after the loss), to apply over the refetch by version; else none.
+   *
    * @generated from field: repeated sluice.v1.Publication publications = 4;
    */
   publications?: PublicationJson[];
