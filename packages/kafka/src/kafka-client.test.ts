@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { createTopics, deleteTopics, openProducer, subscribe, type ConsumedRecord } from "./kafka-client";
+import {
+  createTopics,
+  deleteTopics,
+  ensureTopics,
+  listTopics,
+  openProducer,
+  subscribe,
+  type ConsumedRecord,
+} from "./kafka-client";
 import { kafkaTestConnection as connection, kafkaTestSkip } from "./testing";
 
 const skip = await kafkaTestSkip();
@@ -102,5 +110,21 @@ describe("Kafka client on the real broker", { skip, timeout: 120_000 }, () => {
         ["before", "after"],
       );
     });
+  });
+
+  test("processes ensuring one new topic at once all succeed, the losers of the race included", async () => {
+    const topic = uniqueName("ensured");
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, () => ensureTopics(connection, [{ name: topic, partitions: 2 }])),
+      );
+      assert.deepEqual(
+        outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => String(outcome.reason)),
+        [],
+      );
+      assert.ok((await listTopics(connection)).includes(topic));
+    } finally {
+      await deleteTopics(connection, [topic]);
+    }
   });
 });

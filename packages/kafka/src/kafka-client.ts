@@ -112,13 +112,25 @@ export async function ensureTopics(connection: KafkaConnection, topics: readonly
       try {
         await createTopic(admin, topic);
       } catch (error) {
-        // Another process created it between the listing and now.
+        // Another process created it between the listing and now: the broker says so, though
+        // a listing made at once may not show it yet.
+        if (alreadyExists(error)) continue;
         if (!(await admin.listTopics()).includes(topic.name)) throw error;
       }
     }
   } finally {
     await admin.close();
   }
+}
+
+/** Whether the broker refused to create a topic only because it exists (TOPIC_ALREADY_EXISTS, 36). */
+function alreadyExists(error: unknown): boolean {
+  const errors = (error as { errors?: unknown[] }).errors;
+  return (
+    Array.isArray(errors) &&
+    errors.length > 0 &&
+    errors.every((each) => (each as { apiId?: string }).apiId === "TOPIC_ALREADY_EXISTS")
+  );
 }
 
 /** Deletes those of the topics that exist (asking to delete a missing one costs the client seconds of retries). */
