@@ -47,6 +47,11 @@ for (const backend of [...(await testBackends()), pgliteOverAPort]) {
       }
       const inside = await db.transaction(async (tx) => (await tx.query<{ n: number }>(sql, [7, []], named)).rows);
       assert.deepEqual(inside, [{ n: 8, a: [] }]);
+      // A failing run rejects with its SQLSTATE, and leaves the statement and the session usable.
+      const divide = { name: "database_test_divide" };
+      await assert.rejects(db.query("select 1 / $1::int as q", [0], divide), { code: "22012" });
+      assert.deepEqual((await db.query("select 1 / $1::int as q", [1], divide)).rows, [{ q: 1 }]);
+      await assert.rejects(db.query("select 1 / $1::int as q", [1], named), /other SQL|unique/);
     });
 
     test("transaction commits on success and rolls back on a throw", async () => {

@@ -46,8 +46,15 @@ export async function openPostgres(config: {
   });
   // An idle connection that the server drops must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.error("postgres: an idle connection failed", error.message));
+  // pg checks a name against its SQL only on connections that prepared it: checked here for all.
+  const statements = new Map<string, string>();
   const queryable = (target: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(sql: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+      if (options?.name !== undefined) {
+        const known = statements.get(options.name);
+        if (known === undefined) statements.set(options.name, sql);
+        else if (known !== sql) throw new Error(`statement ${options.name} is prepared for other SQL`);
+      }
       // pg keeps each connection's named statements: Parse goes once per connection, then only Bind.
       const result = await target.query({
         text: sql,
