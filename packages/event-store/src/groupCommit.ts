@@ -127,7 +127,7 @@ export class GroupCommit {
         // cached): sealed again under the keys stored, which proposes none, so this goes through.
         prepared = prepareBatch(appended.existingKeys);
         appended = await appendWritable(db, requests, prepared, this.#options.encode);
-        if ("existingKeys" in appended) throw new Error("append_commands refused data keys it was not sent");
+        if ("existingKeys" in appended) throw new Error("append_commands refused the batch's new data keys twice");
       }
       const { results } = appended;
       if (inTransaction) await inTransaction(db, recordedEvents(results));
