@@ -8,7 +8,7 @@ import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from
 /** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
 export const streamClosedRule = "sluice.stream.closed";
 
-/** What `append_commands` returns (schema.ts, migration 008). int8 arrays come as text from pg, bigint from PGlite. */
+/** What `append_commands` returns (schema.ts, migrations 008 to 010). int8 arrays come as text from pg, bigint from PGlite. */
 interface AppendCommandsRow {
   readonly codes: readonly (string | null)[];
   readonly details: readonly (string | null)[];
