@@ -5,9 +5,12 @@
 //     --seconds 5 --small 100000 --large 10000000 --size-appends 2000 --phases compare,size
 //     --stores sluice,emmett --size-stores sluice,emmett --synchronous-commit on]
 //
-// --stores sluice,sluice-008,emmett adds ours with append_commands as migration 008 left it (before
-// and after 009 in one run). Each workload also reports CPU per append (this process, and the
-// store's PostgreSQL backends): on a shared machine it moves far less with the load than latency.
+// --stores sluice,sluice-before,emmett --before-tree <dir> adds ours as an earlier commit has it,
+// from a copy of the repository at that commit (before and after in one run), e.g.
+//   mkdir /tmp/before && git archive <commit> | tar -x -C /tmp/before && cp -a node_modules /tmp/before/
+// Each workload also reports CPU per append (this process, and the store's PostgreSQL backends):
+// on a shared machine it moves far less with the load than latency. --workloads narrows the run
+// (e.g. single, to profile one with node --cpu-prof).
 //
 // compare: single-event appends in sequence (latency, and appends/s on one connection), 100-event
 //   appends in sequence (latency), and 32 concurrent writers on distinct streams (appends/s).
@@ -38,6 +41,8 @@ const { values: args } = parseArgs({
     "size-stores": { type: "string", default: "sluice,emmett" },
     phases: { type: "string", default: "compare,size" },
     "synchronous-commit": { type: "string", default: "on" },
+    "before-tree": { type: "string" },
+    workloads: { type: "string", default: "single,hundred,concurrent" },
   },
 });
 const count = (name: keyof typeof args) => {
@@ -144,7 +149,11 @@ function pooled(samples: readonly Sample[]): Measured & { appendsPerSecondByRep:
 }
 const openers: Record<StoreName, () => Promise<BenchStore>> = {
   sluice: () => openSluice(commit),
-  "sluice-008": () => openSluice(commit, "sluice-008"),
+  "sluice-before": () => {
+    const tree = args["before-tree"];
+    if (tree === undefined) throw new Error("--stores sluice-before needs --before-tree <copy of an earlier commit>");
+    return openSluice(commit, tree);
+  },
   emmett: () => openEmmett(commit),
 };
 const storeNames = args.stores.split(",") as StoreName[];
@@ -176,6 +185,9 @@ const workloads: Record<Workload, (store: BenchStore) => Promise<Sample>> = {
   hundred: (store) => sequentialAppends(store, hundredAppends, 100, freshStreams(20)),
   concurrent: (store) => concurrentAppends(store, writers, 1, seconds),
 };
+const chosen = args.workloads.split(",") as Workload[];
+for (const w of chosen)
+  if (!(w in workloads)) throw new Error(`unknown workload ${w}: ${Object.keys(workloads).join(", ")}`);
 
 if (phases.has("compare")) {
   const stores = {} as Record<StoreName, BenchStore>;
@@ -183,15 +195,15 @@ if (phases.has("compare")) {
     for (const name of storeNames) stores[name] = await openers[name]();
     log("warm-up (discarded)");
     for (const name of storeNames) {
-      await sequentialAppends(stores[name], 500, 1);
-      await sequentialAppends(stores[name], 20, 100, freshStreams(5));
-      await concurrentAppends(stores[name], writers, 0, 1);
+      if (chosen.includes("single")) await sequentialAppends(stores[name], 500, 1);
+      if (chosen.includes("hundred")) await sequentialAppends(stores[name], 20, 100, freshStreams(5));
+      if (chosen.includes("concurrent")) await concurrentAppends(stores[name], writers, 0, 1);
     }
     const samples = Object.fromEntries(
       storeNames.map((name) => [name, { single: [], hundred: [], concurrent: [] }]),
     ) as unknown as Record<StoreName, Record<Workload, Measurement[]>>;
     for (let rep = 1; rep <= reps; rep++) {
-      for (const workload of Object.keys(workloads) as Workload[]) {
+      for (const workload of chosen) {
         for (const name of orderFor(rep, storeNames)) {
           noteLoad(`compare ${workload} ${name} rep ${rep}`);
           const sample = await measured(stores[name], () => workloads[workload](stores[name]));
@@ -208,18 +220,19 @@ if (phases.has("compare")) {
     const compare = Object.fromEntries(
       storeNames.map((name) => [
         name,
-        Object.fromEntries(
-          (Object.keys(workloads) as Workload[]).map((w) => [
-            w,
-            { ...pooled(samples[name][w]), cpu: pooledCpu(samples[name][w]) },
-          ]),
-        ),
+        Object.fromEntries(chosen.map((w) => [w, { ...pooled(samples[name][w]), cpu: pooledCpu(samples[name][w]) }])),
       ]),
-    ) as Record<StoreName, Record<Workload, ReturnType<typeof pooled> & { cpu: ReturnType<typeof pooledCpu> }>>;
-    // Ours divided by Emmett's: below 1 is better for latency, above 1 is better for appends/s.
+    ) as Record<
+      StoreName,
+      Partial<Record<Workload, ReturnType<typeof pooled> & { cpu: ReturnType<typeof pooledCpu> }>>
+    >;
+    // Ours divided by Emmett's: below 1 is better for latency, above 1 is better for appends/s (NaN,
+    // written as null, for a workload not run).
     const ratios = (ours: StoreName) => {
       const ratio = (w: Workload, key: "p50" | "p99" | "appendsPerSecond") =>
-        round(compare[ours][w][key] / compare.emmett[w][key], 2);
+        round((compare[ours][w]?.[key] ?? NaN) / (compare.emmett[w]?.[key] ?? NaN), 2);
+      const single = (name: StoreName) =>
+        (compare[name].single?.cpu.nodeUs ?? NaN) + (compare[name].single?.cpu.postgresUs ?? NaN);
       return {
         singleP50: ratio("single", "p50"),
         singleP99: ratio("single", "p99"),
@@ -228,11 +241,7 @@ if (phases.has("compare")) {
         concurrentAppendsPerSecond: ratio("concurrent", "appendsPerSecond"),
         sequentialAppendsPerSecond: ratio("single", "appendsPerSecond"),
         // CPU per append (client + server) of the sequential single-event appends.
-        singleCpu: round(
-          (compare[ours].single.cpu.nodeUs + compare[ours].single.cpu.postgresUs) /
-            (compare.emmett.single.cpu.nodeUs + compare.emmett.single.cpu.postgresUs),
-          2,
-        ),
+        singleCpu: round(single(ours) / single("emmett"), 2),
       };
     };
     results.compare = {

@@ -1,15 +1,17 @@
 // The two event stores under test behind one small interface: append events to a stream at an
 // exact expected version. Each store runs in a fresh database of its own, dropped on close.
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { create, toJson } from "@bufbuild/protobuf";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { openDatabase } from "@sluice/database";
-import { createEventStore, eventStoreMigrations } from "@sluice/event-store";
+import { createEventStore } from "@sluice/event-store";
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { createFreshDatabase, withSynchronousCommit, type FreshDatabase, type SynchronousCommit } from "./databases";
 
-export type StoreName = "sluice" | "sluice-008" | "emmett";
+export type StoreName = "sluice" | "sluice-before" | "emmett";
 
 export interface BenchStore {
   readonly name: StoreName;
@@ -35,19 +37,27 @@ const metadata = () => ({ userId: "user-1", commandId: randomUUID(), correlation
 
 /**
  * Our store: createEventStore over openDatabase, defaults as the server uses them (group commit, 4
- * batches in flight). "sluice-008" is the same store with append_commands as migration 008 made it
- * (before 009), put back in its own database after the migrations: before and after, in one run.
+ * batches in flight). "sluice-before" is the same store as an earlier commit has it, in this
+ * process: `openDatabase` and `createEventStore` imported from `beforeTree`, a copy of the
+ * repository at that commit with its own node_modules (whose @sluice links point into the copy),
+ * so before and after run in one run, in the same repetitions and under the same load.
  */
-export async function openSluice(
-  commit: SynchronousCommit,
-  name: "sluice" | "sluice-008" = "sluice",
-): Promise<BenchStore> {
-  const database = await createFreshDatabase(name === "sluice" ? "esbench_sluice" : "esbench_sluice008");
-  const db = await openDatabase({ kind: "postgres", url: withSynchronousCommit(database.url, commit) });
-  const store = await createEventStore(db);
-  if (name === "sluice-008") await db.exec(appendCommandsOf008());
+export async function openSluice(commit: SynchronousCommit, beforeTree?: string): Promise<BenchStore> {
+  const database = await createFreshDatabase(beforeTree === undefined ? "esbench_sluice" : "esbench_before");
+  const code =
+    beforeTree === undefined
+      ? { openDatabase, createEventStore }
+      : {
+          openDatabase: ((await import(source(beforeTree, "database"))) as { openDatabase: typeof openDatabase })
+            .openDatabase,
+          createEventStore: (
+            (await import(source(beforeTree, "event-store"))) as { createEventStore: typeof createEventStore }
+          ).createEventStore,
+        };
+  const db = await code.openDatabase({ kind: "postgres", url: withSynchronousCommit(database.url, commit) });
+  const store = await code.createEventStore(db);
   return {
-    name,
+    name: beforeTree === undefined ? "sluice" : "sluice-before",
     database,
     async append(streamId, expectedVersion, count) {
       await store.append({
@@ -73,14 +83,8 @@ export async function openSluice(
   };
 }
 
-/** Migration 008's append_commands, as a statement that replaces the one in place. */
-function appendCommandsOf008(): string {
-  const sql = eventStoreMigrations.find((m) => m.id === "event-store/008-append-commands")?.sql;
-  const start = sql?.indexOf("create function append_commands(") ?? -1;
-  const end = sql?.indexOf("drop function append_batch(jsonb);") ?? -1;
-  if (!sql || start < 0 || end < start) throw new Error("migration 008's append_commands not found");
-  return sql.slice(start, end).replace("create function", "create or replace function");
-}
+/** A package's entry point in another copy of the repository. */
+const source = (tree: string, pkg: string) => pathToFileURL(join(tree, "packages", pkg, "src", "index.ts")).href;
 
 /** Emmett's PostgreSQL event store with its defaults, schema migrated before measuring. */
 export async function openEmmett(commit: SynchronousCommit): Promise<BenchStore> {

@@ -38,6 +38,22 @@ for (const backend of [...(await testBackends()), pgliteOverAPort]) {
       assert.deepEqual(rows, [{ n: 9007199254740993n, j: { a: 1 }, t: new Date(0) }]);
     });
 
+    test("a named statement runs again by name with new parameters, in and out of transactions", async () => {
+      const sql = "select $1::int + 1 as n, $2::text[] as a";
+      const named = { name: "database_test_named" };
+      for (const n of [1, 2]) {
+        const { rows } = await db.query<{ n: number; a: string[] }>(sql, [n, ["x", `${n}`]], named);
+        assert.deepEqual(rows, [{ n: n + 1, a: ["x", `${n}`] }]);
+      }
+      const inside = await db.transaction(async (tx) => (await tx.query<{ n: number }>(sql, [7, []], named)).rows);
+      assert.deepEqual(inside, [{ n: 8, a: [] }]);
+      // A failing run rejects with its SQLSTATE, and leaves the statement and the session usable.
+      const divide = { name: "database_test_divide" };
+      await assert.rejects(db.query("select 1 / $1::int as q", [0], divide), { code: "22012" });
+      assert.deepEqual((await db.query("select 1 / $1::int as q", [1], divide)).rows, [{ q: 1 }]);
+      await assert.rejects(db.query("select 1 / $1::int as q", [1], named), /other SQL|unique/);
+    });
+
     test("transaction commits on success and rolls back on a throw", async () => {
       await db.exec("create table t (v int primary key); create table u (v int)");
       await db.transaction(async (tx) => {

@@ -5,10 +5,24 @@ export interface QueryResult<R> {
   readonly rows: R[];
 }
 
+/** How a query is sent. */
+export interface QueryOptions {
+  /**
+   * Prepares the statement under this name on each connection the first time it runs there, and
+   * runs it by name from then on: the server parses and plans it once per connection, not on every
+   * call (decision 0014). For statements run often; one name is one SQL text, in the whole process.
+   */
+  readonly name?: string;
+}
+
 /** What a transaction and a database have in common: parameterized queries and raw SQL scripts. */
 export interface Queryable {
   /** One statement, parameters bound as $1, $2, …; strings pass as text (cast in SQL: `$1::jsonb`). */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
   /** One or more statements separated by semicolons, without parameters (migrations, DDL). */
   exec(sql: string): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { Database, DatabaseConfig } from "./database";
 import { openPglite } from "./pglite";
 import { openPostgres } from "./postgres";
 
-export type { Database, DatabaseConfig, Queryable, QueryResult } from "./database";
+export type { Database, DatabaseConfig, Queryable, QueryOptions, QueryResult } from "./database";
 export { migrate, type Migration } from "./migrate";
 export { defaultLeaseCheckEveryMs, defaultLeaseLostAfterMs, type Lease, type LeaseOptions } from "./lease";
 export {

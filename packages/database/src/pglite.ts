@@ -1,8 +1,9 @@
 import type { Transaction } from "@electric-sql/pglite";
-import type { Database, Queryable, QueryResult } from "./database";
+import type { Database, Queryable, QueryOptions, QueryResult } from "./database";
 import { createPglite } from "./pglite-instance";
 import { memoryLeases } from "./memory-leases";
 import { notificationChannel } from "./notifications";
+import { pglitePreparedStatements } from "./pglite-prepared";
 import { guardedDatabase } from "./transactionScope";
 
 /**
@@ -12,8 +13,14 @@ import { guardedDatabase } from "./transactionScope";
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const pglite = await createPglite(dataDir);
+  const named = pglitePreparedStatements(pglite);
   const queryable = (target: typeof pglite | Transaction): Queryable => ({
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    async query<R>(sql: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+      if (options?.name !== undefined) {
+        return target === pglite
+          ? named.outside<R>(options.name, sql, params)
+          : named.inTransaction<R>(options.name, sql, params);
+      }
       const result = await target.query<R>(sql, params as unknown[]);
       return { rows: result.rows };
     },

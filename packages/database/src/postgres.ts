@@ -2,7 +2,7 @@ import pg from "pg";
 import { notificationChannel, postgresNotifications } from "./notifications";
 import { postgresLeases } from "./postgres-lease";
 import { guardedDatabase } from "./transactionScope";
-import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryResult } from "./database";
+import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryOptions, type QueryResult } from "./database";
 
 const toBigInt = (value: string): bigint => BigInt(value);
 
@@ -47,9 +47,21 @@ export async function openPostgres(config: {
   });
   // An idle connection that the server drops must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.error("postgres: an idle connection failed", error.message));
+  // pg checks a name against its SQL only on connections that prepared it: checked here for all.
+  const statements = new Map<string, string>();
   const queryable = (target: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const result = await target.query(sql, params as unknown[]);
+    async query<R>(sql: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+      if (options?.name !== undefined) {
+        const known = statements.get(options.name);
+        if (known === undefined) statements.set(options.name, sql);
+        else if (known !== sql) throw new Error(`statement ${options.name} is prepared for other SQL`);
+      }
+      // pg keeps each connection's named statements: Parse goes once per connection, then only Bind.
+      const result = await target.query({
+        text: sql,
+        values: params as unknown[],
+        ...(options?.name !== undefined && { name: options.name }),
+      });
       return { rows: result.rows as R[] };
     },
     async exec(sql: string): Promise<void> {

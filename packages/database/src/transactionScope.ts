@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Database, Queryable } from "./database";
+import type { Database, Queryable, QueryOptions } from "./database";
 
 /**
  * Catches a query on the database itself from inside one of its transactions. On PGlite that
@@ -44,9 +44,9 @@ export function guardedDatabase(backend: DatabaseBackend): Database {
   const scope = createTransactionScope();
   return {
     kind: backend.kind,
-    async query<R>(sql: string, params?: readonly unknown[]) {
+    async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
       scope.assertOutside();
-      return backend.outside.query<R>(sql, params);
+      return backend.outside.query<R>(sql, params, options);
     },
     async exec(sql: string) {
       scope.assertOutside();

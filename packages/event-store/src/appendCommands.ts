@@ -2,12 +2,13 @@ import type { JsonValue, Message } from "@bufbuild/protobuf";
 import type { Queryable } from "@sluice/database";
 import { ErrorCode, RpcError } from "@sluice/rpc";
 import { CommandAlreadyHandled } from "./errors";
+import type { WrappedDataKey } from "./personalData/dataKeys";
 import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from "./types";
 
 /** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
 export const streamClosedRule = "sluice.stream.closed";
 
-/** What `append_commands` returns (schema.ts, migration 008). int8 arrays come as text from pg, bigint from PGlite. */
+/** What `append_commands` returns (schema.ts, migrations 008 to 010). int8 arrays come as text from pg, bigint from PGlite. */
 interface AppendCommandsRow {
   readonly codes: readonly (string | null)[];
   readonly details: readonly (string | null)[];
@@ -16,7 +17,16 @@ interface AppendCommandsRow {
   readonly event_ids: readonly string[] | null;
   readonly transaction_id: bigint;
   readonly occurred_at: Date;
+  /** Set when a new key's subject had one: then nothing was appended (migration 010). */
+  readonly stored_keys: readonly WrappedDataKey[] | null;
 }
+
+/**
+ * Each command's result, or the error it is refused with; or, when a key in `newKeys` was not
+ * stored because its subject had one, nothing appended and every subject's stored key.
+ */
+export type AppendOutcome =
+  { readonly results: (AppendResult | Error)[] } | { readonly existingKeys: readonly WrappedDataKey[] };
 
 /** A stream of one command, as the statement takes it: in stream id order within the command. */
 interface StreamEntry {
@@ -26,16 +36,18 @@ interface StreamEntry {
 
 /**
  * Appends the commands in one `append_commands` statement on `db`: each judged on its own and in
- * order, as if appended alone. Returns each one's result, or the error it is refused with; a
- * failure of the statement as a whole (a lost race, say) rejects. The recorded events hold the
- * messages of `given`: the callers' own, where `requests` are the copies written (sealed).
+ * order, as if appended alone, and the new data subjects' keys their personal data is sealed
+ * under stored with them. Returns each one's result, or the error it is refused with; a failure of
+ * the statement as a whole (a lost race, say) rejects. The recorded events hold the messages of
+ * `given`: the callers' own, where `requests` are the copies written (sealed).
  */
 export async function appendCommands(
   db: Queryable,
   requests: readonly AppendRequest[],
   encode: (message: Message) => JsonValue,
   given: readonly AppendRequest[] = requests,
-): Promise<(AppendResult | Error)[]> {
+  newKeys: readonly WrappedDataKey[] = [],
+): Promise<AppendOutcome> {
   // Streams in id order within a command, so a command's first refused stream is the same one
   // however its caller listed them; events stay in the order the command gave them.
   const entries: StreamEntry[] = [];
@@ -48,7 +60,7 @@ export async function appendCommands(
       for (const event of append.events) events.push({ entry: entryOf.get(append.streamId)!, event });
   });
   const { rows } = await db.query<AppendCommandsRow>(
-    `select * from append_commands($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)`,
+    `select * from append_commands($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17)`,
     [
       requests.map((r) => r.organizationId),
       requests.map((r) => r.metadata.commandId),
@@ -64,9 +76,15 @@ export async function appendCommands(
       events.map((e) => e.entry),
       events.map((e) => e.event.$typeName),
       JSON.stringify(events.map((e) => encode(e.event))),
+      newKeys.map((k) => k.organization_id),
+      newKeys.map((k) => k.subject_id),
+      newKeys.map((k) => k.wrapped_key),
     ],
+    // Named: each connection parses and plans the call once, not on every append (decision 0014).
+    { name: "append_commands" },
   );
   const row = rows[0];
+  if (row?.stored_keys) return { existingKeys: row.stored_keys };
   if (!row || row.codes.length !== requests.length)
     throw new Error("append_commands returned a different number of outcomes");
 
@@ -76,7 +94,7 @@ export async function appendCommands(
     if (version != null) versionsOf[command - 1]!.set(append.streamId, BigInt(version));
   });
   let eventIndex = 0;
-  return given.map((request, index) => {
+  const results = given.map((request, index) => {
     const code = row.codes[index];
     if (code) return refusal(request, code, row.details[index] ?? "");
     const versions = versionsOf[index]!;
@@ -102,6 +120,7 @@ export async function appendCommands(
     }
     return { versions, lastGlobalPosition: recorded.at(-1)?.globalPosition ?? 0n, events: recorded };
   });
+  return { results };
 }
 
 /** Why `append_commands` refused a command, as the error its caller gets. */

@@ -136,11 +136,8 @@ export async function createEventStore(db: Database, options: EventStoreOptions 
     concurrency: options.appendConcurrency ?? (db.kind === "pglite" ? 1 : 4),
     maxBatch: options.maxAppendBatch ?? (db.kind === "pglite" ? 80 : 200),
     encode: (message) => encode(message),
-    // Personal data is sealed in the batch's transaction when it stores new keys there.
-    prepare: {
-      writes: (requests) => personalData.sealingWrites(requests),
-      run: (db, requests) => personalData.sealBatch(db, requests),
-    },
+    // Personal data is sealed before the append; new subjects' keys are stored by the append itself.
+    prepare: (requests, existingKeys) => personalData.sealBatch(requests, existingKeys),
     ...(inline.length > 0 && {
       inTransaction: async (tx, events) => {
         for (const projection of inline) await projection.handle(tx, events);

@@ -1,6 +1,7 @@
 import type { JsonValue, Message } from "@bufbuild/protobuf";
 import type { Database, Queryable } from "@sluice/database";
-import { appendCommands } from "./appendCommands";
+import { appendCommands, type AppendOutcome } from "./appendCommands";
+import type { WrappedDataKey } from "./personalData/dataKeys";
 import type { AppendRequest, AppendResult, RecordedEvent } from "./types";
 
 interface Pending {
@@ -12,6 +13,8 @@ interface Pending {
 /** What `prepare` makes of a batch: each request as it is written, or why it cannot be. */
 export interface PreparedBatch {
   readonly stored: readonly (AppendRequest | Error)[];
+  /** Keys of new data subjects that what is written is sealed under, stored by the append itself. */
+  readonly newKeys: readonly WrappedDataKey[];
   /** Told once the batch's transaction has committed. */
   committed(): void;
 }
@@ -23,14 +26,12 @@ export interface GroupCommitOptions {
   readonly maxBatch: number;
   readonly encode: (message: Message) => JsonValue;
   /**
-   * Runs first: turns the callers' requests into what is written (personal data sealed under keys
-   * it may store). A request it answers with an Error is refused alone. When `writes` says it
-   * stores something, the batch runs in one transaction, so that goes with the append or not at all.
+   * Runs first: turns the callers' requests into what is written (personal data sealed, under new
+   * keys the append stores in its own statement). A request it answers with an Error is refused
+   * alone. Where a new key's subject turns out to have one, nothing is appended and it runs again
+   * with the keys stored (`existingKeys`), which makes no new ones.
    */
-  readonly prepare?: {
-    writes(requests: readonly AppendRequest[]): boolean;
-    run(db: Queryable, requests: readonly AppendRequest[]): Promise<PreparedBatch>;
-  };
+  readonly prepare?: (requests: readonly AppendRequest[], existingKeys?: readonly WrappedDataKey[]) => PreparedBatch;
   /**
    * Runs in the batch's transaction, after the append and before the commit, with the batch's
    * events in log order (inline projections). A throw rolls the batch back.
@@ -83,17 +84,22 @@ export class GroupCommit {
   }
 
   /**
-   * Drains at the end of this turn of the event loop, not now: a database in this process (PGlite)
-   * runs a statement without yielding, so a batch sent at once would leave every other command
-   * read in the same turn to wait for the next one, and batches would hold one command each.
+   * Drains once the code that appended has run to its end, not now, so appends made together go
+   * together. On PGlite, at the end of this turn of the event loop: a database in this process runs
+   * a statement without yielding, so a batch sent sooner would leave every other command read in
+   * the same turn to wait for the next one, and batches would hold one command each. On a server,
+   * at the end of this task (a microtask): the statement goes out without waiting for the loop's
+   * next phase, which a single append would otherwise pay for on every call (decision 0014).
    */
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    setImmediate(() => {
+    const drain = () => {
       this.#drainScheduled = false;
       this.#drain();
-    });
+    };
+    if (this.#db.kind === "pglite") setImmediate(drain);
+    else queueMicrotask(drain);
   }
 
   #drain(): void {
@@ -111,15 +117,25 @@ export class GroupCommit {
     const { prepare, inTransaction } = this.#options;
     let outcome: { readonly results: readonly (AppendResult | Error)[]; committed(): void };
     const requests = batch.map((pending) => pending.request);
+    const prepareBatch = (existingKeys?: readonly WrappedDataKey[]): PreparedBatch =>
+      prepare ? prepare(requests, existingKeys) : { stored: requests, newKeys: [], committed: () => {} };
     const appendAll = async (db: Queryable) => {
-      const prepared = prepare ? await prepare.run(db, requests) : { stored: requests, committed: () => {} };
-      const results = await appendWritable(db, requests, prepared.stored, this.#options.encode);
+      let prepared = prepareBatch();
+      let appended = await appendWritable(db, requests, prepared, this.#options.encode);
+      if ("existingKeys" in appended) {
+        // Sealed under a new key for a subject that had one (another writer's, or one no longer
+        // cached): sealed again under the keys stored, which proposes none, so this goes through.
+        prepared = prepareBatch(appended.existingKeys);
+        appended = await appendWritable(db, requests, prepared, this.#options.encode);
+        if ("existingKeys" in appended) throw new Error("append_commands refused the batch's new data keys twice");
+      }
+      const { results } = appended;
       if (inTransaction) await inTransaction(db, recordedEvents(results));
       return { results, committed: prepared.committed };
     };
     try {
-      const transactional = inTransaction !== undefined || prepare?.writes(requests) === true;
-      outcome = transactional ? await this.#db.transaction(appendAll) : await appendAll(this.#db);
+      // One statement, unless inline projections write in the same transaction.
+      outcome = inTransaction ? await this.#db.transaction(appendAll) : await appendAll(this.#db);
     } catch (error) {
       // A batch that failed as a whole runs again one command at a time, so whatever made it fail
       // (a lost race, or one command the database refused outright) is that command's alone.
@@ -150,25 +166,29 @@ function checkRequest(request: AppendRequest): void {
 }
 
 /**
- * The requests that could be written, in one statement; the others keep the error `prepare` gave
- * them. The recorded events hold the callers' own messages, not the sealed copies written.
+ * The requests that could be written, with the batch's new keys, in one statement; the others keep
+ * the error `prepare` gave them. The recorded events hold the callers' own messages, not the sealed
+ * copies written.
  */
 async function appendWritable(
   db: Queryable,
   requests: readonly AppendRequest[],
-  stored: readonly (AppendRequest | Error)[],
+  { stored, newKeys }: PreparedBatch,
   encode: (message: Message) => JsonValue,
-): Promise<(AppendResult | Error)[]> {
+): Promise<AppendOutcome> {
   const writable = stored.flatMap((written, index) => (written instanceof Error ? [] : [{ written, index }]));
-  if (writable.length === 0) return [...(stored as Error[])];
+  // Nothing sealed under the new keys is written: they need not be stored.
+  if (writable.length === 0) return { results: [...(stored as Error[])] };
   const appended = await appendCommands(
     db,
     writable.map(({ written }) => written),
     encode,
     writable.map(({ index }) => requests[index]!),
+    newKeys,
   );
+  if ("existingKeys" in appended) return appended;
   let next = 0;
-  return stored.map((written) => (written instanceof Error ? written : appended[next++]!));
+  return { results: stored.map((written) => (written instanceof Error ? written : appended.results[next++]!)) };
 }
 
 const recordedEvents = (results: readonly (AppendResult | Error)[]): RecordedEvent[] =>

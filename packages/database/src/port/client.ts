@@ -1,5 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
-import type { Database, Queryable, QueryResult } from "../database";
+import type { Database, Queryable, QueryOptions, QueryResult } from "../database";
 import type { Lease } from "../lease";
 import { guardedDatabase } from "../transactionScope";
 import { deserializeError, type DatabaseRequest, type DatabaseResponse } from "./messages";
@@ -58,8 +58,14 @@ export function connectDatabase(port: MessagePort, kind: Database["kind"]): Data
   }
 
   const queryable = (tx?: number): Queryable => ({
-    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const { rows } = await send({ op: "query", sql, params, ...(tx !== undefined && { tx }) });
+    async query<R>(sql: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
+      const { rows } = await send({
+        op: "query",
+        sql,
+        params,
+        ...(options?.name !== undefined && { name: options.name }),
+        ...(tx !== undefined && { tx }),
+      });
       return { rows: (rows ?? []) as R[] };
     },
     async exec(sql: string): Promise<void> {

@@ -9,6 +9,8 @@ export type DatabaseRequest =
       readonly op: "query";
       readonly sql: string;
       readonly params: readonly unknown[];
+      /** The statement's name (QueryOptions): prepared once on the serving side's connection. */
+      readonly name?: string;
       readonly tx?: number;
     }
   | { readonly id: number; readonly op: "exec"; readonly sql: string; readonly tx?: number }

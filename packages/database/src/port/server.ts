@@ -98,7 +98,8 @@ export function serveDatabase(db: Database, port: MessagePort): () => void {
           await target.exec(request.sql);
           return { id: request.id };
         }
-        return { id: request.id, rows: (await target.query(request.sql, request.params)).rows };
+        const options = request.name === undefined ? undefined : { name: request.name };
+        return { id: request.id, rows: (await target.query(request.sql, request.params, options)).rows };
       }
     }
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Database, Queryable } from "@sluice/database";
+import type { Database } from "@sluice/database";
 import { decrypt, encrypt } from "./aesGcm";
 import { PersonalDataIntegrityError } from "./errors";
 
@@ -21,20 +21,26 @@ export interface DataKeysOptions {
   readonly cacheMs?: number;
 }
 
+/** A subject's key as data_subject_keys holds it: wrapped by the master key, in base64; null once erased. */
+export interface WrappedDataKey {
+  readonly organization_id: string;
+  readonly subject_id: string;
+  readonly wrapped_key: string | null;
+}
+
 /** The data keys of data subjects (table data_subject_keys), wrapped by the master key. */
 export interface DataKeys {
-  /** True when every subject's key is cached, so `forWriting` will not touch the database. */
-  allCached(subjects: readonly DataSubjectRef[]): boolean;
   /**
-   * Each subject's key by `subjectKey`, made and stored through `db` where it has none yet
-   * (concurrent makers agree on one), in one statement at most. Run it in the transaction that
-   * writes what the keys seal, and call `committed` once that has committed: a key made in a
-   * transaction that rolls back was never stored, so it is only cached then.
+   * Each subject's key by `subjectKey`, without a query: the key `existing` gives (the stored keys
+   * an append sent back), else the cached one, else a new one, `proposed` for the append to store
+   * in its own statement (`append_commands`), which refuses the batch, and sends back the stored
+   * keys, when a subject has one already. Call `committed` once the append has committed: a key
+   * proposed in a transaction that rolls back was never stored, so it is only cached then.
    */
   forWriting(
-    db: Queryable,
     subjects: readonly DataSubjectRef[],
-  ): Promise<{ readonly keys: Map<string, DataKey>; committed(): void }>;
+    existing?: readonly WrappedDataKey[],
+  ): { readonly keys: Map<string, DataKey>; readonly proposed: readonly WrappedDataKey[]; committed(): void };
   /** The subjects' keys by `subjectKey`; a subject that never had one is absent. One query at most. */
   forReading(subjects: readonly DataSubjectRef[]): Promise<Map<string, DataKey>>;
   /** Tells the cache the subject's key was destroyed (see `PersonalData.erase`). */
@@ -43,11 +49,9 @@ export interface DataKeys {
 
 export const subjectKey = (organizationId: string, subjectId: string): string => `${organizationId}\u0000${subjectId}`;
 
-interface KeyRow {
-  organization_id: string;
-  subject_id: string;
-  wrapped_key: string | null;
-}
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type KeyRow = WrappedDataKey;
 
 export function createDataKeys(db: Database, masterKey: Buffer, options: DataKeysOptions = {}): DataKeys {
   const cacheSize = options.cacheSize ?? 10_000;
@@ -89,64 +93,39 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
     return key;
   }
 
-  /** Each subject's key: the one stored, or a new one stored now (concurrent makers agree on one). */
-  async function storeKeys(db: Queryable, subjects: readonly DataSubjectRef[]): Promise<Map<string, DataKey>> {
-    const found = new Map<string, DataKey>();
-    const missing = new Map(subjects.map((s) => [subjectKey(s.organizationId, s.subjectId), s]));
-    // Twice at most: a key another process stored after this statement's snapshot began is
-    // neither inserted (conflict) nor seen; the second run sees it.
-    for (let attempt = 0; attempt < 2 && missing.size > 0; attempt++) {
-      const asked = [...missing.values()];
-      const { rows } = await db.query<KeyRow>(
-        `with asked as (
-           select * from unnest($1::text[], $2::text[], $3::text[]) as w(organization_id, subject_id, wrapped_key)
-         ), inserted as (
-           insert into data_subject_keys (organization_id, subject_id, wrapped_key)
-           select organization_id, subject_id, decode(wrapped_key, 'base64') from asked
-           on conflict do nothing
-           returning organization_id, subject_id, wrapped_key
-         )
-         select organization_id, subject_id, encode(wrapped_key, 'base64') as wrapped_key from inserted
-         union all
-         select k.organization_id, k.subject_id, encode(k.wrapped_key, 'base64') as wrapped_key
-         from data_subject_keys k join asked a using (organization_id, subject_id)`,
-        [
-          asked.map((s) => s.organizationId),
-          asked.map((s) => s.subjectId),
-          asked.map((s) =>
-            encrypt(masterKey, randomBytes(32), boundTo(s.organizationId, s.subjectId)).toString("base64"),
-          ),
-        ],
-      );
-      for (const row of rows) {
-        const key = subjectKey(row.organization_id, row.subject_id);
-        found.set(key, unwrapped(row));
-        missing.delete(key);
-      }
-    }
-    if (missing.size > 0) throw new Error("a data subject's key could neither be stored nor read");
-    return found;
-  }
-
   return {
-    allCached: (subjects) =>
-      subjects.every((subject) => cached(subjectKey(subject.organizationId, subject.subjectId)) !== undefined),
-
-    async forWriting(db, subjects) {
+    forWriting(subjects, existing = []) {
       const keys = new Map<string, DataKey>();
-      const missing = new Map<string, DataSubjectRef>();
-      for (const subject of subjects) {
-        const key = subjectKey(subject.organizationId, subject.subjectId);
-        const hit = cached(key);
-        if (hit) keys.set(key, hit);
-        else missing.set(key, subject);
+      const learned = new Map<string, DataKey>();
+      for (const row of existing) learned.set(subjectKey(row.organization_id, row.subject_id), unwrapped(row));
+      const proposed: WrappedDataKey[] = [];
+      for (const { organizationId, subjectId } of subjects) {
+        const key = subjectKey(organizationId, subjectId);
+        if (keys.has(key)) continue;
+        const known = learned.get(key) ?? cached(key);
+        if (known) {
+          keys.set(key, known);
+          continue;
+        }
+        const made = randomBytes(32);
+        keys.set(key, made);
+        learned.set(key, made);
+        proposed.push({
+          organization_id: organizationId,
+          subject_id: subjectId,
+          wrapped_key: encrypt(masterKey, made, boundTo(organizationId, subjectId)).toString("base64"),
+        });
       }
-      const made = missing.size > 0 ? await storeKeys(db, [...missing.values()]) : new Map<string, DataKey>();
-      for (const [key, value] of made) keys.set(key, value);
+      // Stored in this order: two batches proposing keys for the same subjects wait on each other
+      // in the same order, never crosswise.
+      proposed.sort((x, y) =>
+        compare(subjectKey(x.organization_id, x.subject_id), subjectKey(y.organization_id, y.subject_id)),
+      );
       return {
         keys,
+        proposed,
         committed: () => {
-          for (const [key, value] of made) remember(key, value);
+          for (const [key, value] of learned) remember(key, value);
         },
       };
     },

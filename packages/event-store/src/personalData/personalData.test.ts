@@ -181,6 +181,58 @@ for (const backend of await testBackends()) {
       assert.deepEqual(await firstOrderEvent(uncached, org, orderId), { consignee: "", address: "", erased: true });
     });
 
+    test("a new subject's key is stored by its first append, in the append's own transaction", async () => {
+      const org = newId();
+      const orderId = newId();
+      const [event] = (await appendTo(store, org, orderId, orderCreated(orderId, "Jane Roe"))).events;
+      const { rows } = await db.query<{ sameTransaction: boolean }>(
+        `select k.xmin = $3::text::xid8::xid as "sameTransaction"
+         from data_subject_keys k where organization_id = $1 and subject_id = $2`,
+        [org, orderId, event!.transactionId.toString()],
+      );
+      assert.deepEqual(rows, [{ sameTransaction: true }]);
+    });
+
+    test("a store without the subject's key cached seals under the key stored, not a new one", async () => {
+      const org = newId();
+      const orderId = newId();
+      // No cache: each of its appends proposes a new key, which the stored one wins over.
+      const uncached = await createEventStore(db, { personalData: { cacheMs: 0 } });
+      await appendTo(store, org, orderId, orderCreated(orderId, "Jane Roe"));
+      await appendTo(uncached, org, orderId, orderEdited(orderId, "Jane Doe-Roe"));
+      // Both from scratch at once: one key stored, each append sealed under it.
+      const shared = newId();
+      await Promise.all([
+        appendTo(store, org, newId(), orderCreated(shared, "John Poe")),
+        appendTo(uncached, org, newId(), orderEdited(shared, "John Doe-Poe")),
+      ]);
+      for (const reader of [store, uncached]) {
+        const consignees = (await readOrganization(reader, org, 4)).map(
+          (e) => (e.data as unknown as { consignee: string }).consignee,
+        );
+        assert.deepEqual(consignees.slice(0, 2), ["Jane Roe", "Jane Doe-Roe"]);
+        assert.deepEqual(new Set(consignees.slice(2)), new Set(["John Poe", "John Doe-Poe"]));
+      }
+      const { rows } = await db.query<{ keys: number }>(
+        "select count(*)::int as keys from data_subject_keys where organization_id = $1",
+        [org],
+      );
+      assert.deepEqual(rows, [{ keys: 2 }]);
+    });
+
+    test("a store that has not seen the erasure is refused the subject's personal data all the same", async () => {
+      const org = newId();
+      const orderId = newId();
+      const uncached = await createEventStore(db, { personalData: { cacheMs: 0 } });
+      await appendTo(store, org, orderId, orderCreated(orderId, "Jane Roe"));
+      await store.erasePersonalData(org, orderId);
+      await assert.rejects(
+        appendTo(uncached, org, orderId, orderEdited(orderId, "Jane Again")),
+        (error: unknown) => error instanceof RpcError && error.code === ErrorCode.FAILED_PRECONDITION,
+      );
+      assert.equal((await rawData(db, orderId)).length, 1);
+    });
+
     test("an altered ciphertext is an integrity error, never a silent empty field", async () => {
       const org = newId();
       const orderId = newId();

@@ -1,9 +1,16 @@
 import type { Message, Registry } from "@bufbuild/protobuf";
-import type { Database, Queryable } from "@sluice/database";
+import type { Database } from "@sluice/database";
 import { RpcError } from "@sluice/rpc";
 import type { PreparedBatch } from "../groupCommit";
 import type { AppendRequest, RecordedEvent } from "../types";
-import { createDataKeys, subjectKey, type DataKey, type DataKeysOptions, type DataSubjectRef } from "./dataKeys";
+import {
+  createDataKeys,
+  subjectKey,
+  type DataKey,
+  type DataKeysOptions,
+  type DataSubjectRef,
+  type WrappedDataKey,
+} from "./dataKeys";
 import { PersonalDataIntegrityError } from "./errors";
 import { loadMasterKey } from "./masterKey";
 import { checkPersonalDataDeclarations, personalFieldsOf, type PersonalFields } from "./personalFields";
@@ -20,13 +27,12 @@ export const subjectErasedRule = "sluice.personal_data.subject_erased";
 export interface PersonalData {
   /**
    * A batch of appends as they are stored: personal fields sealed (copies; the requests given are
-   * not changed), under keys looked up or made through `db` in one statement at most. Run in the
-   * batch's transaction (group commit's `prepare`). A request holding personal data of an erased
+   * not changed) under the subjects' cached keys, or under new keys the batch's append stores
+   * (`newKeys`), or under `existingKeys`, the stored keys an append sent back when a subject had
+   * one already (group commit's `prepare`). No query. A request holding personal data of an erased
    * subject is answered FAILED_PRECONDITION (`subjectErasedRule`) instead.
    */
-  sealBatch(db: Queryable, requests: readonly AppendRequest[]): Promise<PreparedBatch>;
-  /** Whether sealing the batch stores a key (then it belongs in the batch's transaction). */
-  sealingWrites(requests: readonly AppendRequest[]): boolean;
+  sealBatch(requests: readonly AppendRequest[], existingKeys?: readonly WrappedDataKey[]): PreparedBatch;
   /** Recorded events with their personal fields opened (erased ones empty and marked), in one key lookup. */
   openEvents(events: readonly RecordedEvent[]): Promise<RecordedEvent[]>;
   /** One stored message (a command result, say), opened. */
@@ -178,15 +184,10 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
   }
 
   return {
-    sealingWrites(requests) {
+    sealBatch(requests, existingKeys) {
       const subjects = subjectsOfBatch(requests);
-      return subjects.length > 0 && !keys.allCached(subjects);
-    },
-
-    async sealBatch(db, requests) {
-      const subjects = subjectsOfBatch(requests);
-      if (subjects.length === 0) return { stored: requests, committed: () => {} };
-      const { keys: found, committed } = await keys.forWriting(db, subjects);
+      if (subjects.length === 0) return { stored: requests, newKeys: [], committed: () => {} };
+      const { keys: found, proposed, committed } = keys.forWriting(subjects, existingKeys);
       const stored = requests.map((request) => {
         try {
           return sealRequest(request, found);
@@ -194,7 +195,7 @@ export async function createPersonalData(db: Database, options: PersonalDataOpti
           return error instanceof Error ? error : new Error(String(error));
         }
       });
-      return { stored, committed };
+      return { stored, newKeys: proposed, committed };
     },
 
     openEvents: (events) =>

@@ -61,7 +61,7 @@ export async function readOrganization(
  * that transaction open to make a later append commit before it (commits out of order).
  */
 export async function appendOrderCreatedIn(tx: Queryable, organizationId: string, orderId: string): Promise<void> {
-  const [result] = await appendCommands(
+  const outcome = await appendCommands(
     tx,
     [
       {
@@ -80,5 +80,7 @@ export async function appendOrderCreatedIn(tx: Queryable, organizationId: string
     ],
     (message: Message) => toJson(registry.getMessage(message.$typeName)!, message, { registry }),
   );
-  if (result instanceof Error) throw result;
+  // No new data keys are sent (the event is stored as given, unsealed), so none can be refused.
+  const [result] = "results" in outcome ? outcome.results : [];
+  if (result instanceof Error || result === undefined) throw result ?? new Error("no outcome");
 }
