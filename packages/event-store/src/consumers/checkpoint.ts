@@ -40,6 +40,7 @@ export async function advanceCheckpoint(
       to.transactionId.toString(),
       to.globalPosition.toString(),
     ],
+    { name: "consumer-checkpoint.advance" },
   );
   return rows.length === 1;
 }

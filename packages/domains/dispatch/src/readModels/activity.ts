@@ -61,6 +61,7 @@ export const activityFeed: ReadModel = {
          join json_to_recordset($1::json) as k(organization_id text, id text)
            on l.organization_id = k.organization_id and l.id = k.id`,
         [JSON.stringify(needed)],
+        { name: "dispatch.activity.read-labels" },
       );
       for (const row of found.rows) stored.set(rowKey(row.organization_id, row.id), row.label);
     }
@@ -71,6 +72,7 @@ export const activityFeed: ReadModel = {
          select * from json_to_recordset($1::json) as r(organization_id text, id text, label text)
          on conflict (organization_id, id) do update set label = excluded.label`,
         [JSON.stringify(labels)],
+        { name: "dispatch.activity.upsert-labels" },
       );
     }
     if (rows.length > 0) {
@@ -83,6 +85,7 @@ export const activityFeed: ReadModel = {
            stream_id text, event_type text, summary text, erased_summary text, user_id text, occurred_at timestamptz)
          on conflict do nothing`,
         [JSON.stringify(rows)],
+        { name: "dispatch.activity.insert" },
       );
     }
     if (erasures.length > 0) {
@@ -93,6 +96,7 @@ export const activityFeed: ReadModel = {
          where a.organization_id = e.organization_id and a.stream_id = e.stream_id
            and a.global_position < e.before_position and a.erased_summary is not null`,
         [JSON.stringify(erasures)],
+        { name: "dispatch.activity.erase" },
       );
     }
   },

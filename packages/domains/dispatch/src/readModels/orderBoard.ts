@@ -53,9 +53,11 @@ export const orderBoard: ReadModel = {
       time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
       personal_data_erased boolean)`;
     if (created.length > 0) {
-      await tx.query(`insert into dispatch_orders (${columns}) select * from ${rows} on conflict do nothing`, [
-        JSON.stringify(created.map(orderColumns)),
-      ]);
+      await tx.query(
+        `insert into dispatch_orders (${columns}) select * from ${rows} on conflict do nothing`,
+        [JSON.stringify(created.map(orderColumns))],
+        { name: "dispatch.order-board.insert" },
+      );
     }
     if (changed.length > 0) {
       await tx.query(
@@ -65,6 +67,7 @@ export const orderBoard: ReadModel = {
            time_window_end = excluded.time_window_end, status = excluded.status, route_id = excluded.route_id,
            version = excluded.version, personal_data_erased = excluded.personal_data_erased`,
         [JSON.stringify(changed.map(orderColumns))],
+        { name: "dispatch.order-board.upsert" },
       );
     }
   },

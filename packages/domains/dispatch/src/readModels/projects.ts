@@ -41,6 +41,7 @@ export const projectsList: ReadModel = {
          as r(organization_id text, project_id text, name text, version bigint, created_at timestamptz)
        on conflict do nothing`,
       [JSON.stringify(rows)],
+      { name: "dispatch.projects.insert" },
     );
   },
 };

@@ -64,6 +64,7 @@ export const routeSheets: ReadModel = {
            vehicle_capacity_kg double precision, status smallint, version bigint, created_at timestamptz)
          on conflict (organization_id, route_id) do update set status = excluded.status, version = excluded.version`,
         [JSON.stringify(changes.routes.map(routeColumns))],
+        { name: "dispatch.route-sheets.upsert-routes" },
       );
     }
     if (changes.removedStops.length > 0) {
@@ -72,6 +73,7 @@ export const routeSheets: ReadModel = {
          using json_to_recordset($1::json) as r(organization_id text, route_id text, order_id text)
          where s.organization_id = r.organization_id and s.route_id = r.route_id and s.order_id = r.order_id`,
         [JSON.stringify(changes.removedStops.map(stopColumns))],
+        { name: "dispatch.route-sheets.delete-stops" },
       );
     }
     if (changes.stops.length > 0) {
@@ -82,6 +84,7 @@ export const routeSheets: ReadModel = {
          on conflict (organization_id, route_id, order_id) do update
            set position = excluded.position, weight_kg = excluded.weight_kg`,
         [JSON.stringify(changes.stops.map(stopColumns))],
+        { name: "dispatch.route-sheets.upsert-stops" },
       );
     }
   },
@@ -108,6 +111,7 @@ async function loadRouteSheets(
      from dispatch_routes d join json_to_recordset($1::json) as k(organization_id text, route_id text)
        on d.organization_id = k.organization_id and d.route_id = k.route_id`,
     [JSON.stringify(needed.routes)],
+    { name: "dispatch.route-sheets.read-routes" },
   );
   for (const row of routeRows) {
     routes.set(rowKey(row.organization_id, row.route_id), {
@@ -134,6 +138,7 @@ async function loadRouteSheets(
        from dispatch_route_stops s join json_to_recordset($1::json) as k(organization_id text, route_id text)
          on s.organization_id = k.organization_id and s.route_id = k.route_id`,
       [JSON.stringify(needed.stopsOf)],
+      { name: "dispatch.route-sheets.read-stops" },
     );
     for (const row of stopRows) {
       const key = rowKey(row.organization_id, row.route_id);
