@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import type { Database } from "./database";
-import { openDatabase } from "./index";
 import { listenerApplicationName } from "./notifications";
-import { pgliteOverAPort, postgresTestUrl, testBackends } from "./testing";
+import { oneSchemaManyProcesses, pgliteOverAPort, postgresTestUrl, testBackends } from "./testing";
 
 /** The payloads a listener hears, and a way to wait for the next few. */
 function recorder() {
@@ -63,26 +61,17 @@ for (const backend of [...(await testBackends()), pgliteOverAPort]) {
 const onServer = (await testBackends()).find((backend) => backend.name === "postgres")!;
 
 describe("notifications across processes (PostgreSQL)", { skip: onServer.skip }, () => {
-  const schema = `notify_${randomBytes(6).toString("hex")}`;
-  const otherSchema = `${schema}_other`;
-  const open = (inSchema: string) =>
-    openDatabase({ kind: "postgres", url: postgresTestUrl, schema: inSchema, maxConnections: 2 });
-  const opened: Database[] = [];
-  after(async () => {
-    await Promise.all(opened.map((db) => db.close()));
-    const admin = await openDatabase({ kind: "postgres", url: postgresTestUrl, maxConnections: 1 });
-    await admin.exec(`drop schema if exists ${schema} cascade; drop schema if exists ${otherSchema} cascade`);
-    await admin.close();
-  });
+  const deployment = oneSchemaManyProcesses("notify");
+  const otherDeployment = oneSchemaManyProcesses("notify_other");
+  after(() => Promise.all([deployment.cleanUp(), otherDeployment.cleanUp()]));
 
   test("one database's notify reaches another's listener in its schema, and not in another schema", async () => {
     const [sender, listener, elsewhere, senderElsewhere] = await Promise.all([
-      open(schema),
-      open(schema),
-      open(otherSchema),
-      open(otherSchema),
+      deployment.open(),
+      deployment.open(),
+      otherDeployment.open(),
+      otherDeployment.open(),
     ]);
-    opened.push(sender, listener, elsewhere, senderElsewhere);
     const here = recorder();
     const there = recorder();
     await listener.listen("log", here.listener);
@@ -95,8 +84,7 @@ describe("notifications across processes (PostgreSQL)", { skip: onServer.skip },
   });
 
   test("a listening connection that is cut is made again, and hears what is sent after", async () => {
-    const [sender, listener] = await Promise.all([open(schema), open(schema)]);
-    opened.push(sender, listener);
+    const [sender, listener] = await Promise.all([deployment.open(), deployment.open()]);
     const log = recorder();
     await listener.listen("cut", log.listener);
     const admin = new pg.Client({ connectionString: postgresTestUrl });
@@ -104,7 +92,7 @@ describe("notifications across processes (PostgreSQL)", { skip: onServer.skip },
     try {
       const { rows } = await admin.query<{ ended: boolean }>(
         "select pg_terminate_backend(pid) as ended from pg_stat_activity where application_name = $1",
-        [listenerApplicationName(schema)],
+        [listenerApplicationName(deployment.schema)],
       );
       assert.ok(rows.length > 0 && rows.every((row) => row.ended), "the listening connection was found and ended");
     } finally {

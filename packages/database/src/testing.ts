@@ -64,6 +64,32 @@ export const pgliteOverAPort: Omit<TestBackend, "name"> & { readonly name: strin
   },
 };
 
+/**
+ * Databases on one fresh schema of the test server, each a pool of its own: several processes of
+ * one deployment, as the server sees them. `cleanUp` closes them and drops the schema.
+ */
+export function oneSchemaManyProcesses(prefix: string) {
+  const schema = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const opened: Database[] = [];
+  return {
+    schema,
+    async open(maxConnections = 2): Promise<Database> {
+      const db = await openDatabase({ kind: "postgres", url: postgresTestUrl, schema, maxConnections });
+      opened.push(db);
+      return db;
+    },
+    async cleanUp(): Promise<void> {
+      await Promise.all(opened.splice(0).map((db) => db.close()));
+      const admin = await openDatabase({ kind: "postgres", url: postgresTestUrl, maxConnections: 1 });
+      try {
+        await admin.exec(`drop schema if exists ${schema} cascade`);
+      } finally {
+        await admin.close();
+      }
+    },
+  };
+}
+
 export async function testBackends(): Promise<TestBackend[]> {
   const reachable = await postgresReachable(postgresTestUrl);
   const skip = reachable || process.env.CI === "true" ? false : `PostgreSQL unreachable at ${postgresTestUrl}`;

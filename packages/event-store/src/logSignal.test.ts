@@ -1,29 +1,18 @@
-import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
-import { openDatabase, type Database } from "@sluice/database";
-import { postgresTestUrl, testBackends } from "@sluice/database/testing";
+import { oneSchemaManyProcesses, testBackends } from "@sluice/database/testing";
 import { startConsumer } from "./consumers/startConsumer";
 import { createEventStore } from "./eventStore";
-import { accepted, metadata, newId, orderCreated } from "./testing/fixtures";
+import { newId, newOrder } from "./testing/fixtures";
 
 const onServer = (await testBackends()).find((backend) => backend.name === "postgres")!;
-const schema = `log_signal_${randomBytes(6).toString("hex")}`;
-const opened: Database[] = [];
-after(async () => {
-  await Promise.all(opened.map((db) => db.close()));
-  const admin = await openDatabase({ kind: "postgres", url: postgresTestUrl, maxConnections: 1 });
-  await admin.exec(`drop schema if exists ${schema} cascade`);
-  await admin.close();
-});
+const deployment = oneSchemaManyProcesses("log_signal");
+after(() => deployment.cleanUp());
 
 test(
   "a consumer in one process is woken by another process's appends, not by its poll",
   { skip: onServer.skip, timeout: 60_000 },
   async () => {
-    // Two pools on one schema: two processes, as far as the server can tell.
-    const open = () => openDatabase({ kind: "postgres", url: postgresTestUrl, schema, maxConnections: 2 });
-    const [here, there] = await Promise.all([open(), open()]);
-    opened.push(here, there);
+    const [here, there] = await Promise.all([deployment.open(), deployment.open()]);
     // Polls every ten minutes: only the other process's word brings its appends within the timeout.
     const sleepy = await createEventStore(here, { pollIntervalMs: 600_000 });
     const writer = await createEventStore(there, { pollIntervalMs: 600_000 });
@@ -42,19 +31,7 @@ test(
     let appending = true;
     const appends = (async () => {
       while (appending) {
-        await writer.append({
-          organizationId: org,
-          metadata: metadata(),
-          appends: [
-            {
-              streamId: newId(),
-              streamType: "dispatch.order",
-              expectedVersion: "no_stream",
-              events: [orderCreated(org)],
-            },
-          ],
-          result: accepted(),
-        });
+        await writer.append(newOrder(org));
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();

@@ -1,27 +1,15 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
-import { openDatabase, type Database } from "@sluice/database";
-import { postgresTestUrl, testBackends } from "@sluice/database/testing";
+import { oneSchemaManyProcesses, testBackends } from "@sluice/database/testing";
 import { createEventStore } from "../eventStore";
-import { accepted, metadata, newId, orderCreated } from "../testing/fixtures";
+import { newId, newOrder } from "../testing/fixtures";
 import { followConsumer } from "./followConsumer";
 import { startConsumer } from "./startConsumer";
 
 const onServer = (await testBackends()).find((backend) => backend.name === "postgres")!;
-const schema = `follow_${randomBytes(6).toString("hex")}`;
-const opened: Database[] = [];
-after(async () => {
-  await Promise.all(opened.map((db) => db.close()));
-  const admin = await openDatabase({ kind: "postgres", url: postgresTestUrl, maxConnections: 1 });
-  await admin.exec(`drop schema if exists ${schema} cascade`);
-  await admin.close();
-});
-const open = async () => {
-  const db = await openDatabase({ kind: "postgres", url: postgresTestUrl, schema, maxConnections: 3 });
-  opened.push(db);
-  return db;
-};
+const deployment = oneSchemaManyProcesses("follow");
+after(() => deployment.cleanUp());
+const open = () => deployment.open(3);
 
 test(
   "another process's caughtUp waits for the consumer to hold what committed before it",
@@ -48,14 +36,7 @@ test(
       for (let round = 0; round < 3; round++) {
         const org = newId();
         const streamId = newId();
-        await queryStore.append({
-          organizationId: org,
-          metadata: metadata(),
-          appends: [
-            { streamId, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(org)] },
-          ],
-          result: accepted(),
-        });
+        await queryStore.append(newOrder(org, streamId));
         await followed.caughtUp();
         const { rows } = await queryDb.query("select 1 from followed where stream_id = $1", [streamId]);
         assert.equal(rows.length, 1, `round ${round}: the read after caughtUp sees the append`);
@@ -74,14 +55,7 @@ test(
     const db = await open();
     const store = await createEventStore(db);
     const org = newId();
-    await store.append({
-      organizationId: org,
-      metadata: metadata(),
-      appends: [
-        { streamId: newId(), streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(org)] },
-      ],
-      result: accepted(),
-    });
+    await store.append(newOrder(org));
     const followed = await followConsumer(db, `nobody-${newId()}`, { maxWaitMs: 100, pollMs: 20 });
     try {
       // Resolves (a query is answered, a little stale) rather than hanging on a projector that is down.

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import type { Database, Queryable } from "@sluice/database";
 import { testBackends } from "@sluice/database/testing";
 import { createEventStore } from "../eventStore";
-import { accepted, metadata, newId, orderCreated, orderEdited } from "../testing/fixtures";
+import { accepted, metadata, newId, newOrder, orderEdited } from "../testing/fixtures";
 import type { EventStore, RecordedEvent } from "../types";
 import { combineProjections, startProjection, type Projection } from "./projection";
 import { startConsumer } from "./startConsumer";
@@ -294,19 +294,7 @@ for (const backend of await testBackends()) {
       try {
         await consumer.caughtUp();
         // No caughtUp from here: only the poll can wake the consumer, this store never learns of the append.
-        await elsewhere.append({
-          organizationId: org,
-          metadata: metadata(),
-          appends: [
-            {
-              streamId: newId(),
-              streamType: "dispatch.order",
-              expectedVersion: "no_stream",
-              events: [orderCreated(org)],
-            },
-          ],
-          result: accepted(),
-        });
+        await elsewhere.append(newOrder(org));
         assert.equal((await arrival).organizationId, org);
       } finally {
         await consumer.stop();

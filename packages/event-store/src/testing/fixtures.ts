@@ -7,7 +7,7 @@ import { appendCommands } from "../appendCommands";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema, OrderEditedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
 import { startOfLog } from "../eventStore";
-import type { EventMetadata, EventStore, LogPosition, RecordedEvent } from "../types";
+import type { AppendRequest, EventMetadata, EventStore, LogPosition, RecordedEvent } from "../types";
 
 export const newId = (): string => randomUUID();
 
@@ -25,6 +25,18 @@ export function orderEdited(orderId: string, consignee: string) {
 
 export function accepted(streamId = "", version = 0n) {
   return create(CommandAcceptedSchema, { versions: [create(StreamVersionSchema, { streamId, version })] });
+}
+
+/** A command creating one order (a new stream) in the organization. */
+export function newOrder(organizationId: string, streamId = newId()): AppendRequest {
+  return {
+    organizationId,
+    metadata: metadata(),
+    appends: [
+      { streamId, streamType: "dispatch.order", expectedVersion: "no_stream", events: [orderCreated(streamId)] },
+    ],
+    result: accepted(),
+  };
 }
 
 /** Every event of the log after `after`, in log order. */
