@@ -37,6 +37,38 @@ function publish(connection: ScriptedConnection, offset: bigint, orderId: string
   });
 }
 
+/** The server's confirmation of a subscription to "org": its position, and the publications it carries. */
+function confirm(
+  connection: ScriptedConnection,
+  id: number,
+  position: { offset: bigint; epoch: string },
+  recovered: boolean,
+  publications: ReadonlyArray<{ offset: bigint; epoch: string; orderId: string }> = [],
+) {
+  connection.send({
+    kind: {
+      case: "reply",
+      value: {
+        id,
+        outcome: {
+          case: "subscribed",
+          value: {
+            channel: "org",
+            position,
+            recovered,
+            publications: publications.map(({ offset, epoch, orderId }) => ({
+              channel: "org",
+              offset,
+              epoch,
+              event: orderCreated(orderId),
+            })),
+          },
+        },
+      },
+    },
+  });
+}
+
 /** A scripted server of its own for each test, and one client on it; both closed after the test. */
 async function harness(
   t: TestContext,
@@ -268,28 +300,13 @@ describe("SluiceClient against a scripted server", () => {
       onSubscribed: (info) => confirmations.push(info.recovered),
     });
     const subscribed = (id: number, offset: bigint, recovered = false, publications: bigint[] = []) =>
-      connection.send({
-        kind: {
-          case: "reply",
-          value: {
-            id,
-            outcome: {
-              case: "subscribed",
-              value: {
-                channel: "org",
-                position: { offset, epoch: "e1" },
-                recovered,
-                publications: publications.map((o) => ({
-                  channel: "org",
-                  offset: o,
-                  epoch: "e1",
-                  event: orderCreated(`r${o}`),
-                })),
-              },
-            },
-          },
-        },
-      });
+      confirm(
+        connection,
+        id,
+        { offset, epoch: "e1" },
+        recovered,
+        publications.map((o) => ({ offset: o, epoch: "e1", orderId: `r${o}` })),
+      );
     subscribed((await connection.next("subscribe")).id, 0n);
     publish(connection, 1n, "a");
     publish(connection, 3n, "c"); // 2 never arrives
@@ -366,28 +383,13 @@ describe("SluiceClient against a scripted server", () => {
       onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
     });
     const subscribed = (id: number, position: bigint, publications: bigint[]) =>
-      connection.send({
-        kind: {
-          case: "reply",
-          value: {
-            id,
-            outcome: {
-              case: "subscribed",
-              value: {
-                channel: "org",
-                position: { offset: position, epoch: publications.length ? "e2" : "e1" },
-                recovered: false,
-                publications: publications.map((offset) => ({
-                  channel: "org",
-                  offset,
-                  epoch: "e2",
-                  event: orderCreated(`o${offset}`),
-                })),
-              },
-            },
-          },
-        },
-      });
+      confirm(
+        connection,
+        id,
+        { offset: position, epoch: publications.length ? "e2" : "e1" },
+        false,
+        publications.map((offset) => ({ offset, epoch: "e2", orderId: `o${offset}` })),
+      );
     subscribed((await connection.next("subscribe")).id, 0n, []);
     publish(connection, 1n, "a");
     // Redis restarted empty; the sink published its backlog at once, 1 of e2 before this edge
