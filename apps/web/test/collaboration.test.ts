@@ -6,6 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import type { RunningServer } from "@sluice/server";
 import { testServer } from "@sluice/server/test-support";
 import { buildWebForTest, launchChromium, newDevice, signIn, step as photographedStep } from "./browser";
+import { addToRoute, createOrder, createProject, createRoute, load, openRoute, stop, viewer } from "./dispatch";
 
 describe("collaboration on a route sheet", () => {
   let web: Awaited<ReturnType<typeof buildWebForTest>> | undefined;
@@ -32,59 +33,19 @@ describe("collaboration on a route sheet", () => {
   /** Runs a step; when it fails, both browsers are photographed into test-results/. */
   const step = (name: string, run: () => Promise<void>) => photographedStep(name, () => [ana, ben], run);
 
-  const stop = (page: Page, position: number, consignee: string) =>
-    page.getByRole("listitem", { name: `Stop ${position}: ${consignee}` });
-  const viewer = (page: Page, name: string) =>
-    page.getByRole("list", { name: "Also viewing" }).getByRole("listitem", { name });
-
-  async function createOrder(page: Page, consignee: string, weightKg: number): Promise<void> {
-    await page.getByRole("button", { name: "New order" }).first().click();
-    const form = page.getByRole("form", { name: "Create order" });
-    // The dialog starts at its first field: typing goes straight into it.
-    await form.getByLabel("Consignee").and(page.locator(":focus")).waitFor();
-    await page.keyboard.type(consignee);
-    assert.equal(await form.getByLabel("Consignee").inputValue(), consignee);
-    await form.getByLabel("Address").fill(`${consignee} street 1, Rotterdam`);
-    await form.getByLabel("Weight (kg)").fill(String(weightKg));
-    await form.getByRole("button", { name: "Create order" }).click();
-    await page.getByTestId("order-row").filter({ hasText: consignee }).waitFor();
-  }
-
-  async function addToRoute(page: Page, consignee: string, position: string): Promise<void> {
-    const form = page.getByRole("form", { name: "Add an order to the route" });
-    const option = form.getByLabel("Order").locator("option", { hasText: consignee });
-    await form.getByLabel("Order").selectOption((await option.getAttribute("value")) ?? "");
-    await form.getByLabel("Position").selectOption({ label: position });
-    await form.getByRole("button", { name: "Add to route" }).click();
-  }
-
   // The tests run in order and build on each other: one project, one route, two people.
   let routeUrl = "";
 
   test("both see each other's stops, order and presence without reloading", async () => {
     await step("ana plans a project with two orders and a route", async () => {
-      await ana
-        .getByRole("link", { name: /^Orders board/ })
-        .first()
-        .click();
-      await ana.getByLabel("Project name").fill("Collaboration test");
-      await ana.getByRole("button", { name: "Create project" }).click();
-      await ana.getByRole("heading", { name: "Orders board" }).waitFor();
+      await createProject(ana, "Collaboration test");
       await createOrder(ana, "Alpha Bakery", 200);
       await createOrder(ana, "Bravo Metals", 300);
-      await ana.getByRole("navigation", { name: "Dispatch modules" }).getByRole("link", { name: "Routes" }).click();
-      await ana.getByRole("button", { name: "New route" }).first().click();
-      const form = ana.getByRole("form", { name: "Create route" });
-      await form.getByLabel("Route name").fill("West");
-      await form.getByLabel("Vehicle capacity (kg)").fill("1000");
-      await form.getByRole("button", { name: "Create route" }).click();
-      await ana.getByRole("heading", { name: "West", level: 1 }).waitFor();
-      routeUrl = new URL(ana.url()).pathname;
+      routeUrl = await createRoute(ana, "West", 1000);
     });
 
     await step("ben opens the same route and each sees the other", async () => {
-      await ben.goto(routeUrl);
-      await ben.getByRole("heading", { name: "West", level: 1 }).waitFor();
+      await openRoute(ben, routeUrl, "West");
       await viewer(ben, "Ana Alvarez").waitFor();
       await viewer(ana, "Ben Brandt").waitFor();
     });
@@ -97,7 +58,7 @@ describe("collaboration on a route sheet", () => {
       await stop(ana, 1, "Bravo Metals").waitFor();
       await stop(ben, 1, "Bravo Metals").waitFor();
       await stop(ben, 2, "Alpha Bakery").waitFor();
-      await ben.locator('[role="meter"][aria-label="Vehicle load"][aria-valuenow="500"]').waitFor();
+      await load(ben, 500).waitFor();
     });
 
     await step("ana reorders; ben sees the new order", async () => {
@@ -114,7 +75,7 @@ describe("collaboration on a route sheet", () => {
       await stop(ana, 2, "Alpha Bakery").waitFor();
       await ben.getByRole("button", { name: "Take Alpha Bakery off the route" }).click();
       await stop(ana, 2, "Alpha Bakery").waitFor({ state: "detached" });
-      await ana.locator('[role="meter"][aria-label="Vehicle load"][aria-valuenow="300"]').waitFor();
+      await load(ana, 300).waitFor();
       assert.deepEqual(
         await ana.getByTestId("stop").evaluateAll((items) => items.map((item) => item.getAttribute("aria-label"))),
         ["Stop 1: Bravo Metals"],

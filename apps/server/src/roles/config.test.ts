@@ -66,6 +66,13 @@ describe("a role's configuration, validated once at start", () => {
     );
   });
 
+  test("a source gateway serves apps/web/dist (registerWebApp's default) unless WEB_DIST names another build", () => {
+    const gateway = loadRoleConfig("source-gateway", { DATABASE_URL: database });
+    assert.equal(gateway.role === "source-gateway" && gateway.webDist, undefined);
+    const built = loadRoleConfig("source-gateway", { DATABASE_URL: database, WEB_DIST: "/srv/web" });
+    assert.equal(built.role === "source-gateway" && built.webDist, "/srv/web");
+  });
+
   test("the auth role needs the database and listens on 8084; a source gateway serves /auth unless told not to", () => {
     assert.throws(() => loadRoleConfig("auth", {}), /DATABASE_URL: required by the auth/);
     const auth = loadRoleConfig("auth", { DATABASE_URL: database, ACCESS_TOKEN_TTL_SECONDS: "120" });

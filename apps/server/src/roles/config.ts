@@ -89,6 +89,8 @@ const EnvSchema = z.object({
    * before it (read your writes) before it answers from the read models as they are.
    */
   READ_YOUR_WRITES_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** The built SPA a source gateway serves; apps/web/dist unless told (tests serve a build of their own). */
+  WEB_DIST: z.string().min(1).optional(),
 });
 
 export interface RoleBase {
@@ -230,6 +232,7 @@ export function loadRoleConfig(role: string | undefined, env: NodeJS.ProcessEnv 
         sessionRecheckMs: data.SESSION_RECHECK_MS,
         serveAuth: data.SERVE_AUTH,
         readYourWritesWaitMs: data.READ_YOUR_WRITES_WAIT_MS,
+        webDist: data.WEB_DIST,
       };
     case "sink-gateway":
       return { role: name, ...base, kafka, redis };
