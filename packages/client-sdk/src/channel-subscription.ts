@@ -30,6 +30,8 @@ export class ChannelSubscription {
   #recovering = false;
   /** Live publications that arrived before the Subscribed reply: delivered after the recovered ones. */
   #held: PublicationFrame[] = [];
+  /** The ids of the events delivered last, oldest first: one published again is not delivered twice. */
+  readonly #delivered = new Set<string>();
   readonly #members = new Map<string, PresenceMember>();
   readonly #onError: (error: unknown) => void;
   readonly #resubscribe: (subscription: ChannelSubscription) => void;
@@ -142,6 +144,9 @@ export class ChannelSubscription {
       return;
     }
     if (!this.#cursor.advance(frame.offset, frame.epoch)) return;
+    // An event published again under a new position (the sink relays at least once, and after
+    // Redis lost the channel it cannot tell what it had published): its position still counts.
+    if (!this.#firstDelivery(frame.metadata?.eventId)) return;
     // An event type this build of the contracts does not know: its position still counts.
     const event = frame.event && anyUnpack(frame.event, registry);
     if (!event) return;
@@ -155,6 +160,15 @@ export class ChannelSubscription {
     for (const listener of [...this.listeners]) this.#guard(() => listener.onPublication(publication));
   }
 
+  /** False for an event delivered among the last `rememberedEvents`; remembers it otherwise. */
+  #firstDelivery(eventId: string | undefined): boolean {
+    if (!eventId) return true;
+    if (this.#delivered.has(eventId)) return false;
+    this.#delivered.add(eventId);
+    if (this.#delivered.size > rememberedEvents) this.#delivered.delete(this.#delivered.values().next().value!);
+    return true;
+  }
+
   #guard(run: () => void): void {
     try {
       run();
@@ -163,6 +177,12 @@ export class ChannelSubscription {
     }
   }
 }
+
+/**
+ * Event ids a subscription remembers: more than a channel's history holds (the server gives
+ * `recovered: false` beyond it), so any repeat the server can send is caught.
+ */
+const rememberedEvents = 1_000;
 
 /** Where a confirmation's publications start: before the first, when they are of the channel's epoch now. */
 function startOf(publications: readonly PublicationFrame[], position: StreamPositionFrame): StreamPosition {

@@ -31,9 +31,12 @@ function orderCreated(orderId: string) {
   return anyPack(OrderCreatedSchema, create(OrderCreatedSchema, { orderId, projectId }));
 }
 
-function publish(connection: ScriptedConnection, offset: bigint, orderId: string, epoch = "e1") {
+function publish(connection: ScriptedConnection, offset: bigint, orderId: string, epoch = "e1", eventId?: string) {
   connection.send({
-    kind: { case: "publication", value: { channel: "org", offset, epoch, event: orderCreated(orderId) } },
+    kind: {
+      case: "publication",
+      value: { channel: "org", offset, epoch, event: orderCreated(orderId), ...(eventId && { metadata: { eventId } }) },
+    },
   });
 }
 
@@ -43,7 +46,7 @@ function confirm(
   id: number,
   position: { offset: bigint; epoch: string },
   recovered: boolean,
-  publications: ReadonlyArray<{ offset: bigint; epoch: string; orderId: string }> = [],
+  publications: ReadonlyArray<{ offset: bigint; epoch: string; orderId: string; eventId?: string }> = [],
 ) {
   connection.send({
     kind: {
@@ -56,11 +59,12 @@ function confirm(
             channel: "org",
             position,
             recovered,
-            publications: publications.map(({ offset, epoch, orderId }) => ({
+            publications: publications.map(({ offset, epoch, orderId, eventId }) => ({
               channel: "org",
               offset,
               epoch,
               event: orderCreated(orderId),
+              ...(eventId && { metadata: { eventId } }),
             })),
           },
         },
@@ -414,6 +418,30 @@ describe("SluiceClient against a scripted server", () => {
       "e2:4",
       "e2:5",
     ]);
+  });
+
+  test("an event published again under a new position (after Redis lost the channel) reaches the app once", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const heard: string[] = [];
+    client.subscribe("org", {
+      onPublication: (p) => heard.push(`${p.epoch}:${p.offset}`),
+      onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
+    });
+    confirm(connection, (await connection.next("subscribe")).id, { offset: 0n, epoch: "e1" }, false);
+    publish(connection, 1n, "a", "e1", "event-a");
+    // Redis restarted empty and the sink relayed event a again (at least once), now 1 of e2.
+    publish(connection, 1n, "a", "e2", "event-a");
+    await connection.next("unsubscribe");
+    const again = await connection.next("subscribe");
+    confirm(connection, again.id, { offset: 2n, epoch: "e2" }, false, [
+      { offset: 1n, epoch: "e2", orderId: "a", eventId: "event-a" },
+      { offset: 2n, epoch: "e2", orderId: "b", eventId: "event-b" },
+    ]);
+    publish(connection, 3n, "c", "e2", "event-c");
+    await waitFor(() => heard.includes("e2:3"), "the live publication after the confirmation");
+    assert.deepEqual(heard, ["subscribed recovered=false", "e1:1", "subscribed recovered=false", "e2:2", "e2:3"]);
   });
 
   test("a subscription the server cannot take just now (retriable) is sent again after a backoff; a refusal ends it", async (t) => {
