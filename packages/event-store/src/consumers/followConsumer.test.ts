@@ -24,6 +24,7 @@ test(
     // A slow handler: without waiting for it, a read right after the append finds nothing.
     const consumer = startConsumer(consumerDb, consumerStore, {
       name,
+      announce: true,
       async handle(events, tx) {
         await new Promise((resolve) => setTimeout(resolve, 300));
         for (const event of events) await tx.query("insert into followed values ($1)", [event.streamId]);

@@ -25,7 +25,10 @@ export interface Projection {
 /** The checkpoint a projection started with `startProjection` keeps its place under. */
 export const projectionCheckpointName = (projectionName: string): string => `projection:${projectionName}`;
 
-/** Creates the projection's tables if needed, then keeps it up to date from the log. */
+/**
+ * Creates the projection's tables if needed, then keeps it up to date from the log, announcing
+ * each batch to `followConsumer` in other processes (queries that read their writes wait on it).
+ */
 export async function startProjection(
   db: Database,
   store: EventStore,
@@ -34,6 +37,7 @@ export async function startProjection(
 ): Promise<Consumer> {
   await migrate(db, projection.migrations ?? []);
   return startConsumer(db, store, {
+    announce: true,
     ...options,
     name: projectionCheckpointName(projection.name),
     handle: (events, tx) => projection.handle(tx, events),

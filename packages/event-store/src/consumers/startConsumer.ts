@@ -31,6 +31,12 @@ export interface ConsumerOptions {
    * thread). Adds up to this much lag; a `caughtUp()` or `stop()` cuts the wait short. 0 by default.
    */
   readonly lingerMs?: number;
+  /**
+   * Tells `consumerChannel(name)` after each batch it commits on a server, for those following it
+   * from other processes (`followConsumer`): one more statement per batch, so only for consumers
+   * that are followed (projections). False by default.
+   */
+  readonly announce?: boolean;
 }
 
 export interface Consumer {
@@ -130,7 +136,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       }
       checkpoint = to;
       // Those following this consumer from other processes (`followConsumer`) check again.
-      if (!store.soleWriter) void db.notify(consumerChannel(name)).catch(() => undefined);
+      if (options.announce && !store.soleWriter) void db.notify(consumerChannel(name)).catch(() => undefined);
       if (options.afterCommit) {
         try {
           await options.afterCommit(events);
