@@ -22,6 +22,16 @@ export interface FollowedConsumer {
   stop(): Promise<void>;
 }
 
+interface Progress {
+  readonly next: bigint;
+  readonly endedBelow: bigint;
+  readonly handledBelow: bigint | null;
+}
+
+/** Whether the consumer holds every event of every transaction below `target`. */
+const holds = ({ endedBelow, handledBelow }: Progress, target: bigint): boolean =>
+  endedBelow >= target && (handledBelow === null || handledBelow >= target);
+
 interface Waiter {
   /** Every transaction below it had begun before the call: handled once they ended and were read. */
   readonly target: bigint;
@@ -55,28 +65,33 @@ export async function followConsumer(
   };
 
   /**
-   * The consumer holds every event of a transaction below `handledBelow` (the oldest transaction
-   * with an event past its checkpoint, or none), and every transaction below `endedBelow` has ended.
+   * Where the consumer is, in one statement: `next`, the id every transaction begun by now is
+   * below; `endedBelow`, every transaction below it has ended; `handledBelow`, the oldest
+   * transaction with an event past the consumer's checkpoint (none: it holds the whole log).
    */
-  async function check(): Promise<void> {
-    const { rows } = await db.query<{ ended_below: bigint; handled_below: bigint | null }>(
-      `select pg_snapshot_xmin(pg_current_snapshot()) as ended_below,
+  async function progress(): Promise<Progress> {
+    const { rows } = await db.query<{ next: bigint; ended_below: bigint; handled_below: bigint | null }>(
+      `select pg_snapshot_xmax(s) as next, pg_snapshot_xmin(s) as ended_below,
               least((select e.transaction_id from events e
                      where (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
                      order by e.transaction_id, e.global_position limit 1),
                     (select a.transaction_id from archived_events a
                      where (a.transaction_id, a.global_position) > (c.transaction_id, c.global_position)
                      order by a.transaction_id, a.global_position limit 1)) as handled_below
-         from (select coalesce((select transaction_id from consumer_checkpoints where name = $1), '0'::xid8)
+         from pg_current_snapshot() s,
+              (select coalesce((select transaction_id from consumer_checkpoints where name = $1), '0'::xid8)
                         as transaction_id,
                       coalesce((select global_position from consumer_checkpoints where name = $1), 0)
                         as global_position) c`,
       [name],
     );
-    const { ended_below: endedBelow, handled_below: handledBelow } = rows[0]!;
-    for (const waiter of waiters) {
-      if (endedBelow >= waiter.target && (handledBelow === null || handledBelow >= waiter.target)) settle(waiter);
-    }
+    const row = rows[0]!;
+    return { next: row.next, endedBelow: row.ended_below, handledBelow: row.handled_below };
+  }
+
+  async function check(): Promise<void> {
+    const now = await progress();
+    for (const waiter of waiters) if (holds(now, waiter.target)) settle(waiter);
   }
 
   /** One check at a time; a wake-up during one runs another after it (it may have read too early). */
@@ -112,10 +127,11 @@ export async function followConsumer(
   return {
     async caughtUp() {
       if (stopped) return;
-      // Every transaction that had begun appending by now has an id below this one.
-      const { rows } = await db.query<{ next: bigint }>("select pg_snapshot_xmax(pg_current_snapshot()) as next");
+      // What had begun by now: caught up already (the usual case when idle), or wait for it.
+      const now = await progress();
+      if (holds(now, now.next)) return;
       await new Promise<void>((resolve) => {
-        const waiter: Waiter = { target: rows[0]!.next, resolve, timer: setTimeout(() => settle(waiter), maxWaitMs) };
+        const waiter: Waiter = { target: now.next, resolve, timer: setTimeout(() => settle(waiter), maxWaitMs) };
         waiters.add(waiter);
         wake();
       });
