@@ -73,6 +73,16 @@ function confirm(
   });
 }
 
+/** Subscribes to "org" and notes, in order, each confirmation and each publication's position. */
+function hear(client: SluiceClient): string[] {
+  const heard: string[] = [];
+  client.subscribe("org", {
+    onPublication: (p) => heard.push(`${p.epoch}:${p.offset}`),
+    onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
+  });
+  return heard;
+}
+
 /** A scripted server of its own for each test, and one client on it; both closed after the test. */
 async function harness(
   t: TestContext,
@@ -381,11 +391,7 @@ describe("SluiceClient against a scripted server", () => {
     const { server, client } = await harness(t);
     const connection = await server.connection(0);
     connection.connected();
-    const heard: string[] = [];
-    client.subscribe("org", {
-      onPublication: (p) => heard.push(`${p.epoch}:${p.offset}`),
-      onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
-    });
+    const heard = hear(client);
     const subscribed = (id: number, position: bigint, publications: bigint[]) =>
       confirm(
         connection,
@@ -424,11 +430,7 @@ describe("SluiceClient against a scripted server", () => {
     const { server, client } = await harness(t);
     const connection = await server.connection(0);
     connection.connected();
-    const heard: string[] = [];
-    client.subscribe("org", {
-      onPublication: (p) => heard.push(`${p.epoch}:${p.offset}`),
-      onSubscribed: (info) => heard.push(`subscribed recovered=${info.recovered}`),
-    });
+    const heard = hear(client);
     confirm(connection, (await connection.next("subscribe")).id, { offset: 0n, epoch: "e1" }, false);
     publish(connection, 1n, "a", "e1", "event-a");
     // Redis restarted empty and the sink relayed event a again (at least once), now 1 of e2.
