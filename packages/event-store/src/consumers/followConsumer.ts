@@ -1,4 +1,5 @@
-import type { Database } from "@sluice/database";
+import { migrate, type Database } from "@sluice/database";
+import { eventStoreMigrations } from "../schema";
 
 /** The channel a consumer tells after each batch it commits, for those following it elsewhere. */
 export const consumerChannel = (name: string): string => `consumer:${name}`;
@@ -122,6 +123,9 @@ export async function followConsumer(
     pollTimer = setTimeout(wake, pollMs);
   }
 
+  // It reads the log's tables: a process that follows before any other has made them (a source
+  // gateway started first) makes them, as `createEventStore` would.
+  await migrate(db, eventStoreMigrations);
   const stopListening = await db.listen(consumerChannel(name), wake);
 
   return {
