@@ -254,6 +254,9 @@ start() {
     # setsid: the broker outlives this script and the terminal that ran it; 9>&-: it must not
     # inherit (and so hold forever) this script's lock.
     java_command
+    # A pid file left by a broker that is gone (a reboot, a new machine) would read as the new
+    # broker's pid below and, dead, as a broker that exited during start.
+    rm -f "$pid_file"
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" "${java_cmd[@]}" kafka.Kafka "$config_file" \
       >"$log_file" 2>&1 </dev/null 9>&- &
     # The pid file is written by the child before exec; give it a moment.
