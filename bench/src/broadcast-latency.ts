@@ -176,7 +176,7 @@ async function sendAtRate(
   rate: number,
   forSeconds: number,
   commands: readonly DispatchCommands[],
-  settled: (outcome: true | Error) => void,
+  settled: (outcome: true | Error, acknowledgedAfterMs: number) => void,
   label: string,
 ): Promise<number> {
   const total = rate * forSeconds;
@@ -187,13 +187,14 @@ async function sendAtRate(
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       for (; sent < due; sent++) {
         const consignee = `${label} ${sent}`;
-        sentAt.set(consignee, performance.now());
+        const sendTime = performance.now();
+        sentAt.set(consignee, sendTime);
         inFlight++;
         const projectId = projectIds[sent % projectIds.length]!;
         commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
           .then(
-            () => settled(true),
-            (error: Error) => settled(error),
+            () => settled(true, performance.now() - sendTime),
+            (error: Error) => settled(error, performance.now() - sendTime),
           )
           .finally(() => inFlight--);
       }
@@ -224,6 +225,8 @@ for (const rate of rates) {
   unrecoverable = 0;
   sentAt.clear();
   let acknowledged = 0;
+  // Command to its reply, beside command to broadcast: which half of the way the time is spent on.
+  const ackLatencies: number[] = [];
   let failed = 0;
   const failures = new Map<string, number>();
   const cpuBefore = target.cpuSeconds();
@@ -234,7 +237,8 @@ for (const rate of rates) {
     rate,
     seconds,
     commands,
-    (outcome) => {
+    (outcome, acknowledgedAfterMs) => {
+      ackLatencies.push(acknowledgedAfterMs);
       if (outcome === true) acknowledged++;
       else {
         failed++;
@@ -269,7 +273,10 @@ for (const rate of rates) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   clearInterval(progress);
-  const p = percentiles(latencies, [50, 90, 99, 99.9, 100]);
+  const rounded = (values: number[]) =>
+    Object.fromEntries(
+      Object.entries(percentiles(values, [50, 90, 99, 99.9, 100])).map(([k, v]) => [k, Math.round(v * 100) / 100]),
+    );
   const result = {
     rate,
     subscriber: args.subscriber,
@@ -285,7 +292,8 @@ for (const rate of rates) {
     subscriberReconnects: reconnects,
     resubscribesNotRecovered: unrecoverable,
     achievedRate: Math.round(sent / sendSeconds),
-    latencyMs: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+    latencyMs: rounded(latencies),
+    acknowledgedMs: rounded(ackLatencies),
     shape: target.shape,
     gateways: target.urls.length,
     projects: projectCount,
@@ -296,7 +304,7 @@ for (const rate of rates) {
   results.push(result);
   console.log(
     `${rate} commands/s over ${projectCount} project(s) × ${subscriberCount} subscribers: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
-      `max ${result.latencyMs.p100} ms; delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, ` +
+      `max ${result.latencyMs.p100} ms (reply p50 ${result.acknowledgedMs.p50}, p99 ${result.acknowledgedMs.p99} ms); delivered ${delivered}/${result.deliveriesExpected}, failed ${failed}, ` +
       `subscriber reconnects ${reconnects} (${unrecoverable} told recovered:false), server CPU ${cpuCores.total} cores ` +
       `(${Object.entries(cpuCores)
         .filter(([part]) => part !== "total")
