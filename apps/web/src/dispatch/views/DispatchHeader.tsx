@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { followLink } from "@sluice/design-system";
+import { followLink, NavTabs } from "@sluice/design-system";
 
 export type DispatchModule = "orders" | "routes" | "activity";
 
@@ -40,22 +40,12 @@ export function DispatchHeader({
           <span className="sl-muted">Project</span> <strong data-testid="current-project">{projectName}</strong>
           <span className="sl-muted"> · switch</span>
         </a>
-        <nav aria-label="Dispatch modules" className="dispatch-tabs">
-          {modules.map((module) => {
-            const href = `/dispatch/p/${projectId}/${module.id}`;
-            return (
-              <a
-                key={module.id}
-                href={href}
-                className="dispatch-tabs__tab"
-                aria-current={module.id === current ? "page" : undefined}
-                onClick={(event) => followLink(event, href, onNavigate)}
-              >
-                {module.label}
-              </a>
-            );
-          })}
-        </nav>
+        <NavTabs
+          label="Dispatch modules"
+          tabs={modules.map((module) => ({ ...module, href: `/dispatch/p/${projectId}/${module.id}` }))}
+          current={current}
+          onNavigate={onNavigate}
+        />
       </div>
       <div className="sl-page__header">
         <div>
