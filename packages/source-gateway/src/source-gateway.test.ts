@@ -1,8 +1,17 @@
-// The gateway on a RedisBroker whose Redis (a private one of this test) restarts under it, with
-// raw sockets for clients: what a client in any language sees on the wire when a channel's state
-// is lost. Tests wait on frames, never on the clock.
+// The gateway when its broker loses a channel's state, with raw sockets for clients: what a client
+// in any language sees on the wire. A RedisBroker whose Redis (a private one of this test) restarts
+// under it; and a MemoryBroker that tells a loss at a moment no restart can be timed to hit. Tests
+// wait on frames, never on the clock.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { MemoryPresenceStore, RedisBroker, organizationChannel } from "@sluice/broker";
+import {
+  MemoryBroker,
+  MemoryPresenceStore,
+  RedisBroker,
+  organizationChannel,
+  type Broker,
+  type BrokerListener,
+  type History,
+} from "@sluice/broker";
 import { openTestRedis, PrivateRedis, privateRedisSkip, waitFor } from "@sluice/broker/testing";
 import { Role } from "@sluice/contracts";
 import {
@@ -85,12 +94,8 @@ class RawSocket {
   }
 }
 
-/** A gateway whose broker is on a private Redis, a publisher (the sink's side) on it too, and sockets. */
-async function gatewayOnPrivateRedis() {
-  const redis = await PrivateRedis.start();
-  const settings = { url: redis.url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
-  const publisher = await RedisBroker.connect(settings);
-  const broker = await RedisBroker.connect(settings);
+/** A gateway on the given broker, on a port of its own, and raw sockets to it. */
+async function gatewayOn(broker: Broker) {
   const session = (userId: string): Session => ({
     sessionId: userId,
     userId,
@@ -114,12 +119,29 @@ async function gatewayOnPrivateRedis() {
   const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`;
   const sockets: RawSocket[] = [];
   return {
-    redis,
     async open(userId: string, subprotocol = PROTOBUF_SUBPROTOCOL) {
       const socket = await RawSocket.open(url, userId, subprotocol);
       sockets.push(socket);
       return socket;
     },
+    async close() {
+      for (const socket of sockets) socket.socket.terminate();
+      await gateway.close();
+      await new Promise((resolve) => http.close(resolve));
+      await broker.close();
+    },
+  };
+}
+
+/** A gateway whose broker is on a private Redis, a publisher (the sink's side) on it too, and sockets. */
+async function gatewayOnPrivateRedis() {
+  const redis = await PrivateRedis.start();
+  const settings = { url: redis.url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
+  const publisher = await RedisBroker.connect(settings);
+  const gateway = await gatewayOn(await RedisBroker.connect(settings));
+  return {
+    redis,
+    open: gateway.open,
     /** Publishes on a channel of the organization, retried while the publisher reconnects. */
     async publish(channel: string) {
       const deadline = Date.now() + 10_000;
@@ -138,13 +160,31 @@ async function gatewayOnPrivateRedis() {
       }
     },
     async close() {
-      for (const socket of sockets) socket.socket.terminate();
-      await gateway.close();
-      await new Promise((resolve) => http.close(resolve));
-      await Promise.all([publisher.close(), broker.close()]);
+      await Promise.all([gateway.close(), publisher.close()]);
       await redis.kill();
     },
   };
+}
+
+/**
+ * A MemoryBroker that tells its listener a loss while it reads a channel's history for a
+ * subscribe: the loss a RedisBroker may find while a socket's subscribe is still recovering.
+ * `lostAt` gives the loss's position from the position that read returns.
+ */
+class LosingWhileRecovering extends MemoryBroker {
+  readonly #listeners = new Map<string, BrokerListener>();
+  constructor(readonly lostAt: (read: StreamPosition) => StreamPosition) {
+    super();
+  }
+  override async subscribe(channel: string, listener: BrokerListener): Promise<void> {
+    this.#listeners.set(channel, listener);
+    await super.subscribe(channel, listener);
+  }
+  override async history(channel: string, since?: StreamPosition): Promise<History> {
+    const history = await super.history(channel, since);
+    this.#listeners.get(channel)?.stateLost(channel, this.lostAt(history.position));
+    return history;
+  }
 }
 
 describe("SourceGateway when its broker loses a channel's state", { skip: privateRedisSkip() }, () => {
@@ -212,6 +252,39 @@ describe("SourceGateway when its broker loses a channel's state", { skip: privat
         [P1],
       );
       assert.deepEqual(ben.of("stateLost"), [], "P2 survived the restart");
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
+describe("SourceGateway, a loss heard while a socket's subscribe recovers", () => {
+  const scoped = organizationChannel(ORGANIZATION, P1);
+
+  test("its reply read before the loss: StateLost follows the reply", async () => {
+    const broker = new LosingWhileRecovering(() => create(StreamPositionSchema, { offset: 0n, epoch: "after" }));
+    const edge = await gatewayOn(broker);
+    try {
+      const ana = await edge.open("ana");
+      await ana.subscribe(P1);
+      await waitFor(() => ana.of("stateLost").length === 1, "StateLost");
+      const kinds = ana.frames.map((f) => f.kind.case);
+      assert.ok(kinds.indexOf("reply") < kinds.indexOf("stateLost"), "after the reply, not before it");
+    } finally {
+      await edge.close();
+    }
+  });
+
+  test("its reply read after the loss (at or past its position): no StateLost", async () => {
+    const broker = new LosingWhileRecovering((read) => read);
+    const edge = await gatewayOn(broker);
+    try {
+      const ana = await edge.open("ana");
+      await ana.subscribe(P1);
+      // A StateLost for it would come before anything published after the reply.
+      await broker.publish(scoped, create(PublicationSchema, { channel: P1 }));
+      await waitFor(() => ana.of("publication").length === 1, "the next publication");
+      assert.deepEqual(ana.of("stateLost"), []);
     } finally {
       await edge.close();
     }
