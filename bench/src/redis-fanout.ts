@@ -98,6 +98,7 @@ async function runEdge(): Promise<void> {
       }
     },
     presence() {},
+    stateLost() {},
   };
   const channels = edgeChannels(Number(args["edge-index"]));
   for (let i = 0; i < listenerCount; i++) {

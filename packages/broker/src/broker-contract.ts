@@ -6,6 +6,7 @@ import {
   StreamPositionSchema,
   type PresenceChange,
   type Publication,
+  type StreamPosition,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -27,11 +28,15 @@ export type OpenEdges = (options: { historySize?: number }) => Promise<Edges>;
 export class Recorder implements BrokerListener {
   readonly publications: Array<[string, Publication]> = [];
   readonly presences: Array<[string, PresenceChange]> = [];
+  readonly losses: Array<[string, StreamPosition]> = [];
   publication(channel: string, p: Publication): void {
     this.publications.push([channel, p]);
   }
   presence(channel: string, change: PresenceChange): void {
     this.presences.push([channel, change]);
+  }
+  stateLost(channel: string, position: StreamPosition): void {
+    this.losses.push([channel, position]);
   }
   offsets(channel: string): bigint[] {
     return this.publications.filter(([c]) => c === channel).map(([, p]) => p.offset);
@@ -90,6 +95,7 @@ export function brokerContract(name: string, open: OpenEdges, options: { skip?: 
         assert.equal((await publisher.publish("o/a", event("order-2", 1n)))?.offset, 3n);
         await waitFor(() => listener.publications.length === 3, "three publications on o/a");
         assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
+        assert.deepEqual(listener.losses, [], "a broker that kept its state tells no loss");
       }),
     );
 

@@ -16,6 +16,15 @@ export type UnpositionedPublication = Omit<Publication, "offset" | "epoch">;
 export interface BrokerListener {
   publication(channel: string, publication: Publication): void;
   presence(channel: string, change: PresenceChange): void;
+  /**
+   * Publications on the channel may have been lost before reaching this listener, and the broker
+   * cannot deliver them: it came back without the channel's state (a Redis restarted empty: a new
+   * epoch), or it was away from the channel longer than the history reaches. `position` is the
+   * channel's position when the broker found out; deliveries go on from there. Told once per loss,
+   * before any publication that follows it. A broker that never loses state (MemoryBroker: its
+   * state and its listeners end together) never calls it.
+   */
+  stateLost(channel: string, position: StreamPosition): void;
 }
 
 /** A channel's retained publications after a position, or the news that the gap cannot be filled. */

@@ -13,4 +13,4 @@ export {
   type RedisConnectionOptions,
 } from "./redis-connection";
 export { RedisScript } from "./redis-script";
-export { organizationChannel } from "./organization-channel";
+export { channelOfOrganization, organizationChannel } from "./organization-channel";

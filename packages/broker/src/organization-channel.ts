@@ -5,3 +5,8 @@
 export function organizationChannel(organizationId: string, channel: string): string {
   return `${organizationId}/${channel}`;
 }
+
+/** The client's name of a channel the organization's scoping named `scoped`: its inverse. */
+export function channelOfOrganization(organizationId: string, scoped: string): string {
+  return scoped.slice(organizationId.length + 1);
+}

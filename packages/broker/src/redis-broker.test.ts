@@ -142,6 +142,7 @@ describe("RedisBroker", { skip }, () => {
       await publisher.publish("o/a", publication("a"));
       await waitFor(() => listener.publications.length === 3, "the next publication, live");
       assert.deepEqual(listener.offsets("o/a"), [1n, 2n, 3n]);
+      assert.deepEqual(listener.losses, [], "a dropped connection loses nothing history cannot fill");
     } finally {
       await close();
     }
@@ -176,6 +177,42 @@ describe("RedisBroker", { skip }, () => {
         ],
         "its listeners see the new epoch (their clients read the channel again) and miss none of it",
       );
+      assert.deepEqual(
+        listener.losses.map(([channel, p]) => [channel, p.offset, p.epoch]),
+        [["o/a", 2n, "new"]],
+        "told once that the channel's state was lost, at the position the edge goes on from",
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  test("an edge away longer than the history reaches tells its listeners the state was lost, once, and goes on from the channel's position", async () => {
+    const { publisher, edge, keyPrefix, close } = await openEdges();
+    try {
+      const listener = new Recorder();
+      await edge.subscribe("o/a", listener);
+      const first = await published(publisher, "o/a");
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+      // Offsets 2 to 4 positioned while the edge was away, and 2 trimmed from history since.
+      await redis.hIncrBy(`${keyPrefix}broker:{o/a}:meta`, "offset", 3);
+      for (const offset of [3n, 4n]) {
+        const kept = create(PublicationSchema, { channel: "a", offset, epoch: first.epoch });
+        await redis.xAdd(`${keyPrefix}broker:{o/a}:history`, `${offset}-0`, {
+          p: Buffer.from(toBinary(PublicationSchema, kept)),
+        });
+      }
+      await redis.xDel(`${keyPrefix}broker:{o/a}:history`, "1-0");
+      assert.equal(await killSubscriber(keyPrefix), 1);
+      await waitFor(() => listener.losses.length === 1, "the loss, told after the reconnect");
+      assert.deepEqual(
+        listener.losses.map(([channel, p]) => [channel, p.offset, p.epoch]),
+        [["o/a", 4n, first.epoch]],
+      );
+      await published(publisher, "o/a");
+      await waitFor(() => listener.publications.length === 2, "the next publication");
+      assert.deepEqual(listener.offsets("o/a"), [1n, 5n], "from the channel's position on, no gap to fill");
+      assert.equal(listener.losses.length, 1, "told once");
     } finally {
       await close();
     }
@@ -284,6 +321,96 @@ describe("RedisBroker when Redis goes away", { skip: skip || privateRedisSkip() 
     } finally {
       await Promise.all([publisher.close(), edge.close()]);
       await server.kill();
+    }
+  });
+});
+
+describe("RedisBroker after Redis restarts", { skip: skip || privateRedisSkip() }, () => {
+  /** A private Redis with a publisher and an edge on it; the edge listens to o/a and o/b. */
+  async function restartable() {
+    const server = await PrivateRedis.start();
+    const settings = { url: server.url, keyPrefix: "t:", commandTimeoutMs: 2000, ...quiet };
+    const publisher = await RedisBroker.connect(settings);
+    const edge = await RedisBroker.connect(settings);
+    const listener = new Recorder();
+    const admin = await openTestRedis(server.url);
+    return {
+      server,
+      publisher,
+      edge,
+      listener,
+      admin,
+      async close() {
+        admin.destroy();
+        await Promise.all([publisher.close(), edge.close()]);
+        await server.kill();
+      },
+    };
+  }
+
+  test("restarted empty: the edge tells its listeners each channel's state was lost, once, though nothing more is published", async () => {
+    const { server, publisher, edge, listener, admin, close } = await restartable();
+    try {
+      // o/a: the edge delivered a publication. o/b: published before the edge listened, nothing since.
+      await edge.subscribe("o/a", listener);
+      const before = await published(publisher, "o/a");
+      await published(publisher, "o/b");
+      await edge.subscribe("o/b", listener);
+      await waitFor(() => listener.publications.length === 1, "the first publication");
+
+      await server.restart();
+      await waitFor(() => listener.losses.length === 2, "both channels' losses, told after the reconnect");
+      const losses = new Map(listener.losses);
+      assert.deepEqual([...losses.keys()].sort(), ["o/a", "o/b"]);
+      assert.notEqual(losses.get("o/a")!.epoch, before.epoch, "told the position of the new epoch");
+      assert.equal(losses.get("o/a")!.offset, 0n);
+      assert.equal(listener.publications.length, 1, "nothing was published since: told all the same");
+
+      // The new epoch goes on; a dropped connection later must not tell the loss again. The
+      // publication made while the subscriber is cut arrives only once the edge has read history.
+      await admin.close();
+      const next = await retry(() => published(publisher, "o/a"));
+      assert.equal(next.epoch, losses.get("o/a")!.epoch);
+      await waitFor(() => listener.publications.length === 2, "the new epoch's first publication, live");
+      const fresh = await openTestRedis(server.url);
+      try {
+        await fresh.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+      } finally {
+        fresh.destroy();
+      }
+      await published(publisher, "o/a");
+      await waitFor(() => listener.publications.length === 3, "the publication missed while cut, from history");
+      assert.deepEqual(listener.offsets("o/a"), [1n, 1n, 2n]);
+      assert.equal(listener.losses.length, 2, "each loss told once");
+    } finally {
+      await close();
+    }
+  });
+
+  test("restarted with its data: only a channel whose keys are gone is told", async () => {
+    const { server, publisher, edge, listener, admin, close } = await restartable();
+    try {
+      await edge.subscribe("o/a", listener);
+      await edge.subscribe("o/b", listener);
+      await published(publisher, "o/a");
+      await published(publisher, "o/b");
+      await waitFor(() => listener.publications.length === 2, "the first publications");
+      // o/b's keys gone (as a channel idle past its TTL): the loss the edge must find, and the sign
+      // that it has read history again after the restart. Its channels are read in the order they
+      // were subscribed, on one connection: o/a's verdict comes first.
+      await admin.del(["t:broker:{o/b}:meta", "t:broker:{o/b}:history"]);
+      await server.restart({ keepData: true });
+      await waitFor(() => listener.losses.length === 1, "o/b's loss");
+      assert.deepEqual(
+        listener.losses.map(([channel]) => channel),
+        ["o/b"],
+      );
+      const next = await retry(() => published(publisher, "o/a"));
+      assert.equal(next.offset, 2n, "o/a's state survived the restart");
+      await waitFor(() => listener.publications.length === 3, "o/a's next publication");
+      assert.equal(listener.losses.length, 1);
+    } finally {
+      await close();
     }
   });
 });

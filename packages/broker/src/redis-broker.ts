@@ -116,7 +116,11 @@ class ChannelListeners {
   subscribed = false;
   /** SUBSCRIBE and UNSUBSCRIBE for this channel, one after another. */
   queue: Promise<void> = Promise.resolve();
-  /** The last publication handed to the listeners: the next one must follow it. */
+  /**
+   * The last publication handed to the listeners, or the channel's position when this edge
+   * subscribed: the next one must follow it, and after a reconnect the edge reads history from it
+   * (which is how it finds the channel's state lost even when nothing more is published there).
+   */
   last: StreamPosition | undefined;
   /** Set while a gap is being filled from history: live publications wait here meanwhile. */
   held: Publication[] | undefined;
@@ -307,6 +311,10 @@ export class RedisBroker implements Broker {
       if (wanted && !state.subscribed) {
         await this.#subscriber.subscribe(this.#topic(channel), state.deliver, true);
         state.subscribed = true;
+        // Read after SUBSCRIBE: a publication older than it was published before this edge
+        // listened, and the listeners' own history reads (made after subscribe resolves) cover it.
+        const { position } = await this.history(channel);
+        state.last ??= position;
       } else if (!wanted && state.subscribed) {
         await this.#subscriber.unsubscribe(this.#topic(channel), state.deliver, true);
         state.subscribed = false;
@@ -359,27 +367,39 @@ export class RedisBroker implements Broker {
 
   /**
    * Delivers what history holds after `last`, then what arrived meanwhile, without repeats. When
-   * `last`'s epoch is gone (Redis restarted empty), history holds the new epoch whole, if it can:
-   * delivered too, it tells the listeners' clients of the loss (a publication of another epoch)
-   * even if nothing more is published on the channel.
+   * history cannot fill the gap (`last`'s epoch is gone with a Redis restarted empty, or trimmed
+   * away), the listeners are told the state was lost first, even if nothing more is published on
+   * the channel, and the edge goes on from the channel's position, so that loss is told once. What
+   * history holds of a new epoch (all of it, or none) is still delivered: a client that does not
+   * know of state losses learns of this one from a publication of another epoch.
    */
   async #fillGap(channel: string, state: ChannelListeners, last: StreamPosition): Promise<void> {
     let missed: readonly Publication[] = [];
+    let lost: StreamPosition | undefined;
     try {
       const history = await this.history(channel, last);
       missed = history.publications;
-      if (!history.recovered)
+      if (!history.recovered) {
+        lost = history.position;
         this.#onError(new Error(`${channel}: publications after offset ${last.offset} are no longer in history`));
+      }
     } catch (error) {
       this.#onError(error);
     }
     const held = state.held ?? [];
     state.held = undefined;
-    for (const publication of [...missed, ...held]) {
+    const deliver = (publication: Publication) => {
       const current = state.last;
-      if (current && current.epoch === publication.epoch && publication.offset <= current.offset) continue;
+      if (current && current.epoch === publication.epoch && publication.offset <= current.offset) return;
       this.#deliver(channel, state, publication);
+    };
+    if (lost) {
+      const position = lost;
+      this.#each(state, (listener) => listener.stateLost(channel, position));
     }
+    missed.forEach(deliver);
+    if (lost) state.last = lost;
+    held.forEach(deliver);
     if (state.refill) {
       state.refill = false;
       if (state.last && state.listeners.size > 0 && !this.#closed) {

@@ -3,7 +3,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openRedis, redisReachable, type RedisConnection } from "./redis-connection";
 
 export const redisTestUrl = process.env.SLUICE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -90,13 +93,16 @@ export function privateRedisSkip(): string | false {
 
 /**
  * A redis-server of a test's own on a free port, without persistence: killing it loses every key,
- * as a restart of a Redis without persistence does. For tests that stop Redis under the code they
- * test, never touching the Redis other suites share.
+ * as a restart of a Redis without persistence does, unless `restart({ keepData: true })` saves
+ * them first. For tests that stop Redis under the code they test, never touching the Redis other
+ * suites share.
  */
 export class PrivateRedis {
   readonly port: number;
   readonly url: string;
   readonly #debugCommand: boolean;
+  /** Where a restart that keeps the data leaves its snapshot (dump.rdb). */
+  readonly #dir: string;
   #process: ChildProcess | undefined;
   #admin: RedisConnection | undefined;
 
@@ -104,6 +110,7 @@ export class PrivateRedis {
     this.port = port;
     this.url = `redis://127.0.0.1:${port}`;
     this.#debugCommand = debugCommand;
+    this.#dir = join(tmpdir(), `sluice-test-redis-${port}-${randomBytes(4).toString("hex")}`);
   }
 
   /** `debugCommand` allows DEBUG (e.g. DEBUG SLEEP, a stalled Redis) from loopback. */
@@ -113,10 +120,32 @@ export class PrivateRedis {
     return redis;
   }
 
-  /** Starts it (again) on the same port, empty; resolves once it answers PING. */
-  async restart(): Promise<void> {
-    await this.kill();
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  /**
+   * Starts it (again) on the same port, empty, or with the keys it had (`keepData`: saved to disk
+   * just before it is killed, as a Redis with persistence comes back); resolves once it answers PING.
+   */
+  async restart(options: { keepData?: boolean } = {}): Promise<void> {
+    const snapshot = join(this.#dir, "dump.rdb");
+    if (options.keepData && this.#process) {
+      this.#admin ??= await openRedis({ url: this.url }, "test admin");
+      await this.#admin.sendCommand(["SAVE"]);
+    } else {
+      rmSync(snapshot, { force: true });
+    }
+    await this.#stop();
+    mkdirSync(this.#dir, { recursive: true });
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      this.#dir,
+    ];
     if (this.#debugCommand) args.push("--enable-debug-command", "local");
     const child = endsWithThisProcess(spawn("redis-server", args, { stdio: "ignore" }));
     this.#process = child;
@@ -150,8 +179,13 @@ export class PrivateRedis {
     await this.#admin?.sendCommand(["CONFIG", "SET", "maxclients", "10000"]);
   }
 
-  /** kill -9; resolves once it has exited. */
+  /** kill -9, and its data gone; resolves once it has exited. */
   async kill(): Promise<void> {
+    await this.#stop();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  async #stop(): Promise<void> {
     this.#admin?.destroy();
     this.#admin = undefined;
     const child = this.#process;

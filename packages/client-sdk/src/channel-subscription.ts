@@ -38,7 +38,8 @@ export class ChannelSubscription {
 
   /**
    * `resubscribe` subscribes again from the cursor on the same socket (`subscribing` follows); it
-   * is called when a live publication shows that one before it never arrived.
+   * is called when a live publication shows that one before it never arrived, or the server says
+   * it lost the channel's state.
    */
   constructor(
     channel: string,
@@ -114,6 +115,16 @@ export class ChannelSubscription {
   publication(frame: PublicationFrame): void {
     if (this.pendingId !== undefined) this.#held.push(frame);
     else if (this.live) this.#deliver(frame);
+  }
+
+  /**
+   * The server lost the channel's state (StateLost): what was published after the cursor may
+   * never arrive. Read the channel again from the cursor; the app hears `recovered: false` when
+   * the gap cannot be filled, as after any loss. A subscribe already on its way is answered from
+   * after the loss: nothing more to do.
+   */
+  stateLost(): void {
+    if (this.live && this.pendingId === undefined) this.#resubscribe(this);
   }
 
   presenceChange(change: PresenceChange): void {

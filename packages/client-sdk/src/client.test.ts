@@ -426,6 +426,42 @@ describe("SluiceClient against a scripted server", () => {
     ]);
   });
 
+  test("StateLost (Redis lost the channel's state, nothing published since): the client reads the channel again from its position and is told to refetch, once", async (t) => {
+    const { server, client } = await harness(t);
+    const connection = await server.connection(0);
+    connection.connected();
+    const heard = hear(client);
+    confirm(connection, (await connection.next("subscribe")).id, { offset: 0n, epoch: "e1" }, false);
+    publish(connection, 1n, "a");
+    publish(connection, 2n, "b");
+    const stateLost = () =>
+      connection.send({ kind: { case: "stateLost", value: { channel: "org", reason: "the server lost its state" } } });
+    stateLost();
+    await connection.next("unsubscribe");
+    const again = await connection.next("subscribe");
+    assert.deepEqual({ offset: again.since?.offset, epoch: again.since?.epoch }, { offset: 2n, epoch: "e1" });
+    // Told again while that subscribe is on its way (another edge's word on the same loss): its
+    // answer is read after the loss, so nothing more is sent.
+    stateLost();
+    // A frame for a channel the client does not hold changes nothing.
+    connection.send({ kind: { case: "stateLost", value: { channel: `project:${projectId}`, reason: "" } } });
+    confirm(connection, again.id, { offset: 1n, epoch: "e2" }, false, [{ offset: 1n, epoch: "e2", orderId: "c" }]);
+    publish(connection, 2n, "d", "e2");
+    await waitFor(() => heard.includes("e2:2"), "the live publication after the confirmation");
+    assert.deepEqual(heard, [
+      "subscribed recovered=false",
+      "e1:1",
+      "e1:2",
+      "subscribed recovered=false",
+      "e2:1",
+      "e2:2",
+    ]);
+    // Frames leave the client in order: any further read of "org" would come before this one.
+    client.subscribe(`project:${projectId}`, { onPublication: () => {} });
+    assert.equal((await connection.next("subscribe")).channel, `project:${projectId}`, "org read again once");
+    assert.equal(connection.count("unsubscribe"), 0);
+  });
+
   test("an event published again under a new position (after Redis lost the channel) reaches the app once", async (t) => {
     const { server, client } = await harness(t);
     const connection = await server.connection(0);

@@ -376,6 +376,8 @@ export class SluiceClient {
         return this.#channels.get(kind.value.channel)?.publication(kind.value);
       case "presenceChange":
         return this.#channels.get(kind.value.channel)?.presenceChange(kind.value);
+      case "stateLost":
+        return this.#channels.get(kind.value.channel)?.stateLost();
       case "ping":
         this.#send(create(ClientFrameSchema, { kind: { case: "pong", value: {} } }));
         return;

@@ -44,6 +44,7 @@ test("the sink publishes each event on its channels once, in order, though the b
   await broker.subscribe(organizationChannel(org, "project:p-1"), {
     publication: (_channel, publication) => void received.push(publication),
     presence: () => {},
+    stateLost: () => {},
   });
   const sink = await startSinkGateway({
     bus,
@@ -100,6 +101,7 @@ test("a sink started again gets what it had published handed on again, and the c
   await broker.subscribe(organizationChannel(org, "project:p-1"), {
     publication: (_channel, publication) => void received.push(publication),
     presence: () => {},
+    stateLost: () => {},
   });
   const options = {
     bus,

@@ -1,4 +1,4 @@
-import type { Publication } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
+import type { Publication, StreamPosition } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
 import type { FrameCodec } from "@sluice/protocol";
 import type { Session } from "@sluice/rpc";
 import type { WebSocket } from "ws";
@@ -8,6 +8,11 @@ export interface Subscription {
   readonly scoped: string;
   readonly presence: boolean;
   pending: Publication[] | undefined;
+  /**
+   * The channel's position when the broker lost its state, heard while the subscribe recovers:
+   * told after the reply unless the reply's history was read after the loss (it is at or past it).
+   */
+  lost?: StreamPosition;
 }
 
 /**

@@ -4,8 +4,9 @@ import {
   type PresenceChange,
   type Publication,
   type ServerFrame,
+  type StreamPosition,
 } from "@sluice/contracts/gen/sluice/v1/envelope_pb";
-import type { Broker, BrokerListener } from "@sluice/broker";
+import { channelOfOrganization, type Broker, type BrokerListener } from "@sluice/broker";
 import type { FrameCodec } from "@sluice/protocol";
 import type { Connection } from "./connection";
 import type { GatewayMetrics } from "./metrics";
@@ -76,6 +77,31 @@ export class FanOut implements BrokerListener {
     this.#metrics.publicationsDelivered.inc(delivered);
   }
 
+  /**
+   * Tells each socket on the channel to read it again from its last position. Members still
+   * recovering their subscribe are told after their reply, if it was read before the loss.
+   */
+  stateLost(scoped: string, position: StreamPosition): void {
+    const members = this.#members.get(scoped);
+    if (!members) return;
+    let encoded: EncodedFrame | undefined;
+    let told = 0;
+    for (const connection of members) {
+      // Every member is of the channel's organization: one name, one frame, for all of them.
+      const channel = channelOfOrganization(connection.session.organizationId, scoped);
+      const subscription = connection.subscriptions?.get(channel);
+      if (!subscription || subscription.scoped !== scoped) continue;
+      if (subscription.pending) {
+        subscription.lost = position;
+        continue;
+      }
+      encoded ??= new EncodedFrame(stateLostFrame(channel));
+      this.#write(connection, encoded.for(connection.codec));
+      told += 1;
+    }
+    this.#metrics.stateLostTold.inc(told);
+  }
+
   presence(scoped: string, change: PresenceChange): void {
     const members = this.#members.get(scoped);
     if (!members) return;
@@ -88,6 +114,16 @@ export class FanOut implements BrokerListener {
       this.#write(connection, encoded.for(connection.codec));
     }
   }
+}
+
+/** The StateLost frame for a channel, by the client's name of it. */
+export function stateLostFrame(channel: string): ServerFrame {
+  return create(ServerFrameSchema, {
+    kind: {
+      case: "stateLost",
+      value: { channel, reason: "the server lost the channel's state: subscribe again from your last position" },
+    },
+  });
 }
 
 /** One frame, encoded at most once per subprotocol. */

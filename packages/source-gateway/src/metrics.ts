@@ -7,6 +7,7 @@ export class GatewayMetrics {
   readonly calls: Counter<"method" | "outcome">;
   readonly callSeconds: Histogram<"kind">;
   readonly publicationsDelivered: Counter;
+  readonly stateLostTold: Counter;
   readonly sendQueueDrops: Counter;
   readonly closes: Counter<"code">;
   readonly upgradesRefused: Counter<"reason">;
@@ -36,6 +37,11 @@ export class GatewayMetrics {
     this.publicationsDelivered = new Counter({
       name: "sluice_gateway_publications_delivered_total",
       help: "Publication frames written to sockets",
+      registers,
+    });
+    this.stateLostTold = new Counter({
+      name: "sluice_gateway_state_lost_total",
+      help: "StateLost frames written to sockets: subscriptions told to read their channel again (the broker lost its state)",
       registers,
     });
     this.sendQueueDrops = new Counter({

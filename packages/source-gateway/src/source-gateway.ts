@@ -25,7 +25,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { isChannelName } from "./channel-name";
 import { Connection, type Subscription } from "./connection";
 import { ConnectionsBy } from "./connections-by";
-import { EncodedFrame, FanOut } from "./fan-out";
+import { EncodedFrame, FanOut, stateLostFrame } from "./fan-out";
 import { defaultLimits, type GatewayLimits } from "./limits";
 import { GatewayMetrics } from "./metrics";
 import { isAllowedOrigin, parseOrigin } from "@sluice/identity/origin";
@@ -481,6 +481,13 @@ export class SourceGateway {
       });
       const pending = subscription.pending ?? [];
       subscription.pending = undefined;
+      const lost = subscription.lost;
+      subscription.lost = undefined;
+      if (lost && !(history.position.epoch === lost.epoch && history.position.offset >= lost.offset)) {
+        // The reply's history was read before the broker lost the channel's state: it is stale.
+        this.#write(connection, connection.codec.encodeServer(stateLostFrame(channel)));
+        this.#metrics.stateLostTold.inc();
+      }
       for (const publication of pending) {
         if (publication.offset > last) this.#sendPublication(connection, publication);
       }

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/envelope.proto.
  */
 export const file_sluice_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvZW52ZWxvcGUucHJvdG8SCXNsdWljZS52MSKDAgoLQ2xpZW50RnJhbWUSHwoEY2FsbBgBIAEoCzIPLnNsdWljZS52MS5DYWxsSAASKQoJc3Vic2NyaWJlGAIgASgLMhQuc2x1aWNlLnYxLlN1YnNjcmliZUgAEi0KC3Vuc3Vic2NyaWJlGAMgASgLMhYuc2x1aWNlLnYxLlVuc3Vic2NyaWJlSAASHwoEcGluZxgEIAEoCzIPLnNsdWljZS52MS5QaW5nSAASHwoEcG9uZxgFIAEoCzIPLnNsdWljZS52MS5Qb25nSAASLwoMYXV0aGVudGljYXRlGAYgASgLMhcuc2x1aWNlLnYxLkF1dGhlbnRpY2F0ZUgAQgYKBGtpbmQitwIKC1NlcnZlckZyYW1lEikKCWNvbm5lY3RlZBgBIAEoCzIULnNsdWljZS52MS5Db25uZWN0ZWRIABIhCgVyZXBseRgCIAEoCzIQLnNsdWljZS52MS5SZXBseUgAEi0KC3B1YmxpY2F0aW9uGAMgASgLMhYuc2x1aWNlLnYxLlB1YmxpY2F0aW9uSAASNAoPcHJlc2VuY2VfY2hhbmdlGAQgASgLMhkuc2x1aWNlLnYxLlByZXNlbmNlQ2hhbmdlSAASHwoEcGluZxgFIAEoCzIPLnNsdWljZS52MS5QaW5nSAASHwoEcG9uZxgGIAEoCzIPLnNsdWljZS52MS5Qb25nSAASKwoKZGlzY29ubmVjdBgHIAEoCzIVLnNsdWljZS52MS5EaXNjb25uZWN0SABCBgoEa2luZCJ3CgRDYWxsEgoKAmlkGAEgASgNEg4KBm1ldGhvZBgCIAEoCRIlCgdyZXF1ZXN0GAMgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSEwoLdHJhY2VwYXJlbnQYBSABKAkiZAoJU3Vic2NyaWJlEgoKAmlkGAEgASgNEg8KB2NoYW5uZWwYAiABKAkSKAoFc2luY2UYAyABKAsyGS5zbHVpY2UudjEuU3RyZWFtUG9zaXRpb24SEAoIcHJlc2VuY2UYBCABKAgiKgoLVW5zdWJzY3JpYmUSCgoCaWQYASABKA0SDwoHY2hhbm5lbBgCIAEoCSIpCgxBdXRoZW50aWNhdGUSCgoCaWQYASABKA0SDQoFdG9rZW4YAiABKAkiBgoEUGluZyIGCgRQb25nIqgBCglDb25uZWN0ZWQSEQoJY2xpZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSFwoPb3JnYW5pemF0aW9uX2lkGAMgASgJEhgKEHBpbmdfaW50ZXJ2YWxfbXMYBCABKA0SFwoPbWF4X2ZyYW1lX2J5dGVzGAUgASgNEg8KB25vZGVfaWQYBiABKAkSGgoSc2Vzc2lvbl9leHBpcmVzX2F0GAcgASgDIvoBCgVSZXBseRIKCgJpZBgBIAEoDRImCgZyZXN1bHQYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55SAASIQoFZXJyb3IYAyABKAsyEC5zbHVpY2UudjEuRXJyb3JIABIrCgpzdWJzY3JpYmVkGAQgASgLMhUuc2x1aWNlLnYxLlN1YnNjcmliZWRIABIvCgx1bnN1YnNjcmliZWQYBSABKAsyFy5zbHVpY2UudjEuVW5zdWJzY3JpYmVkSAASMQoNYXV0aGVudGljYXRlZBgGIAEoCzIYLnNsdWljZS52MS5BdXRoZW50aWNhdGVkSABCCQoHb3V0Y29tZSIvCg5TdHJlYW1Qb3NpdGlvbhIOCgZvZmZzZXQYASABKAQSDQoFZXBvY2gYAiABKAkiuAEKClN1YnNjcmliZWQSDwoHY2hhbm5lbBgBIAEoCRIrCghwb3NpdGlvbhgCIAEoCzIZLnNsdWljZS52MS5TdHJlYW1Qb3NpdGlvbhIRCglyZWNvdmVyZWQYAyABKAgSLAoMcHVibGljYXRpb25zGAQgAygLMhYuc2x1aWNlLnYxLlB1YmxpY2F0aW9uEisKCHByZXNlbmNlGAUgAygLMhkuc2x1aWNlLnYxLlByZXNlbmNlTWVtYmVyIh8KDFVuc3Vic2NyaWJlZBIPCgdjaGFubmVsGAEgASgJIisKDUF1dGhlbnRpY2F0ZWQSGgoSc2Vzc2lvbl9leHBpcmVzX2F0GAEgASgDIo4BCgtQdWJsaWNhdGlvbhIPCgdjaGFubmVsGAEgASgJEg4KBm9mZnNldBgCIAEoBBINCgVlcG9jaBgDIAEoCRIjCgVldmVudBgEIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkSKgoIbWV0YWRhdGEYBSABKAsyGC5zbHVpY2UudjEuRXZlbnRNZXRhZGF0YSLMAQoNRXZlbnRNZXRhZGF0YRIQCghldmVudF9pZBgBIAEoCRIRCglzdHJlYW1faWQYAiABKAkSFgoOc3RyZWFtX3ZlcnNpb24YAyABKAQSFwoPZ2xvYmFsX3Bvc2l0aW9uGAQgASgEEg8KB3VzZXJfaWQYBSABKAkSEgoKY29tbWFuZF9pZBgGIAEoCRIWCg5jb3JyZWxhdGlvbl9pZBgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoAxITCgt0cmFjZXBhcmVudBgJIAEoCSJMCg5QcmVzZW5jZU1lbWJlchIPCgd1c2VyX2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRITCgtjb25uZWN0aW9ucxgDIAEoDSJcCg5QcmVzZW5jZUNoYW5nZRIPCgdjaGFubmVsGAEgASgJEikKBm1lbWJlchgCIAEoCzIZLnNsdWljZS52MS5QcmVzZW5jZU1lbWJlchIOCgZqb2luZWQYAyABKAgiPQoKRGlzY29ubmVjdBIMCgRjb2RlGAEgASgNEg4KBnJlYXNvbhgCIAEoCRIRCglyZWNvbm5lY3QYAyABKAhiBnByb3RvMw", [file_google_protobuf_any, file_sluice_v1_errors]);
+  fileDesc("ChhzbHVpY2UvdjEvZW52ZWxvcGUucHJvdG8SCXNsdWljZS52MSKDAgoLQ2xpZW50RnJhbWUSHwoEY2FsbBgBIAEoCzIPLnNsdWljZS52MS5DYWxsSAASKQoJc3Vic2NyaWJlGAIgASgLMhQuc2x1aWNlLnYxLlN1YnNjcmliZUgAEi0KC3Vuc3Vic2NyaWJlGAMgASgLMhYuc2x1aWNlLnYxLlVuc3Vic2NyaWJlSAASHwoEcGluZxgEIAEoCzIPLnNsdWljZS52MS5QaW5nSAASHwoEcG9uZxgFIAEoCzIPLnNsdWljZS52MS5Qb25nSAASLwoMYXV0aGVudGljYXRlGAYgASgLMhcuc2x1aWNlLnYxLkF1dGhlbnRpY2F0ZUgAQgYKBGtpbmQi4wIKC1NlcnZlckZyYW1lEikKCWNvbm5lY3RlZBgBIAEoCzIULnNsdWljZS52MS5Db25uZWN0ZWRIABIhCgVyZXBseRgCIAEoCzIQLnNsdWljZS52MS5SZXBseUgAEi0KC3B1YmxpY2F0aW9uGAMgASgLMhYuc2x1aWNlLnYxLlB1YmxpY2F0aW9uSAASNAoPcHJlc2VuY2VfY2hhbmdlGAQgASgLMhkuc2x1aWNlLnYxLlByZXNlbmNlQ2hhbmdlSAASHwoEcGluZxgFIAEoCzIPLnNsdWljZS52MS5QaW5nSAASHwoEcG9uZxgGIAEoCzIPLnNsdWljZS52MS5Qb25nSAASKwoKZGlzY29ubmVjdBgHIAEoCzIVLnNsdWljZS52MS5EaXNjb25uZWN0SAASKgoKc3RhdGVfbG9zdBgIIAEoCzIULnNsdWljZS52MS5TdGF0ZUxvc3RIAEIGCgRraW5kIncKBENhbGwSCgoCaWQYASABKA0SDgoGbWV0aG9kGAIgASgJEiUKB3JlcXVlc3QYAyABKAsyFC5nb29nbGUucHJvdG9idWYuQW55EhcKD2lkZW1wb3RlbmN5X2tleRgEIAEoCRITCgt0cmFjZXBhcmVudBgFIAEoCSJkCglTdWJzY3JpYmUSCgoCaWQYASABKA0SDwoHY2hhbm5lbBgCIAEoCRIoCgVzaW5jZRgDIAEoCzIZLnNsdWljZS52MS5TdHJlYW1Qb3NpdGlvbhIQCghwcmVzZW5jZRgEIAEoCCIqCgtVbnN1YnNjcmliZRIKCgJpZBgBIAEoDRIPCgdjaGFubmVsGAIgASgJIikKDEF1dGhlbnRpY2F0ZRIKCgJpZBgBIAEoDRINCgV0b2tlbhgCIAEoCSIGCgRQaW5nIgYKBFBvbmciqAEKCUNvbm5lY3RlZBIRCgljbGllbnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIXCg9vcmdhbml6YXRpb25faWQYAyABKAkSGAoQcGluZ19pbnRlcnZhbF9tcxgEIAEoDRIXCg9tYXhfZnJhbWVfYnl0ZXMYBSABKA0SDwoHbm9kZV9pZBgGIAEoCRIaChJzZXNzaW9uX2V4cGlyZXNfYXQYByABKAMi+gEKBVJlcGx5EgoKAmlkGAEgASgNEiYKBnJlc3VsdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnlIABIhCgVlcnJvchgDIAEoCzIQLnNsdWljZS52MS5FcnJvckgAEisKCnN1YnNjcmliZWQYBCABKAsyFS5zbHVpY2UudjEuU3Vic2NyaWJlZEgAEi8KDHVuc3Vic2NyaWJlZBgFIAEoCzIXLnNsdWljZS52MS5VbnN1YnNjcmliZWRIABIxCg1hdXRoZW50aWNhdGVkGAYgASgLMhguc2x1aWNlLnYxLkF1dGhlbnRpY2F0ZWRIAEIJCgdvdXRjb21lIi8KDlN0cmVhbVBvc2l0aW9uEg4KBm9mZnNldBgBIAEoBBINCgVlcG9jaBgCIAEoCSK4AQoKU3Vic2NyaWJlZBIPCgdjaGFubmVsGAEgASgJEisKCHBvc2l0aW9uGAIgASgLMhkuc2x1aWNlLnYxLlN0cmVhbVBvc2l0aW9uEhEKCXJlY292ZXJlZBgDIAEoCBIsCgxwdWJsaWNhdGlvbnMYBCADKAsyFi5zbHVpY2UudjEuUHVibGljYXRpb24SKwoIcHJlc2VuY2UYBSADKAsyGS5zbHVpY2UudjEuUHJlc2VuY2VNZW1iZXIiHwoMVW5zdWJzY3JpYmVkEg8KB2NoYW5uZWwYASABKAkiKwoNQXV0aGVudGljYXRlZBIaChJzZXNzaW9uX2V4cGlyZXNfYXQYASABKAMijgEKC1B1YmxpY2F0aW9uEg8KB2NoYW5uZWwYASABKAkSDgoGb2Zmc2V0GAIgASgEEg0KBWVwb2NoGAMgASgJEiMKBWV2ZW50GAQgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueRIqCghtZXRhZGF0YRgFIAEoCzIYLnNsdWljZS52MS5FdmVudE1ldGFkYXRhIswBCg1FdmVudE1ldGFkYXRhEhAKCGV2ZW50X2lkGAEgASgJEhEKCXN0cmVhbV9pZBgCIAEoCRIWCg5zdHJlYW1fdmVyc2lvbhgDIAEoBBIXCg9nbG9iYWxfcG9zaXRpb24YBCABKAQSDwoHdXNlcl9pZBgFIAEoCRISCgpjb21tYW5kX2lkGAYgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAcgASgJEhMKC29jY3VycmVkX2F0GAggASgDEhMKC3RyYWNlcGFyZW50GAkgASgJIkwKDlByZXNlbmNlTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Nvbm5lY3Rpb25zGAMgASgNIlwKDlByZXNlbmNlQ2hhbmdlEg8KB2NoYW5uZWwYASABKAkSKQoGbWVtYmVyGAIgASgLMhkuc2x1aWNlLnYxLlByZXNlbmNlTWVtYmVyEg4KBmpvaW5lZBgDIAEoCCIsCglTdGF0ZUxvc3QSDwoHY2hhbm5lbBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPQoKRGlzY29ubmVjdBIMCgRjb2RlGAEgASgNEg4KBnJlYXNvbhgCIAEoCRIRCglyZWNvbm5lY3QYAyABKAhiBnByb3RvMw", [file_google_protobuf_any, file_sluice_v1_errors]);
 
 /**
  * @generated from message sluice.v1.ClientFrame
@@ -157,6 +157,12 @@ export type ServerFrame = Message<"sluice.v1.ServerFrame"> & {
      */
     value: Disconnect;
     case: "disconnect";
+  } | {
+    /**
+     * @generated from field: sluice.v1.StateLost state_lost = 8;
+     */
+    value: StateLost;
+    case: "stateLost";
   } | { case: undefined; value?: undefined };
 };
 
@@ -198,6 +204,11 @@ export type ServerFrameJson = {
    * @generated from field: sluice.v1.Disconnect disconnect = 7;
    */
   disconnect?: DisconnectJson;
+
+  /**
+   * @generated from field: sluice.v1.StateLost state_lost = 8;
+   */
+  stateLost?: StateLostJson;
 };
 
 /**
@@ -1138,6 +1149,67 @@ export const PresenceChangeSchema: GenMessage<PresenceChange, {jsonType: Presenc
   messageDesc(file_sluice_v1_envelope, 17);
 
 /**
+ * Pushed on a subscribed channel when the server learns that publications on it may have been lost
+ * on their way to this socket and it cannot send them: its broker (Redis) came back without the
+ * channel's state (restarted empty: a new epoch), or its gateway was away from the channel longer
+ * than the retained history. The subscription stays; the client subscribes again from its last
+ * position (Unsubscribe, then Subscribe with `since`), as after a reconnect, and hears
+ * `recovered: false` when the gap cannot be filled. Sent once per loss. A frame of its own rather
+ * than a pushed Unsubscribed: the server ends nothing (presence and delivery go on), and the frame
+ * has one meaning, so there is no code for a client to interpret. A client that does not know it
+ * still learns of the loss from the channel's next publication (another epoch, or a skipped offset).
+ *
+ * @generated from message sluice.v1.StateLost
+ */
+export type StateLost = Message<"sluice.v1.StateLost"> & {
+  /**
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * Why, for logs: not for a client to branch on.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Pushed on a subscribed channel when the server learns that publications on it may have been lost
+ * on their way to this socket and it cannot send them: its broker (Redis) came back without the
+ * channel's state (restarted empty: a new epoch), or its gateway was away from the channel longer
+ * than the retained history. The subscription stays; the client subscribes again from its last
+ * position (Unsubscribe, then Subscribe with `since`), as after a reconnect, and hears
+ * `recovered: false` when the gap cannot be filled. Sent once per loss. A frame of its own rather
+ * than a pushed Unsubscribed: the server ends nothing (presence and delivery go on), and the frame
+ * has one meaning, so there is no code for a client to interpret. A client that does not know it
+ * still learns of the loss from the channel's next publication (another epoch, or a skipped offset).
+ *
+ * @generated from message sluice.v1.StateLost
+ */
+export type StateLostJson = {
+  /**
+   * @generated from field: string channel = 1;
+   */
+  channel?: string;
+
+  /**
+   * Why, for logs: not for a client to branch on.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason?: string;
+};
+
+/**
+ * Describes the message sluice.v1.StateLost.
+ * Use `create(StateLostSchema)` to create a new message.
+ */
+export const StateLostSchema: GenMessage<StateLost, {jsonType: StateLostJson}> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_envelope, 18);
+
+/**
  * Sent just before the server closes the socket. The same code is the WebSocket close code.
  *
  * @generated from message sluice.v1.Disconnect
@@ -1186,5 +1258,5 @@ export type DisconnectJson = {
  * Use `create(DisconnectSchema)` to create a new message.
  */
 export const DisconnectSchema: GenMessage<Disconnect, {jsonType: DisconnectJson}> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_envelope, 18);
+  messageDesc(file_sluice_v1_envelope, 19);
 
