@@ -5,6 +5,7 @@
 //     --seconds 5 --small 100000 --large 10000000 --size-appends 2000 --phases compare,size
 //     --stores sluice,emmett --size-stores sluice,emmett --synchronous-commit on]
 //
+// --stores sluice,emmett,floor adds the floor: an append's rows inserted by one statement, no store.
 // --stores sluice,sluice-before,emmett --before-tree <dir> adds ours as an earlier commit has it,
 // from a copy of the repository at that commit (before and after in one run), e.g.
 //   mkdir /tmp/before && git archive <commit> | tar -x -C /tmp/before && cp -a node_modules /tmp/before/
@@ -24,7 +25,7 @@ import { pidCpuMs, processCpuMs } from "../cpuTime";
 import { backendPids, onDatabase, serverSettings } from "./databases";
 import { bulkFill, eventsPerFilledStream } from "./fill";
 import { percentiles } from "../percentiles";
-import { openEmmett, openSluice, type BenchStore, type StoreName } from "./stores";
+import { openEmmett, openFloor, openSluice, type BenchStore, type StoreName } from "./stores";
 import { concurrentAppends, filledStreamId, freshStreams, sequentialAppends, type Sample } from "./workloads";
 
 const { values: args } = parseArgs({
@@ -155,6 +156,7 @@ const openers: Record<StoreName, () => Promise<BenchStore>> = {
     return openSluice(commit, tree);
   },
   emmett: () => openEmmett(commit),
+  floor: () => openFloor(commit),
 };
 const storeNames = args.stores.split(",") as StoreName[];
 for (const name of [...storeNames, ...sizeStores])

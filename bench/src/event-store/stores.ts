@@ -1,17 +1,17 @@
-// The two event stores under test behind one small interface: append events to a stream at an
-// exact expected version. Each store runs in a fresh database of its own, dropped on close.
+// The event stores under test behind one small interface: append events to a stream at an exact
+// expected version. Each store runs in a fresh database of its own, dropped on close.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toJson } from "@bufbuild/protobuf";
 import { CommandAcceptedSchema, StreamVersionSchema } from "@sluice/contracts/gen/dispatch/v1/commands_pb";
 import { OrderCreatedSchema } from "@sluice/contracts/gen/dispatch/v1/events_pb";
-import { openDatabase } from "@sluice/database";
-import { createEventStore } from "@sluice/event-store";
+import { migrate, openDatabase } from "@sluice/database";
+import { createEventStore, eventStoreMigrations } from "@sluice/event-store";
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { createFreshDatabase, withSynchronousCommit, type FreshDatabase, type SynchronousCommit } from "./databases";
 
-export type StoreName = "sluice" | "sluice-before" | "emmett";
+export type StoreName = "sluice" | "sluice-before" | "emmett" | "floor";
 
 export interface BenchStore {
   readonly name: StoreName;
@@ -106,6 +106,54 @@ export async function openEmmett(commit: SynchronousCommit): Promise<BenchStore>
     },
     async close() {
       await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * No event store: the rows an append writes (its command's result, the stream, the events) inserted
+ * by one named statement through our driver and pool, on our tables, each append a durable commit
+ * of its own. No lookup, no check, no sealing: what an append cannot go below on this machine from
+ * Node, measured in the same run as the stores (pgbench gives the same floor from C).
+ */
+export async function openFloor(commit: SynchronousCommit): Promise<BenchStore> {
+  const database = await createFreshDatabase("esbench_floor");
+  const db = await openDatabase({ kind: "postgres", url: withSynchronousCommit(database.url, commit) });
+  await migrate(db, eventStoreMigrations);
+  return {
+    name: "floor",
+    database,
+    async append(streamId, expectedVersion, count) {
+      const data = toJson(OrderCreatedSchema, orderCreated(streamId));
+      const result = { versions: [{ streamId, version: String(expectedVersion + BigInt(count)) }] };
+      await db.query(
+        `with r as (
+           insert into command_results (organization_id, command_id, result_type, result)
+           values ('org-bench', $1, 'dispatch.v1.CommandAccepted', $2::jsonb)
+         ), s as (
+           insert into event_streams (stream_id, organization_id, stream_type, version)
+           values ($3, 'org-bench', 'dispatch.order', $4::bigint + $5::int)
+           on conflict (stream_id) do update set version = excluded.version
+         )
+         insert into events (organization_id, stream_id, stream_type, stream_version, type, data, metadata)
+         select 'org-bench', $3, 'dispatch.order', $4::bigint + n, 'dispatch.v1.OrderCreated', $6::jsonb, $7::jsonb
+         from generate_series(1, $5::int) n
+         returning global_position, event_id`,
+        [
+          randomUUID(),
+          JSON.stringify(result),
+          streamId,
+          expectedVersion.toString(),
+          count,
+          JSON.stringify(data),
+          JSON.stringify(metadata()),
+        ],
+        { name: "bench_floor_append" },
+      );
+    },
+    async close() {
+      await db.close();
       await database.drop();
     },
   };
