@@ -169,32 +169,37 @@ const dispatchCommands = (client: ReturnType<typeof connect>) => client.service(
 let inFlight = 0;
 
 /**
- * Sends `CreateOrder` open-loop at `rate` for `forSeconds`, round robin over `commands`, each with
- * a consignee `<label> <n>` (what a delivery is matched by); resolves with the number sent.
+ * Sends `CreateOrder` open-loop at `rate`, round robin over `commands`: `warmupSeconds` unmeasured,
+ * then `seconds` measured, without a pause between them (a pause would let the server go idle and
+ * meet the measured window with a fresh burst). A measured command's consignee is
+ * `bench <rate> <n>`, what a delivery is matched by; `measuring` is called as the first one goes.
+ * Resolves with the number of measured commands sent.
  */
 async function sendAtRate(
   rate: number,
-  forSeconds: number,
   commands: readonly DispatchCommands[],
+  measuring: () => void,
   settled: (outcome: true | Error, acknowledgedAfterMs: number) => void,
-  label: string,
 ): Promise<number> {
-  const total = rate * forSeconds;
+  const warmup = rate * warmupSeconds;
+  const total = warmup + rate * seconds;
   const started = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       for (; sent < due; sent++) {
-        const consignee = `${label} ${sent}`;
+        const measured = sent >= warmup;
+        if (sent === warmup) measuring();
+        const consignee = measured ? `bench ${rate} ${sent - warmup}` : `warmup ${rate} ${sent}`;
         const sendTime = performance.now();
-        sentAt.set(consignee, sendTime);
+        if (measured) sentAt.set(consignee, sendTime);
         inFlight++;
         const projectId = projectIds[sent % projectIds.length]!;
         commands[sent % commands.length]!.createOrder({ projectId, consignee, address: "Loopback 1", weightKg: 10 })
           .then(
-            () => settled(true, performance.now() - sendTime),
-            (error: Error) => settled(error, performance.now() - sendTime),
+            () => measured && settled(true, performance.now() - sendTime),
+            (error: Error) => measured && settled(error, performance.now() - sendTime),
           )
           .finally(() => inFlight--);
       }
@@ -204,21 +209,13 @@ async function sendAtRate(
       }
     }, 2);
   });
-  return sent;
+  return sent - warmup;
 }
 
 const results = [];
 for (const rate of rates) {
   const senders = Array.from({ length: Math.ceil(rate / callsPerSender) }, connect);
   const commands = senders.map(dispatchCommands);
-  if (warmupSeconds > 0) {
-    process.stdout.write(`  ${rate}/s: warming up for ${warmupSeconds} s `);
-    await sendAtRate(rate, warmupSeconds, commands, () => {}, `warmup ${rate}`);
-    // What the warm-up sent is delivered before the measured window opens.
-    const settleDeadline = performance.now() + 30_000;
-    while (inFlight > 0 && performance.now() < settleDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    console.log("done");
-  }
   latencies = [];
   delivered = 0;
   reconnects = 0;
@@ -229,14 +226,19 @@ for (const rate of rates) {
   const ackLatencies: number[] = [];
   let failed = 0;
   const failures = new Map<string, number>();
-  const cpuBefore = target.cpuSeconds();
-  const benchCpuBefore = process.cpuUsage();
-  const started = performance.now();
+  let cpuBefore: Record<string, number> = {};
+  let benchCpuBefore = process.cpuUsage();
+  let started = performance.now();
   const total = rate * seconds;
+  if (warmupSeconds > 0) process.stdout.write(`  ${rate}/s: warming up for ${warmupSeconds} s, then measuring\n`);
   const sent = await sendAtRate(
     rate,
-    seconds,
     commands,
+    () => {
+      cpuBefore = target.cpuSeconds();
+      benchCpuBefore = process.cpuUsage();
+      started = performance.now();
+    },
     (outcome, acknowledgedAfterMs) => {
       ackLatencies.push(acknowledgedAfterMs);
       if (outcome === true) acknowledged++;
@@ -245,7 +247,6 @@ for (const rate of rates) {
         failures.set(outcome.message, (failures.get(outcome.message) ?? 0) + 1);
       }
     },
-    `bench ${rate}`,
   );
   const sendSeconds = (performance.now() - started) / 1000;
   const cpuAfter = target.cpuSeconds();
