@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { AggregateState } from "./aggregateStream";
 import type { Decider } from "./decider";
 
@@ -31,15 +32,12 @@ export interface AggregateCache {
 }
 
 export function createAggregateCache({ maxEntries = 10_000 }: { readonly maxEntries?: number } = {}): AggregateCache {
-  const entries = new Map<string, Entry>();
+  const entries = new LRUCache<string, Entry>({ max: maxEntries });
   const keyOf = (organizationId: string, streamId: string) => `${organizationId}\u0000${streamId}`;
   return {
     get<State>(organizationId: string, streamId: string, decider: Decider<State, never>) {
-      const key = keyOf(organizationId, streamId);
-      const entry = entries.get(key);
+      const entry = entries.get(keyOf(organizationId, streamId));
       if (!entry || entry.decider !== decider) return undefined;
-      entries.delete(key);
-      entries.set(key, entry);
       return { state: entry.state as State, version: entry.version };
     },
     set<State>(
@@ -49,15 +47,13 @@ export function createAggregateCache({ maxEntries = 10_000 }: { readonly maxEntr
       aggregate: AggregateState<State>,
     ) {
       const key = keyOf(organizationId, streamId);
-      const kept = entries.get(key);
+      const kept = entries.peek(key);
       if (kept && kept.decider === decider && kept.version > aggregate.version) return;
-      entries.delete(key);
       entries.set(key, {
         decider: decider as Decider<unknown, never>,
         state: aggregate.state,
         version: aggregate.version,
       });
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     delete(organizationId, streamId) {
       entries.delete(keyOf(organizationId, streamId));
