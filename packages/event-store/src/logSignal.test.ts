@@ -1,7 +1,10 @@
+import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import type { Database } from "@sluice/database";
 import { oneSchemaManyProcesses, testBackends } from "@sluice/database/testing";
 import { startConsumer } from "./consumers/startConsumer";
 import { createEventStore } from "./eventStore";
+import { startLogSignal } from "./logSignal";
 import { newId, newOrder } from "./testing/fixtures";
 
 const onServer = (await testBackends()).find((backend) => backend.name === "postgres")!;
@@ -51,3 +54,36 @@ test(
     }
   },
 );
+
+test("commits in quick succession share notifications, and the last is always told", async () => {
+  // Each notification is a durable commit of its own: a writer in sequence must not pay one per
+  // append. Whatever is committed before a notification is sent is covered by it.
+  const sentAt: number[] = [];
+  const db = {
+    listen: async () => async () => {},
+    notify: async () => {
+      sentAt.push(performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    },
+  } as unknown as Database;
+  const signal = await startLogSignal(db, () => {});
+  const start = performance.now();
+  while (performance.now() - start < 30) {
+    signal.appended();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const lastAppendAt = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  // About one every 2 ms, not one per commit (hundreds in 30 ms)...
+  assert.ok(sentAt.length >= 5 && sentAt.length <= 20, `${sentAt.length} notifications`);
+  for (let i = 1; i < sentAt.length; i++)
+    assert.ok(sentAt[i]! - sentAt[i - 1]! >= 1.9, `${sentAt[i]! - sentAt[i - 1]!} ms apart`);
+  // ...and one sent after the last commit.
+  assert.ok(sentAt.at(-1)! >= lastAppendAt - 3);
+  const quietFrom = sentAt.length;
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  signal.appended();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  // After a quiet spell, at once.
+  assert.equal(sentAt.length, quietFrom + 1);
+});
