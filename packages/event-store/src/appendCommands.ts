@@ -8,22 +8,17 @@ import type { AppendRequest, AppendResult, ExpectedVersion, RecordedEvent } from
 /** The rule an append to a closed stream breaks (RpcError FAILED_PRECONDITION). */
 export const streamClosedRule = "sluice.stream.closed";
 
-/** What `append_commands` returns (schema.ts, migration 011): the outcome as one json value. */
+/** What `append_commands` returns (schema.ts, migrations 008 to 010). int8 arrays come as text from pg, bigint from PGlite. */
 interface AppendCommandsRow {
-  readonly outcome: AppendCommandsOutcome;
+  readonly codes: readonly (string | null)[];
+  readonly details: readonly (string | null)[];
+  readonly versions: readonly (string | bigint | null)[];
+  readonly positions: readonly (string | bigint)[] | null;
+  readonly event_ids: readonly string[] | null;
   readonly transaction_id: bigint;
   readonly occurred_at: Date;
-}
-
-/** int8s come as strings (JSON numbers would round them past 2^53); positions and ids only when one was accepted. */
-interface AppendCommandsOutcome {
-  readonly codes?: readonly (string | null)[];
-  readonly details?: readonly (string | null)[];
-  readonly versions?: readonly (string | null)[] | null;
-  readonly positions?: readonly string[] | null;
-  readonly event_ids?: readonly string[] | null;
-  /** Set, alone, when a new key's subject had one: then nothing was appended (migration 010). */
-  readonly stored_keys?: readonly WrappedDataKey[] | null;
+  /** Set when a new key's subject had one: then nothing was appended (migration 010). */
+  readonly stored_keys: readonly WrappedDataKey[] | null;
 }
 
 /**
@@ -89,33 +84,31 @@ export async function appendCommands(
     { name: "append_commands" },
   );
   const row = rows[0];
-  const outcome = row?.outcome;
-  if (outcome?.stored_keys) return { existingKeys: outcome.stored_keys };
-  if (!row || outcome?.codes?.length !== requests.length)
+  if (row?.stored_keys) return { existingKeys: row.stored_keys };
+  if (!row || row.codes.length !== requests.length)
     throw new Error("append_commands returned a different number of outcomes");
-  const { codes, details, versions: entryVersions, positions, event_ids: eventIds } = outcome;
 
   const versionsOf = requests.map(() => new Map<string, bigint>());
   entries.forEach(({ command, append }, n) => {
-    const version = entryVersions?.[n];
+    const version = row.versions[n];
     if (version != null) versionsOf[command - 1]!.set(append.streamId, BigInt(version));
   });
   let eventIndex = 0;
   const results = given.map((request, index) => {
-    const code = codes[index];
-    if (code) return refusal(request, code, details?.[index] ?? "");
+    const code = row.codes[index];
+    if (code) return refusal(request, code, row.details[index] ?? "");
     const versions = versionsOf[index]!;
     const recorded: RecordedEvent[] = [];
     for (const append of request.appends) {
       const firstVersion = versions.get(append.streamId)! - BigInt(append.events.length) + 1n;
       append.events.forEach((data, n) => {
         recorded.push({
-          eventId: eventIds![eventIndex]!,
+          eventId: row.event_ids![eventIndex]!,
           organizationId: request.organizationId,
           streamId: append.streamId,
           streamType: append.streamType,
           streamVersion: firstVersion + BigInt(n),
-          globalPosition: BigInt(positions![eventIndex]!),
+          globalPosition: BigInt(row.positions![eventIndex]!),
           transactionId: row.transaction_id,
           type: data.$typeName,
           data,

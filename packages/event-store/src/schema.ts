@@ -8,7 +8,6 @@ import { closedStreams } from "./migrations/007-closed-streams";
 import { appendCommands } from "./migrations/008-append-commands";
 import { appendCommandsLean } from "./migrations/009-append-commands-lean";
 import { appendCommandsKeys } from "./migrations/010-append-commands-keys";
-import { appendCommandsOutcome } from "./migrations/011-append-commands-outcome";
 
 /**
  * The event store's tables and its append function, one migration per file in the order they were
@@ -26,5 +25,4 @@ export const eventStoreMigrations: readonly Migration[] = [
   appendCommands,
   appendCommandsLean,
   appendCommandsKeys,
-  appendCommandsOutcome,
 ];
