@@ -7,7 +7,7 @@ const channel = "event-log";
 /**
  * The least time between two of a store's notifications; commits meanwhile share the next. Each
  * notification is a statement and a durable commit of its own: one after every append cost a
- * writer in sequence ~60 µs of server CPU per append and ~0.06 ms of its p50 (decision 0016). A
+ * writer in sequence ~100 µs of server CPU per append and ~0.06 ms of its p50 (decision 0016). A
  * process that follows the log hears of an append at most this much later.
  */
 const minIntervalMs = 2;
