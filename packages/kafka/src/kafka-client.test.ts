@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { describe, test } from "node:test";
 import {
+  consumeBatches,
   createTopics,
   deleteTopics,
   ensureTopics,
@@ -109,6 +112,57 @@ describe("Kafka client on the real broker", { skip, timeout: 120_000 }, () => {
         records.map((r) => utf8.decode(r.value)),
         ["before", "after"],
       );
+    });
+  });
+
+  test("a static member started again under its name after a kill -9 takes the partitions at once", async () => {
+    // A session far longer than the test may take: a dynamic member would wait all of it for the
+    // dead one's partitions, so only the static takeover lets the test end.
+    const sessionTimeoutMs = 300_000;
+    await withTopic(1, async (topic) => {
+      const groupId = uniqueName("static");
+      const producer = openProducer(connection);
+      const member = fork(
+        new URL("./static-member.fixture.ts", import.meta.url),
+        [groupId, topic, "member-1", String(sessionTimeoutMs)],
+        {
+          execArgv: ["--import", "tsx"],
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        },
+      );
+      let next: ReturnType<typeof consumeBatches> | undefined;
+      try {
+        const handled = once(member, "message");
+        await producer.send([{ topic, key: text.encode("k"), value: text.encode("before") }]);
+        await handled;
+        member.kill("SIGKILL");
+        await once(member, "exit");
+
+        const seen: string[] = [];
+        let heard: () => void = () => {};
+        const after = new Promise<void>((resolve) => (heard = resolve));
+        next = consumeBatches(
+          { ...connection, sessionTimeoutMs },
+          {
+            groupId,
+            topics: [topic],
+            from: "earliest",
+            instanceId: "member-1",
+            handle: async (records) => {
+              for (const record of records) seen.push(utf8.decode(record.value));
+              if (seen.includes("after")) heard();
+            },
+          },
+        );
+        await next;
+        await producer.send([{ topic, key: text.encode("k"), value: text.encode("after") }]);
+        await after;
+        assert.ok(seen.includes("after"));
+      } finally {
+        member.kill("SIGKILL");
+        await (await next)?.close();
+        await producer.close();
+      }
     });
   });
 

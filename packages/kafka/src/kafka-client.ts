@@ -309,6 +309,13 @@ export interface BatchConsumerOptions {
   readonly maxBatch?: number;
   /** Told why the consumer is pausing (a failed handler, a lost connection) before it tries again. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Makes the consumer a static member of its group under this name (Kafka's `group.instance.id`):
+   * started again under the same name, after a kill -9 say, it takes its predecessor's place and
+   * partitions at once instead of after the dead member's session times out. One live member per
+   * name: for a member named by something unique and stable, such as a gateway's id.
+   */
+  readonly instanceId?: string;
 }
 
 export interface BatchConsumer {
@@ -329,6 +336,7 @@ export async function consumeBatches(
     ...base(connection),
     ...membership(connection),
     groupId: options.groupId,
+    ...(options.instanceId !== undefined && { groupInstanceId: options.instanceId }),
     maxWaitTime: 100,
   });
   const maxBatch = options.maxBatch ?? 1_000;

@@ -68,6 +68,9 @@ export class KafkaCommandBus implements CommandBus {
     const bus = new KafkaCommandBus(options, replyTopic);
     bus.#replies = await consumeBatches(options.connection, {
       groupId: repliesGroup(options, gatewayId),
+      // A gateway started again under its id (after a crash) hears its replies at once, not after
+      // the dead process's Kafka session has timed out.
+      instanceId: gatewayId,
       topics: [replyTopic],
       from: "earliest",
       handle: async (records) => {
