@@ -28,6 +28,24 @@ const order: Decider<Order> = {
   },
 };
 
+/** Holds a command between its load and its append; `loaded` is told once it has loaded. */
+interface Hold {
+  readonly loaded: () => void;
+  readonly until: Promise<void>;
+}
+
+/**
+ * A hold, and what the test needs around it: another writer goes once the held command has loaded
+ * (`hasLoaded`), so the held one surely decides on the older version, then `release` lets it append.
+ */
+function holdPoint(): { hold: Hold; hasLoaded: Promise<void>; release: () => void } {
+  let release!: () => void;
+  let loaded!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  const hasLoaded = new Promise<void>((resolve) => (loaded = resolve));
+  return { hold: { loaded, until }, hasLoaded, release };
+}
+
 for (const backend of await testBackends()) {
   describe(`handleCommand on ${backend.name}`, { skip: backend.skip }, () => {
     let db: Database;
@@ -39,17 +57,14 @@ for (const backend of await testBackends()) {
     after(() => db?.close());
 
     /** Renames an order: fails when it does not exist, appends against the version it loaded. */
-    const rename = (
-      organizationId: string,
-      orderId: string,
-      consignee: string,
-      commandId = newId(),
-      pause?: Promise<void>,
-    ) =>
+    const rename = (organizationId: string, orderId: string, consignee: string, commandId = newId(), hold?: Hold) =>
       handleCommand(store, { organizationId, metadata: metadata(commandId) }, async (load) => {
         const { state, version } = await load(order, orderId);
         if (!state.exists) throw RpcError.notFound("order");
-        await pause;
+        if (hold) {
+          hold.loaded();
+          await hold.until;
+        }
         return {
           appends: [{ streamId: orderId, events: [orderEdited(orderId, consignee)] }],
           result: accepted(orderId, version + 1n),
@@ -151,9 +166,9 @@ for (const backend of await testBackends()) {
       const org = newId();
       const orderId = newId();
       await createOrder(org, orderId);
-      let release!: () => void;
-      const pause = new Promise<void>((resolve) => (release = resolve));
-      const slow = rename(org, orderId, "slow", newId(), pause);
+      const { hold, hasLoaded, release } = holdPoint();
+      const slow = rename(org, orderId, "slow", newId(), hold);
+      await hasLoaded;
       await rename(org, orderId, "fast");
       release();
       await assert.rejects(slow, (e: unknown) => e instanceof RpcError && e.code === ErrorCode.CONFLICT);
@@ -167,8 +182,7 @@ for (const backend of await testBackends()) {
       const org = newId();
       const orderId = newId();
       await createOrder(org, orderId);
-      let release!: () => void;
-      const pause = new Promise<void>((resolve) => (release = resolve));
+      const { hold, hasLoaded, release } = holdPoint();
       const versionsSeen: bigint[] = [];
       const slow = handleCommand(
         store,
@@ -176,7 +190,8 @@ for (const backend of await testBackends()) {
         async (load) => {
           const { version } = await load(order, orderId);
           versionsSeen.push(version);
-          await pause;
+          hold.loaded();
+          await hold.until;
           return {
             appends: [{ streamId: orderId, events: [orderEdited(orderId, "slow")] }],
             result: accepted(orderId, version + 1n),
@@ -184,6 +199,7 @@ for (const backend of await testBackends()) {
         },
         { conflictRetries: 1 },
       );
+      await hasLoaded;
       await rename(org, orderId, "fast");
       release();
       assert.deepEqual(await slow, accepted(orderId, 3n));
