@@ -147,7 +147,11 @@ function refusal(request: AppendRequest, code: string, detail: string): Error {
   }
 }
 
-const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Ids in one fixed order (UTF-16 code units, whatever the locale): what is locked is locked in this
+ * order by every writer, so two never wait on each other crosswise.
+ */
+export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function expectedVersionText(expected: ExpectedVersion): string {
   return typeof expected === "bigint" ? expected.toString() : expected;

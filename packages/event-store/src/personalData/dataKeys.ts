@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Database } from "@sluice/database";
+import { compareIds } from "../appendCommands";
 import { decrypt, encrypt } from "./aesGcm";
 import { PersonalDataIntegrityError } from "./errors";
 
@@ -49,10 +50,6 @@ export interface DataKeys {
 
 export const subjectKey = (organizationId: string, subjectId: string): string => `${organizationId}\u0000${subjectId}`;
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-type KeyRow = WrappedDataKey;
-
 export function createDataKeys(db: Database, masterKey: Buffer, options: DataKeysOptions = {}): DataKeys {
   const cacheSize = options.cacheSize ?? 10_000;
   const cacheMs = options.cacheMs ?? 60_000;
@@ -78,7 +75,7 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
     cache.set(key, { key: value, until: value === "erased" ? Infinity : Date.now() + cacheMs });
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
   }
-  function unwrapped(row: KeyRow): DataKey {
+  function unwrapped(row: WrappedDataKey): DataKey {
     if (row.wrapped_key === null) return "erased";
     const key = decrypt(
       masterKey,
@@ -119,7 +116,7 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
       // Stored in this order: two batches proposing keys for the same subjects wait on each other
       // in the same order, never crosswise.
       proposed.sort((x, y) =>
-        compare(subjectKey(x.organization_id, x.subject_id), subjectKey(y.organization_id, y.subject_id)),
+        compareIds(subjectKey(x.organization_id, x.subject_id), subjectKey(y.organization_id, y.subject_id)),
       );
       return {
         keys,
@@ -140,7 +137,7 @@ export function createDataKeys(db: Database, masterKey: Buffer, options: DataKey
         else missing.set(key, subject);
       }
       if (missing.size === 0) return found;
-      const { rows } = await db.query<KeyRow>(
+      const { rows } = await db.query<WrappedDataKey>(
         `select k.organization_id, k.subject_id, encode(k.wrapped_key, 'base64') as wrapped_key
          from data_subject_keys k
          join jsonb_to_recordset($1::jsonb) as w(organization_id text, subject_id text)
