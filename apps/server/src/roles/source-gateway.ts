@@ -4,7 +4,7 @@ import { DispatchCommandService } from "@sluice/contracts/gen/dispatch/v1/comman
 import { DispatchQueryService } from "@sluice/contracts/gen/dispatch/v1/queries_pb";
 import { migrate } from "@sluice/database";
 import { createDispatchQueries, dispatchReadModelMigrations, dispatchReadModelsName } from "@sluice/dispatch";
-import { followConsumer, projectionCheckpointName } from "@sluice/event-store";
+import { eventStoreMigrations, followConsumer, projectionCheckpointName } from "@sluice/event-store";
 import { RedisAttemptCounters } from "@sluice/identity/redis";
 import { Router } from "@sluice/rpc";
 import { registerApiDocs } from "../api-docs";
@@ -47,10 +47,10 @@ export function startSourceGatewayRole(config: SourceGatewayConfig): Promise<Run
     const janitor = startRepliesJanitor(busOptions);
     cleanups.push(() => janitor.stop());
     // Commands run in the domain service: the gateway admits them and puts them on the bus. Queries
-    // it answers itself, from the read models (tables created here too, should it start first),
-    // once the projector, in its own process, holds what committed before them (read your writes,
+    // it answers itself, from the read models (their tables, and the log's that following the
+    // projector reads, created here too, should it start first), once the projector, in its own process, holds what committed before them (read your writes,
     // as in the embedded shape), or after readYourWritesWaitMs.
-    await migrate(db, dispatchReadModelMigrations);
+    await migrate(db, [...eventStoreMigrations, ...dispatchReadModelMigrations]);
     const projector = await followConsumer(db, projectionCheckpointName(dispatchReadModelsName), {
       maxWaitMs: config.readYourWritesWaitMs,
     });

@@ -1,5 +1,4 @@
-import { migrate, type Database } from "@sluice/database";
-import { eventStoreMigrations } from "../schema";
+import type { Database } from "@sluice/database";
 
 /** The channel a consumer tells after each batch it commits, for those following it elsewhere. */
 export const consumerChannel = (name: string): string => `consumer:${name}`;
@@ -42,9 +41,10 @@ interface Waiter {
 
 /**
  * Follows, through the database, a consumer of the log that runs in another process: the
- * scale-out shape's domain service waits with it for the projector before a query, so a client
+ * scale-out shape's source gateway waits with it for the projector before a query, so a client
  * reads its own writes as in the embedded shape. One statement per wake-up for all the waiting
- * calls, woken by the consumer's word after each batch (`consumerChannel`) or the poll.
+ * calls, woken by the consumer's word after each batch (`consumerChannel`) or the poll. It reads
+ * the log's tables (`eventStoreMigrations`): its process makes them first if it may start first.
  */
 export async function followConsumer(
   db: Database,
@@ -123,9 +123,6 @@ export async function followConsumer(
     pollTimer = setTimeout(wake, pollMs);
   }
 
-  // It reads the log's tables: a process that follows before any other has made them (a source
-  // gateway started first) makes them, as `createEventStore` would.
-  await migrate(db, eventStoreMigrations);
   const stopListening = await db.listen(consumerChannel(name), wake);
 
   return {
