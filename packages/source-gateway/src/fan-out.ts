@@ -83,12 +83,13 @@ export class FanOut implements BrokerListener {
    */
   stateLost(scoped: string, position: StreamPosition): void {
     const members = this.#members.get(scoped);
-    if (!members) return;
+    const [anyMember] = members ?? [];
+    if (!members || !anyMember) return;
+    // Every member is of the channel's organization: one name, one frame, for all of them.
+    const channel = channelOfOrganization(anyMember.session.organizationId, scoped);
     let encoded: EncodedFrame | undefined;
     let told = 0;
     for (const connection of members) {
-      // Every member is of the channel's organization: one name, one frame, for all of them.
-      const channel = channelOfOrganization(connection.session.organizationId, scoped);
       const subscription = connection.subscriptions?.get(channel);
       if (!subscription || subscription.scoped !== scoped) continue;
       if (subscription.pending) {
