@@ -4,10 +4,10 @@
 // /proc/<pid>/schedstat (nanoseconds, the server on this machine), read before and after each round
 // of calls; each backend's pid goes to stderr, for `perf record -p`.
 //
-//   npx tsx src/event-store/function-cpu.ts --variants /tmp/v1.sql,/tmp/floor.sql --calls 2000 --rounds 4 \
+//   npx tsx src/event-store/function-cpu.ts --variants same,noset,/tmp/v1.sql --calls 2000 --rounds 4 \
 //     [--synchronous-commit off]
 //
-// A variant file creates a function of append_commands' arguments named
+// A variant is a name of `derived` below (the migrations' function, edited) or a file. A variant file creates a function of append_commands' arguments named
 // append_commands_<file name without .sql>, answering its columns or an `outcome` json column with
 // `codes`; or, starting "-- statement", is a statement taking the same seventeen parameters, sent as
 // it is. `append_commands` itself (the migrations') is measured as "current". Rounds alternate the
@@ -36,6 +36,43 @@ const calls = Number(values.calls);
 const rounds = Number(values.rounds);
 const commit = values["synchronous-commit"] as SynchronousCommit;
 
+/**
+ * Variants made from the append function as the migrations leave it, each by an edit of its text,
+ * so that none is a copy of its two hundred lines. `same` is it under another name: the harness's
+ * control, which should measure as `current`.
+ */
+const derived: Record<string, (sql: string) => string> = {
+  same: (sql) => sql,
+  // Without the five SETs: plans left to the plan cache, scans to the planner.
+  noset: (sql) => sql.replace(/^\s*set (plan_cache_mode|enable_\w+) = \w+\n/gm, ""),
+  // With plan_cache_mode only.
+  noenable: (sql) => sql.replace(/^\s*set enable_\w+ = \w+\n/gm, ""),
+  // Without the events' window and the final sorts: right for single events only.
+  nosort: (sql) =>
+    sql
+      .replace("row_number() over (partition by e.entry order by e.n)", "1")
+      .replace(/^\s*order by e\.n\n/m, "")
+      .replaceAll(" order by i.global_position)", ")"),
+};
+
+/** `append_commands` as the last migration that creates it has it, as `append_commands_<name>`, edited. */
+function derivedVariant(name: string): string {
+  const source = eventStoreMigrations.findLast((m) => m.sql.includes("create function append_commands("))!.sql;
+  const created = source.slice(source.indexOf("create function append_commands("));
+  const sql = derived[name]!(created).replace(
+    "create function append_commands(",
+    `create function append_commands_${name}(`,
+  );
+  // An edit that no longer finds its text (the function changed) would measure `same` under another name.
+  if (
+    name !== "same" &&
+    sql ===
+      derived.same!(created).replace("create function append_commands(", `create function append_commands_${name}(`)
+  )
+    throw new Error(`variant ${name}: its edit no longer applies to the migrations' append_commands`);
+  return sql;
+}
+
 const schedNs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
 
 const database = await createFreshDatabase("fncpu");
@@ -45,11 +82,16 @@ try {
   const names = ["current"];
   // A file starting "-- statement" is a statement taking the same 17 parameters, sent as it is.
   const statements = new Map<string, string>();
-  for (const file of values.variants.split(",").filter(Boolean)) {
-    const sql = readFileSync(file, "utf8");
-    if (sql.startsWith("-- statement")) statements.set(basename(file, ".sql"), sql);
+  for (const variant of values.variants.split(",").filter(Boolean)) {
+    if (variant in derived) {
+      await db.exec(derivedVariant(variant));
+      names.push(variant);
+      continue;
+    }
+    const sql = readFileSync(variant, "utf8");
+    if (sql.startsWith("-- statement")) statements.set(basename(variant, ".sql"), sql);
     else await db.exec(sql);
-    names.push(basename(file, ".sql"));
+    names.push(basename(variant, ".sql"));
   }
   await db.close();
 
