@@ -57,58 +57,44 @@ const data = {
   address: "sealed-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
   weightKg: 12.5,
 };
+/** append_commands' seventeen arguments for one accepted single-event command, as the store sends them. */
+function appendArguments(): unknown[] {
+  const commandId = randomUUID();
+  return [
+    ["org-bench"],
+    [commandId],
+    ["dispatch.v1.CommandAccepted"],
+    JSON.stringify([{ versions: [{ streamId: stream, version: "3" }] }]),
+    JSON.stringify([{ userId: "user-1", commandId, correlationId: randomUUID() }]),
+    [1],
+    [stream],
+    ["dispatch.order"],
+    ["2"],
+    [1],
+    [false],
+    [1],
+    ["dispatch.v1.OrderCreated"],
+    JSON.stringify([data]),
+    [],
+    [],
+    [],
+  ];
+}
+
 const shapes: Record<string, () => Promise<unknown>> = {
   current: async () => {
-    const commandId = randomUUID();
     const { rows } = await client.query({
       name: "cur",
       text: "select * from stub_current($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17)",
-      values: [
-        ["org-bench"],
-        [commandId],
-        ["dispatch.v1.CommandAccepted"],
-        JSON.stringify([{ versions: [{ streamId: stream, version: "3" }] }]),
-        JSON.stringify([{ userId: "user-1", commandId, correlationId: randomUUID() }]),
-        [1],
-        [stream],
-        ["dispatch.order"],
-        ["2"],
-        [1],
-        [false],
-        [1],
-        ["dispatch.v1.OrderCreated"],
-        JSON.stringify([data]),
-        [],
-        [],
-        [],
-      ],
+      values: appendArguments(),
     });
     return rows[0];
   },
   arrays_json: async () => {
-    const commandId = randomUUID();
     const { rows } = await client.query({
       name: "aj",
       text: "select stub_arrays_json($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17) as r",
-      values: [
-        ["org-bench"],
-        [commandId],
-        ["dispatch.v1.CommandAccepted"],
-        JSON.stringify([{ versions: [{ streamId: stream, version: "3" }] }]),
-        JSON.stringify([{ userId: "user-1", commandId, correlationId: randomUUID() }]),
-        [1],
-        [stream],
-        ["dispatch.order"],
-        ["2"],
-        [1],
-        [false],
-        [1],
-        ["dispatch.v1.OrderCreated"],
-        JSON.stringify([data]),
-        [],
-        [],
-        [],
-      ],
+      values: appendArguments(),
     });
     return rows[0];
   },
