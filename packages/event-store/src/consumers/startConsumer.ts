@@ -109,6 +109,9 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       cut?.addEventListener("abort", done, { once: true });
     });
 
+  /** Whether a caughtUp() waits for the transactions open at its call to end (not for a position). */
+  const awaitsHorizon = () => [...waiters].some((w) => w.kind === "horizon");
+
   async function currentHorizon(): Promise<bigint> {
     const { rows } = await db.query<{ horizon: bigint }>("select pg_snapshot_xmin(pg_current_snapshot()) as horizon");
     return rows[0]!.horizon;
@@ -118,7 +121,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
   async function step(): Promise<boolean> {
     checkpoint ??= await loadCheckpoint(db, name);
     const from = checkpoint;
-    const horizon = [...waiters].some((w) => w.kind === "horizon") ? await currentHorizon() : undefined;
+    const horizon = awaitsHorizon() ? await currentHorizon() : undefined;
     const events = await tail.read(from, batchSize);
     const last = events.at(-1);
     if (last) {
@@ -162,7 +165,7 @@ export function startConsumer(db: Database, store: EventStore, options: Consumer
       try {
         const drained = await step();
         attempt = 0;
-        if (drained && [...waiters].some((w) => w.kind === "horizon")) {
+        if (drained && awaitsHorizon()) {
           // A caughtUp() the read could not settle waits for transactions open elsewhere (on a
           // server, any of its databases') to end: nothing tells this process when they do, so
           // read again soon rather than at the next append or poll.
