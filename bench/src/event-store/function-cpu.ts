@@ -36,6 +36,9 @@ const calls = Number(values.calls);
 const rounds = Number(values.rounds);
 const commit = values["synchronous-commit"] as SynchronousCommit;
 
+/** The migration that last creates `append_commands`. */
+const appendFunctionSql = eventStoreMigrations.findLast((m) => m.sql.includes("create function append_commands("))!.sql;
+
 /**
  * Variants made from the append function as the migrations leave it, each by an edit of its text,
  * so that none is a copy of its two hundred lines. `same` is it under another name: the harness's
@@ -57,8 +60,7 @@ const derived: Record<string, (sql: string) => string> = {
 
 /** `append_commands` as the last migration that creates it has it, as `append_commands_<name>`, edited. */
 function derivedVariant(name: string): string {
-  const source = eventStoreMigrations.findLast((m) => m.sql.includes("create function append_commands("))!.sql;
-  const created = source.slice(source.indexOf("create function append_commands("));
+  const created = appendFunctionSql.slice(appendFunctionSql.indexOf("create function append_commands("));
   const sql = derived[name]!(created).replace(
     "create function append_commands(",
     `create function append_commands_${name}(`,
@@ -72,6 +74,11 @@ function derivedVariant(name: string): string {
     throw new Error(`variant ${name}: its edit no longer applies to the migrations' append_commands`);
   return sql;
 }
+
+/** The SETs `append_commands` carries, as one statement for a connection. */
+const functionSettings = [...appendFunctionSql.matchAll(/^\s*set ((?:plan_cache_mode|enable_\w+) = \w+)$/gm)]
+  .map(([, setting]) => `set ${setting};`)
+  .join(" ");
 
 const schedNs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
 
@@ -103,6 +110,10 @@ try {
     for (const name of round % 2 === 0 ? names : [...names].reverse()) {
       const client = new pg.Client({ connectionString: withSynchronousCommit(database.url, commit) });
       await client.connect();
+      // A statement runs under the settings the function carries (generic plans, index probes), as
+      // a store sending it would set them on its connections: left to choose, the plan cache makes
+      // custom plans of a large statement on every call.
+      if (statements.has(name)) await client.query(functionSettings);
       const pid = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
       console.error(`backend ${pid} ${name}`);
       const fn = name === "current" ? "append_commands" : `append_commands_${name}`;
