@@ -2,7 +2,7 @@ import type { Queryable } from "@sluice/database";
 import type { RecordedEvent } from "@sluice/event-store";
 import { foldActivity, labelsNeeded, type LabelRow } from "./activityRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { rowKey } from "./sql";
+import { ByOrganization } from "./sql";
 
 /**
  * One sentence per thing a dispatcher did, stored without its subject ("created order for ACME
@@ -54,7 +54,7 @@ export const activityFeed: ReadModel = {
     const records = dispatchRecords(events);
     if (records.length === 0) return;
     const needed = labelsNeeded(records);
-    const stored = new Map<string, string>();
+    const stored = new ByOrganization<string>();
     if (needed.length > 0) {
       const found = await tx.query<LabelRow>(
         `select l.organization_id, l.id, l.label from dispatch_activity_labels l
@@ -63,7 +63,7 @@ export const activityFeed: ReadModel = {
         [JSON.stringify(needed)],
         { name: "dispatch.activity.read-labels" },
       );
-      for (const row of found.rows) stored.set(rowKey(row.organization_id, row.id), row.label);
+      for (const row of found.rows) stored.set(row.organization_id, row.id, row.label);
     }
     const { labels, rows, erasures } = foldActivity(stored, records);
     if (labels.length > 0) {

@@ -3,7 +3,7 @@ import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { foldOrderRows, orderRowsNeeded, type OrderRow } from "./orderRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { rowKey } from "./sql";
+import { ByOrganization } from "./sql";
 
 /** Orders per project with their status and route: what the order board shows. */
 export const orderBoard: ReadModel = {
@@ -90,7 +90,10 @@ interface OrderTableRow {
 }
 
 /** The named orders, and the planned orders of the routes dispatched, in one statement (none when there are none). */
-async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeeded>): Promise<Map<string, OrderRow>> {
+async function loadOrders(
+  tx: Queryable,
+  needed: ReturnType<typeof orderRowsNeeded>,
+): Promise<ByOrganization<OrderRow>> {
   // Timestamps as text: written back as they are, without a Date in between.
   const columns = `o.organization_id, o.order_id, o.project_id, o.consignee, o.address, o.weight_kg,
     o.time_window_start::text, o.time_window_end::text, o.status, o.route_id, o.version, o.created_at::text,
@@ -110,11 +113,11 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
         on o.organization_id = r.organization_id and o.route_id = r.route_id
       where o.status = $${params.length}`);
   }
-  if (parts.length === 0) return new Map();
+  const loaded = new ByOrganization<OrderRow>();
+  if (parts.length === 0) return loaded;
   const { rows } = await tx.query<OrderTableRow>(parts.join(" union all "), params);
-  const loaded = new Map<string, OrderRow>();
   for (const row of rows) {
-    loaded.set(rowKey(row.organization_id, row.order_id), {
+    loaded.set(row.organization_id, row.order_id, {
       organizationId: row.organization_id,
       orderId: row.order_id,
       projectId: row.project_id,

@@ -8,7 +8,7 @@ import {
   type RouteSheetRows,
   type StopRow,
 } from "./routeRows";
-import { rowKey } from "./sql";
+import { ByOrganization } from "./sql";
 
 /**
  * Routes with their ordered stops and load. Stops keep their weight here (from StopAdded and
@@ -95,7 +95,7 @@ async function loadRouteSheets(
   tx: Queryable,
   needed: ReturnType<typeof routeSheetRowsNeeded>,
 ): Promise<RouteSheetRows> {
-  const routes = new Map<string, RouteRow>();
+  const routes = new ByOrganization<RouteRow>();
   const { rows: routeRows } = await tx.query<{
     organization_id: string;
     route_id: string;
@@ -114,7 +114,7 @@ async function loadRouteSheets(
     { name: "dispatch.route-sheets.read-routes" },
   );
   for (const row of routeRows) {
-    routes.set(rowKey(row.organization_id, row.route_id), {
+    routes.set(row.organization_id, row.route_id, {
       organizationId: row.organization_id,
       routeId: row.route_id,
       projectId: row.project_id,
@@ -125,7 +125,7 @@ async function loadRouteSheets(
       createdAt: row.created_at,
     });
   }
-  const stops = new Map<string, StopRow[]>();
+  const stops = new ByOrganization<StopRow[]>();
   if (needed.stopsOf.length > 0) {
     const { rows: stopRows } = await tx.query<{
       organization_id: string;
@@ -141,8 +141,8 @@ async function loadRouteSheets(
       { name: "dispatch.route-sheets.read-stops" },
     );
     for (const row of stopRows) {
-      const key = rowKey(row.organization_id, row.route_id);
-      const route = stops.get(key) ?? [];
+      let route = stops.get(row.organization_id, row.route_id);
+      if (!route) stops.set(row.organization_id, row.route_id, (route = []));
       route.push({
         organizationId: row.organization_id,
         routeId: row.route_id,
@@ -150,7 +150,6 @@ async function loadRouteSheets(
         position: row.position,
         weightKg: row.weight_kg,
       });
-      stops.set(key, route);
     }
   }
   return { routes, stops };

@@ -21,11 +21,52 @@ export function timeWindowOf(start: unknown, end: unknown): TimeWindow | undefin
 // Rows travel to the server as one JSON text per statement, read with json_to_recordset: json,
 // not jsonb, since each is read once (jsonb would build its binary form first, ~15% of an insert).
 
-/** One key for a row of an organization's id, for maps of rows a fold works on. */
-export const rowKey = (organizationId: string, id: string): string => `${organizationId}\u0000${id}`;
+/**
+ * Values by organization and id, as the folds keep rows. Two levels rather than one map under a
+ * joined key: a lookup hashes the organization's and the id's own strings, which keep their hash,
+ * instead of a key string built and hashed anew for each lookup (0.1 against 0.23 µs a lookup,
+ * and a fold makes several per event).
+ */
+export class ByOrganization<V> {
+  readonly #organizations = new Map<string, Map<string, V>>();
+
+  get(organizationId: string, id: string): V | undefined {
+    return this.#organizations.get(organizationId)?.get(id);
+  }
+
+  has(organizationId: string, id: string): boolean {
+    return this.#organizations.get(organizationId)?.has(id) ?? false;
+  }
+
+  set(organizationId: string, id: string, value: V): this {
+    const ids = this.#organizations.get(organizationId);
+    if (ids) ids.set(id, value);
+    else this.#organizations.set(organizationId, new Map([[id, value]]));
+    return this;
+  }
+
+  delete(organizationId: string, id: string): boolean {
+    return this.#organizations.get(organizationId)?.delete(id) ?? false;
+  }
+
+  /** Every value, an organization's together, each in the order it was first set. */
+  *values(): IterableIterator<V> {
+    for (const ids of this.#organizations.values()) yield* ids.values();
+  }
+
+  /** A copy to change, leaving this one as it is. */
+  copy(): ByOrganization<V> {
+    const copy = new ByOrganization<V>();
+    for (const [organizationId, ids] of this.#organizations) copy.#organizations.set(organizationId, new Map(ids));
+    return copy;
+  }
+}
 
 /** A route of an organization, as a row of a `json_to_recordset` parameter. */
 export interface OrgRouteKey {
   readonly organization_id: string;
   readonly route_id: string;
 }
+
+/** A `ByOrganization` a function reads and does not change. */
+export type ReadonlyByOrganization<V> = Pick<ByOrganization<V>, "get" | "has" | "values" | "copy">;
