@@ -1,7 +1,7 @@
 import { isOrderEvent, type DispatchEvent } from "../events";
 import { formatKg } from "../rules";
 import type { DispatchRecord } from "./projection";
-import { ByOrganization, type ReadonlyByOrganization } from "./sql";
+import { ByOrganization, isoText, type ReadonlyByOrganization } from "./sql";
 
 /** A row of `dispatch_activity`, as a `json_to_recordset` element. */
 export interface ActivityRow {
@@ -104,7 +104,7 @@ export function foldActivity(
           : (summarize(erasedView(event), (id) => (id === orderId ? erasedOrderLabel(orderId) : labelled(org, id))) ??
             null),
       user_id: record.metadata.userId,
-      occurred_at: record.occurredAt.toISOString(),
+      occurred_at: isoText(record.occurredAt),
     });
   }
   return { labels: [...upserts.values()], rows, erasures };

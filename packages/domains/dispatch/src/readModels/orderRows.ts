@@ -1,7 +1,7 @@
 import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { isOrderEvent } from "../events";
 import type { DispatchRecord } from "./projection";
-import { ByOrganization, timeWindowColumns, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
+import { ByOrganization, isoText, timeWindowColumns, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
 
 /** A row of the order board (`dispatch_orders`), as the fold sees it. */
 export interface OrderRow {
@@ -126,7 +126,7 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
         status: OrderStatus.OPEN,
         routeId: null,
         version,
-        createdAt: record.occurredAt.toISOString(),
+        createdAt: isoText(record.occurredAt),
         // Read after the erasure (a rebuild), the event itself says so.
         personalDataErased: event.personalDataErased,
       };

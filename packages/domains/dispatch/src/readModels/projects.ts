@@ -1,6 +1,7 @@
 import type { Queryable } from "@sluice/database";
 import type { RecordedEvent } from "@sluice/event-store";
 import { dispatchRecords, type ReadModel } from "./projection";
+import { isoText } from "./sql";
 
 /** The organization's projects; their order and route counts are counted from the other read models when asked. */
 export const projectsList: ReadModel = {
@@ -31,7 +32,7 @@ export const projectsList: ReadModel = {
         project_id: event.projectId,
         name: event.name,
         version: record.streamVersion.toString(),
-        created_at: record.occurredAt.toISOString(),
+        created_at: isoText(record.occurredAt),
       });
     }
     if (rows.length === 0) return;

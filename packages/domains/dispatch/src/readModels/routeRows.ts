@@ -1,7 +1,7 @@
 import { RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { isOrderEvent } from "../events";
 import type { DispatchRecord } from "./projection";
-import { ByOrganization, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
+import { ByOrganization, isoText, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
 
 /** A row of `dispatch_routes`, as the fold sees it. */
 export interface RouteRow {
@@ -108,7 +108,7 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
             vehicleCapacityKg: event.vehicleCapacityKg,
             status: RouteStatus.PLANNING,
             version,
-            createdAt: record.occurredAt.toISOString(),
+            createdAt: isoText(record.occurredAt),
           });
         }
         continue;

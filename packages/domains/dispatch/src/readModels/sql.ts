@@ -2,10 +2,27 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { TimeWindowSchema, type TimeWindow } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 
+const isoTexts = new Map<number, string>();
+/**
+ * `date.toISOString()` (a timestamptz column's value in a row's JSON), kept for the last thousand
+ * or so times: it costs ~0.45 µs, and a batch's events come in runs of one occurred_at (an
+ * append's) and name the same few time windows. Throws on an invalid date, as toISOString does.
+ */
+export function isoText(date: Date): string {
+  const ms = date.getTime();
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    text = date.toISOString();
+    if (isoTexts.size >= 1024) isoTexts.clear();
+    isoTexts.set(ms, text);
+  }
+  return text;
+}
+
 /** A time window as two nullable timestamptz parameters (ISO strings). */
 export function timeWindowColumns(window: TimeWindow | undefined): [string | null, string | null] {
   if (window?.start === undefined || window.end === undefined) return [null, null];
-  return [timestampDate(window.start).toISOString(), timestampDate(window.end).toISOString()];
+  return [isoText(timestampDate(window.start)), isoText(timestampDate(window.end))];
 }
 
 /** Drivers hand timestamptz back as Date (or, for some settings, as text). */
