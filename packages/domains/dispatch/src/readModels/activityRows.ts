@@ -3,7 +3,7 @@ import { formatKg } from "../rules";
 import type { DispatchRecord } from "./projection";
 import { ByOrganization, isoText, type ReadonlyByOrganization } from "./sql";
 
-/** A row of `dispatch_activity`, as a `json_to_recordset` element. */
+/** A row of `dispatch_activity`, as the fold makes it. */
 export interface ActivityRow {
   readonly organization_id: string;
   readonly global_position: string;
@@ -38,15 +38,18 @@ export interface ActivityChanges {
   readonly erasures: ActivityErasure[];
 }
 
+/** A label's key, as a row of a `jsonRows` parameter ("organization_id text, id text"). */
+export type LabelKey = readonly [organizationId: string, id: string];
+
 /** The labels a batch reads before it sets them itself: those must come from the table. */
-export function labelsNeeded(records: readonly DispatchRecord[]): { organization_id: string; id: string }[] {
-  const needed = new ByOrganization<{ organization_id: string; id: string }>();
+export function labelsNeeded(records: readonly DispatchRecord[]): LabelKey[] {
+  const needed = new ByOrganization<LabelKey>();
   const setSoFar = new ByOrganization<true>();
   for (const { organizationId: org, data: event } of records) {
     const label = labelOf(event);
     if (label) setSoFar.set(org, label.id, true);
     summarize(event, (id) => {
-      if (!setSoFar.has(org, id)) needed.set(org, id, { organization_id: org, id });
+      if (!setSoFar.has(org, id)) needed.set(org, id, [org, id]);
       return id;
     });
   }

@@ -25,11 +25,8 @@ export interface OrderRow {
 /** Rows by organization and order id. */
 export type OrderRows = ReadonlyByOrganization<OrderRow>;
 
-/** An order as a row of a `json_to_recordset` parameter. */
-interface OrgOrderKey {
-  readonly organization_id: string;
-  readonly order_id: string;
-}
+/** An order as a row of a `jsonRows` parameter ("organization_id text, order_id text"). */
+type OrgOrderKey = readonly [organizationId: string, orderId: string];
 
 /**
  * The orders a batch does more to than create. Their rows are read before the fold; an order the
@@ -40,7 +37,7 @@ function ordersChanged(records: readonly DispatchRecord[]): ByOrganization<OrgOr
   const orders = new ByOrganization<OrgOrderKey>();
   for (const { organizationId: org, data: event } of records) {
     if (isOrderEvent(event) && event.$typeName !== "dispatch.v1.OrderCreated")
-      orders.set(org, event.orderId, { organization_id: org, order_id: event.orderId });
+      orders.set(org, event.orderId, [org, event.orderId]);
   }
   return orders;
 }
@@ -56,7 +53,7 @@ export function orderRowsNeeded(records: readonly DispatchRecord[]): {
   const dispatchedRoutes = new ByOrganization<OrgRouteKey>();
   for (const { organizationId: org, data: event } of records) {
     if (event.$typeName === "dispatch.v1.RouteDispatched")
-      dispatchedRoutes.set(org, event.routeId, { organization_id: org, route_id: event.routeId });
+      dispatchedRoutes.set(org, event.routeId, [org, event.routeId]);
   }
   return { orders: [...ordersChanged(records).values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
 }

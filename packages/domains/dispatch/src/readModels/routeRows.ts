@@ -58,7 +58,7 @@ export function routeSheetRowsNeeded(records: readonly DispatchRecord[]): {
   const stopsOf = new ByOrganization<OrgRouteKey>();
   for (const { organizationId: org, data: event } of records) {
     if (isOrderEvent(event) || event.$typeName === "dispatch.v1.ProjectCreated") continue;
-    const route = { organization_id: org, route_id: event.routeId };
+    const route: OrgRouteKey = [org, event.routeId];
     routes.set(org, event.routeId, route);
     if (stopEventTypes.has(event.$typeName)) stopsOf.set(org, event.routeId, route);
   }

@@ -35,8 +35,21 @@ export function timeWindowOf(start: unknown, end: unknown): TimeWindow | undefin
   return create(TimeWindowSchema, { start: timestampFromDate(toDate(start)), end: timestampFromDate(toDate(end)) });
 }
 
-// Rows travel to the server as one JSON text per statement, read with json_to_recordset: json,
-// not jsonb, since each is read once (jsonb would build its binary form first, ~15% of an insert).
+/**
+ * Rows sent as one parameter, read as a relation named `alias` with `columns` ("name type, …"):
+ * in SQL `select * from ${jsonRows("$1", "r", "organization_id text, version bigint")}`, as the
+ * parameter `JSON.stringify(rows)` with each row an array of its values in the columns' order.
+ * Arrays read by index from jsonb rather than objects read by json_to_recordset: no key names to
+ * write, send and parse (benchmarks.md: ~1.5 µs less server CPU and ~0.4 µs less Node CPU a row
+ * inserted); jsonb, so that each value is found by its index without parsing the row again.
+ */
+export function jsonRows(param: string, alias: string, columns: string): string {
+  const values = columns.split(",").map((column, index) => {
+    const [name, ...type] = column.trim().split(/\s+/);
+    return `(element->>${index})::${type.join(" ")} as ${name}`;
+  });
+  return `(select ${values.join(", ")} from jsonb_array_elements(${param}::jsonb) as element) as ${alias}`;
+}
 
 /**
  * Values by organization and id, as the folds keep rows. Two levels rather than one map under a
@@ -79,11 +92,8 @@ export class ByOrganization<V> {
   }
 }
 
-/** A route of an organization, as a row of a `json_to_recordset` parameter. */
-export interface OrgRouteKey {
-  readonly organization_id: string;
-  readonly route_id: string;
-}
+/** A route of an organization, as a row of a `jsonRows` parameter ("organization_id text, route_id text"). */
+export type OrgRouteKey = readonly [organizationId: string, routeId: string];
 
 /** A `ByOrganization` a function reads and does not change. */
 export type ReadonlyByOrganization<V> = Pick<ByOrganization<V>, "get" | "has" | "values" | "copy">;
