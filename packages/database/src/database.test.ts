@@ -38,6 +38,30 @@ for (const backend of [...(await testBackends()), pgliteOverAPort]) {
       assert.deepEqual(rows, [{ n: 9007199254740993n, j: { a: 1 }, t: new Date(0) }]);
     });
 
+    test("timestamptz rows in runs of one value come back each as a Date of its own", async () => {
+      const { rows } = await db.query<{ t: Date }>(
+        `select t from unnest($1::timestamptz[]) with ordinality as v(t, n) order by n`,
+        [
+          [
+            "2026-01-01T00:00:00.123456Z",
+            "2026-01-01T00:00:00.123456Z",
+            "2026-01-01T00:00:01Z",
+            "2026-01-01T00:00:00.123456Z",
+          ],
+        ],
+      );
+      const times = rows.map((row) => row.t.toISOString());
+      assert.deepEqual(times, [
+        "2026-01-01T00:00:00.123Z",
+        "2026-01-01T00:00:00.123Z",
+        "2026-01-01T00:00:01.000Z",
+        "2026-01-01T00:00:00.123Z",
+      ]);
+      assert.notEqual(rows[0]!.t, rows[1]!.t);
+      rows[0]!.t.setTime(0);
+      assert.equal(rows[1]!.t.toISOString(), "2026-01-01T00:00:00.123Z");
+    });
+
     test("a named statement runs again by name with new parameters, in and out of transactions", async () => {
       const sql = "select $1::int + 1 as n, $2::text[] as a";
       const named = { name: "database_test_named" };

@@ -6,10 +6,26 @@ import { INT8_OID, XID8_OID, type Database, type Queryable, type QueryOptions, t
 
 const toBigInt = (value: string): bigint => BigInt(value);
 
+const TIMESTAMPTZ_OID = 1184;
+const parseTimestamptzText = pg.types.getTypeParser(TIMESTAMPTZ_OID, "text") as (text: string) => Date | number;
+let lastTimestamptz: { readonly text: string; readonly value: Date | number } | undefined;
+/**
+ * timestamptz as pg parses it (a Date, or ±Infinity), but a text equal to the one before is not
+ * parsed again: the log is read in runs of rows with one timestamp (an append's transaction
+ * stamps all its events with its start), and the parse was ~0.7 µs of a rebuild's Node CPU per
+ * event. A Date of its own each time, since a caller may change its copy.
+ */
+function parseTimestamptz(text: string): Date | number {
+  if (lastTimestamptz?.text !== text) lastTimestamptz = { text, value: parseTimestamptzText(text) };
+  const { value } = lastTimestamptz;
+  return value instanceof Date ? new Date(value.getTime()) : value;
+}
+
 /** Per pool, not global: other users of `pg` in the process keep their own parsing. */
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID || oid === XID8_OID) return toBigInt;
+    if (oid === TIMESTAMPTZ_OID && format !== "binary") return parseTimestamptz;
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;

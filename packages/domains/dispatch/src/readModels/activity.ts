@@ -1,8 +1,8 @@
 import type { Queryable } from "@sluice/database";
 import type { RecordedEvent } from "@sluice/event-store";
-import { foldActivity, labelsNeeded, type LabelRow } from "./activityRows";
+import { foldActivity, labelsNeeded, type ActivityErasure, type ActivityRow, type LabelRow } from "./activityRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { rowKey } from "./sql";
+import { ByOrganization, jsonRows } from "./sql";
 
 /**
  * One sentence per thing a dispatcher did, stored without its subject ("created order for ACME
@@ -54,24 +54,24 @@ export const activityFeed: ReadModel = {
     const records = dispatchRecords(events);
     if (records.length === 0) return;
     const needed = labelsNeeded(records);
-    const stored = new Map<string, string>();
+    const stored = new ByOrganization<string>();
     if (needed.length > 0) {
       const found = await tx.query<LabelRow>(
         `select l.organization_id, l.id, l.label from dispatch_activity_labels l
-         join json_to_recordset($1::json) as k(organization_id text, id text)
+         join ${jsonRows("$1", "k", "organization_id text, id text")}
            on l.organization_id = k.organization_id and l.id = k.id`,
         [JSON.stringify(needed)],
         { name: "dispatch.activity.read-labels" },
       );
-      for (const row of found.rows) stored.set(rowKey(row.organization_id, row.id), row.label);
+      for (const row of found.rows) stored.set(row.organization_id, row.id, row.label);
     }
     const { labels, rows, erasures } = foldActivity(stored, records);
     if (labels.length > 0) {
       await tx.query(
         `insert into dispatch_activity_labels (organization_id, id, label)
-         select * from json_to_recordset($1::json) as r(organization_id text, id text, label text)
+         select * from ${jsonRows("$1", "r", "organization_id text, id text, label text")}
          on conflict (organization_id, id) do update set label = excluded.label`,
-        [JSON.stringify(labels)],
+        [JSON.stringify(labels.map(labelValues))],
         { name: "dispatch.activity.upsert-labels" },
       );
     }
@@ -79,12 +79,14 @@ export const activityFeed: ReadModel = {
       await tx.query(
         `insert into dispatch_activity (organization_id, global_position, project_id, stream_id, event_type, summary,
            erased_summary, user_id, occurred_at)
-         select organization_id, global_position, project_id, stream_id, event_type, summary, erased_summary, user_id,
-           occurred_at
-         from json_to_recordset($1::json) as r(organization_id text, global_position bigint, project_id text,
-           stream_id text, event_type text, summary text, erased_summary text, user_id text, occurred_at timestamptz)
+         select * from ${jsonRows(
+           "$1",
+           "r",
+           `organization_id text, global_position bigint, project_id text, stream_id text, event_type text,
+           summary text, erased_summary text, user_id text, occurred_at timestamptz`,
+         )}
          on conflict do nothing`,
-        [JSON.stringify(rows)],
+        [JSON.stringify(rows.map(activityValues))],
         { name: "dispatch.activity.insert" },
       );
     }
@@ -92,12 +94,33 @@ export const activityFeed: ReadModel = {
       // Only sentences logged before the erasure: those after it were written in their final form.
       await tx.query(
         `update dispatch_activity a set summary = a.erased_summary
-         from json_to_recordset($1::json) as e(organization_id text, stream_id text, before_position bigint)
+         from ${jsonRows("$1", "e", "organization_id text, stream_id text, before_position bigint")}
          where a.organization_id = e.organization_id and a.stream_id = e.stream_id
            and a.global_position < e.before_position and a.erased_summary is not null`,
-        [JSON.stringify(erasures)],
+        [JSON.stringify(erasures.map(erasureValues))],
         { name: "dispatch.activity.erase" },
       );
     }
   },
 };
+
+/** Rows as `jsonRows` elements, in the columns' order. */
+const labelValues = (row: LabelRow) => [row.organization_id, row.id, row.label];
+
+const activityValues = (row: ActivityRow) => [
+  row.organization_id,
+  row.global_position,
+  row.project_id,
+  row.stream_id,
+  row.event_type,
+  row.summary,
+  row.erased_summary,
+  row.user_id,
+  row.occurred_at,
+];
+
+const erasureValues = (erasure: ActivityErasure) => [
+  erasure.organization_id,
+  erasure.stream_id,
+  erasure.before_position,
+];

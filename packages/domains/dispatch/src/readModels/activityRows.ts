@@ -1,9 +1,9 @@
 import { isOrderEvent, type DispatchEvent } from "../events";
 import { formatKg } from "../rules";
 import type { DispatchRecord } from "./projection";
-import { rowKey } from "./sql";
+import { ByOrganization, isoText, type ReadonlyByOrganization } from "./sql";
 
-/** A row of `dispatch_activity`, as a `json_to_recordset` element. */
+/** A row of `dispatch_activity`, as the fold makes it. */
 export interface ActivityRow {
   readonly organization_id: string;
   readonly global_position: string;
@@ -38,15 +38,18 @@ export interface ActivityChanges {
   readonly erasures: ActivityErasure[];
 }
 
+/** A label's key, as a row of a `jsonRows` parameter ("organization_id text, id text"). */
+export type LabelKey = readonly [organizationId: string, id: string];
+
 /** The labels a batch reads before it sets them itself: those must come from the table. */
-export function labelsNeeded(records: readonly DispatchRecord[]): { organization_id: string; id: string }[] {
-  const needed = new Map<string, { organization_id: string; id: string }>();
-  const setSoFar = new Set<string>();
+export function labelsNeeded(records: readonly DispatchRecord[]): LabelKey[] {
+  const needed = new ByOrganization<LabelKey>();
+  const setSoFar = new ByOrganization<true>();
   for (const { organizationId: org, data: event } of records) {
     const label = labelOf(event);
-    if (label) setSoFar.add(rowKey(org, label.id));
+    if (label) setSoFar.set(org, label.id, true);
     summarize(event, (id) => {
-      if (!setSoFar.has(rowKey(org, id))) needed.set(rowKey(org, id), { organization_id: org, id });
+      if (!setSoFar.has(org, id)) needed.set(org, id, [org, id]);
       return id;
     });
   }
@@ -55,14 +58,18 @@ export function labelsNeeded(records: readonly DispatchRecord[]): { organization
 
 /**
  * The batch as sentences, each naming orders and routes by their labels as they stood at its
- * event: `stored` holds those `labelsNeeded` names that the table has (by `rowKey`), the rest the
+ * event: `stored` holds those `labelsNeeded` names that the table has, the rest the
  * batch sets as it goes. An erasure rewrites the order's sentences of the batch before it here,
  * and asks for the earlier ones in the table to be rewritten.
  */
-export function foldActivity(stored: ReadonlyMap<string, string>, records: readonly DispatchRecord[]): ActivityChanges {
-  const labels = new Map(stored);
+export function foldActivity(
+  stored: ReadonlyByOrganization<string>,
+  records: readonly DispatchRecord[],
+): ActivityChanges {
+  const labels = stored.copy();
+  const labelled = (org: string, id: string) => labels.get(org, id) ?? id;
   // One row per label: an upsert may not touch the same row twice; the last one wins.
-  const upserts = new Map<string, LabelRow>();
+  const upserts = new ByOrganization<LabelRow>();
   const rows: ActivityRow[] = [];
   const erasures: ActivityErasure[] = [];
   for (const record of records) {
@@ -70,10 +77,9 @@ export function foldActivity(stored: ReadonlyMap<string, string>, records: reado
     const event = record.data;
     const label = labelOf(event);
     if (label) {
-      labels.set(rowKey(org, label.id), label.text);
-      upserts.set(rowKey(org, label.id), { organization_id: org, id: label.id, label: label.text });
+      labels.set(org, label.id, label.text);
+      upserts.set(org, label.id, { organization_id: org, id: label.id, label: label.text });
     }
-    const labelled = (id: string) => labels.get(rowKey(org, id)) ?? id;
     if (event.$typeName === "dispatch.v1.OrderPersonalDataErased") {
       rows.forEach((row, i) => {
         if (row.organization_id === org && row.stream_id === record.streamId && row.erased_summary !== null)
@@ -85,7 +91,7 @@ export function foldActivity(stored: ReadonlyMap<string, string>, records: reado
         before_position: record.globalPosition.toString(),
       });
     }
-    const summary = summarize(event, labelled);
+    const summary = summarize(event, (id) => labelled(org, id));
     if (summary === undefined) continue;
     const orderId = isOrderEvent(event) ? event.orderId : undefined;
     rows.push({
@@ -98,9 +104,10 @@ export function foldActivity(stored: ReadonlyMap<string, string>, records: reado
       erased_summary:
         orderId === undefined
           ? null
-          : (summarize(erasedView(event), (id) => (id === orderId ? erasedOrderLabel(orderId) : labelled(id))) ?? null),
+          : (summarize(erasedView(event), (id) => (id === orderId ? erasedOrderLabel(orderId) : labelled(org, id))) ??
+            null),
       user_id: record.metadata.userId,
-      occurred_at: record.occurredAt.toISOString(),
+      occurred_at: isoText(record.occurredAt),
     });
   }
   return { labels: [...upserts.values()], rows, erasures };

@@ -3,7 +3,7 @@ import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import type { RecordedEvent } from "@sluice/event-store";
 import { foldOrderRows, orderRowsNeeded, type OrderRow } from "./orderRows";
 import { dispatchRecords, type ReadModel } from "./projection";
-import { rowKey } from "./sql";
+import { ByOrganization, jsonRows } from "./sql";
 
 /** Orders per project with their status and route: what the order board shows. */
 export const orderBoard: ReadModel = {
@@ -48,14 +48,17 @@ export const orderBoard: ReadModel = {
     const { created, changed } = foldOrderRows(await loadOrders(tx, orderRowsNeeded(records)), records);
     const columns = `organization_id, order_id, project_id, consignee, address, weight_kg, time_window_start,
       time_window_end, status, route_id, version, created_at, personal_data_erased`;
-    const rows = `json_to_recordset($1::json) as r(organization_id text, order_id text, project_id text,
-      consignee text, address text, weight_kg double precision, time_window_start timestamptz,
-      time_window_end timestamptz, status smallint, route_id text, version bigint, created_at timestamptz,
-      personal_data_erased boolean)`;
+    const rows = jsonRows(
+      "$1",
+      "r",
+      `organization_id text, order_id text, project_id text, consignee text, address text,
+      weight_kg double precision, time_window_start timestamptz, time_window_end timestamptz, status smallint,
+      route_id text, version bigint, created_at timestamptz, personal_data_erased boolean`,
+    );
     if (created.length > 0) {
       await tx.query(
         `insert into dispatch_orders (${columns}) select * from ${rows} on conflict do nothing`,
-        [JSON.stringify(created.map(orderColumns))],
+        [JSON.stringify(created.map(orderValues))],
         { name: "dispatch.order-board.insert" },
       );
     }
@@ -66,7 +69,7 @@ export const orderBoard: ReadModel = {
            address = excluded.address, weight_kg = excluded.weight_kg, time_window_start = excluded.time_window_start,
            time_window_end = excluded.time_window_end, status = excluded.status, route_id = excluded.route_id,
            version = excluded.version, personal_data_erased = excluded.personal_data_erased`,
-        [JSON.stringify(changed.map(orderColumns))],
+        [JSON.stringify(changed.map(orderValues))],
         { name: "dispatch.order-board.upsert" },
       );
     }
@@ -90,7 +93,10 @@ interface OrderTableRow {
 }
 
 /** The named orders, and the planned orders of the routes dispatched, in one statement (none when there are none). */
-async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeeded>): Promise<Map<string, OrderRow>> {
+async function loadOrders(
+  tx: Queryable,
+  needed: ReturnType<typeof orderRowsNeeded>,
+): Promise<ByOrganization<OrderRow>> {
   // Timestamps as text: written back as they are, without a Date in between.
   const columns = `o.organization_id, o.order_id, o.project_id, o.consignee, o.address, o.weight_kg,
     o.time_window_start::text, o.time_window_end::text, o.status, o.route_id, o.version, o.created_at::text,
@@ -100,21 +106,21 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
   if (needed.orders.length > 0) {
     params.push(JSON.stringify(needed.orders));
     parts.push(`select ${columns} from dispatch_orders o
-      join json_to_recordset($${params.length}::json) as k(organization_id text, order_id text)
+      join ${jsonRows(`$${params.length}`, "k", "organization_id text, order_id text")}
         on o.organization_id = k.organization_id and o.order_id = k.order_id`);
   }
   if (needed.dispatchedRoutes.length > 0) {
     params.push(JSON.stringify(needed.dispatchedRoutes), OrderStatus.PLANNED);
     parts.push(`select ${columns} from dispatch_orders o
-      join json_to_recordset($${params.length - 1}::json) as r(organization_id text, route_id text)
+      join ${jsonRows(`$${params.length - 1}`, "r", "organization_id text, route_id text")}
         on o.organization_id = r.organization_id and o.route_id = r.route_id
       where o.status = $${params.length}`);
   }
-  if (parts.length === 0) return new Map();
+  const loaded = new ByOrganization<OrderRow>();
+  if (parts.length === 0) return loaded;
   const { rows } = await tx.query<OrderTableRow>(parts.join(" union all "), params);
-  const loaded = new Map<string, OrderRow>();
   for (const row of rows) {
-    loaded.set(rowKey(row.organization_id, row.order_id), {
+    loaded.set(row.organization_id, row.order_id, {
       organizationId: row.organization_id,
       orderId: row.order_id,
       projectId: row.project_id,
@@ -133,20 +139,20 @@ async function loadOrders(tx: Queryable, needed: ReturnType<typeof orderRowsNeed
   return loaded;
 }
 
-/** A row as a `json_to_recordset` element. */
-const orderColumns = (row: OrderRow) => ({
-  organization_id: row.organizationId,
-  order_id: row.orderId,
-  project_id: row.projectId,
-  consignee: row.consignee,
-  address: row.address,
+/** A row as a `jsonRows` element, in the columns' order. */
+const orderValues = (row: OrderRow) => [
+  row.organizationId,
+  row.orderId,
+  row.projectId,
+  row.consignee,
+  row.address,
   // As text, so that NaN or Infinity would still reach float8 as they did as a parameter.
-  weight_kg: String(row.weightKg),
-  time_window_start: row.timeWindowStart,
-  time_window_end: row.timeWindowEnd,
-  status: row.status,
-  route_id: row.routeId,
-  version: row.version.toString(),
-  created_at: row.createdAt,
-  personal_data_erased: row.personalDataErased,
-});
+  String(row.weightKg),
+  row.timeWindowStart,
+  row.timeWindowEnd,
+  row.status,
+  row.routeId,
+  row.version.toString(),
+  row.createdAt,
+  row.personalDataErased,
+];

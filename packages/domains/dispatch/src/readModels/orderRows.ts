@@ -1,7 +1,7 @@
 import { OrderStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { isOrderEvent } from "../events";
 import type { DispatchRecord } from "./projection";
-import { rowKey, timeWindowColumns, type OrgRouteKey } from "./sql";
+import { ByOrganization, isoText, timeWindowColumns, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
 
 /** A row of the order board (`dispatch_orders`), as the fold sees it. */
 export interface OrderRow {
@@ -22,25 +22,22 @@ export interface OrderRow {
   readonly personalDataErased: boolean;
 }
 
-/** Rows by `rowKey(organizationId, orderId)`. */
-export type OrderRows = ReadonlyMap<string, OrderRow>;
+/** Rows by organization and order id. */
+export type OrderRows = ReadonlyByOrganization<OrderRow>;
 
-/** An order as a row of a `json_to_recordset` parameter. */
-interface OrgOrderKey {
-  readonly organization_id: string;
-  readonly order_id: string;
-}
+/** An order as a row of a `jsonRows` parameter ("organization_id text, order_id text"). */
+type OrgOrderKey = readonly [organizationId: string, orderId: string];
 
 /**
  * The orders a batch does more to than create. Their rows are read before the fold; an order the
  * batch only creates is written blind ("on conflict do nothing"), which spares a live batch of
  * creations, the common one, a read.
  */
-function ordersChanged(records: readonly DispatchRecord[]): Map<string, OrgOrderKey> {
-  const orders = new Map<string, OrgOrderKey>();
+function ordersChanged(records: readonly DispatchRecord[]): ByOrganization<OrgOrderKey> {
+  const orders = new ByOrganization<OrgOrderKey>();
   for (const { organizationId: org, data: event } of records) {
     if (isOrderEvent(event) && event.$typeName !== "dispatch.v1.OrderCreated")
-      orders.set(rowKey(org, event.orderId), { organization_id: org, order_id: event.orderId });
+      orders.set(org, event.orderId, [org, event.orderId]);
   }
   return orders;
 }
@@ -53,10 +50,10 @@ export function orderRowsNeeded(records: readonly DispatchRecord[]): {
   orders: OrgOrderKey[];
   dispatchedRoutes: OrgRouteKey[];
 } {
-  const dispatchedRoutes = new Map<string, OrgRouteKey>();
+  const dispatchedRoutes = new ByOrganization<OrgRouteKey>();
   for (const { organizationId: org, data: event } of records) {
     if (event.$typeName === "dispatch.v1.RouteDispatched")
-      dispatchedRoutes.set(rowKey(org, event.routeId), { organization_id: org, route_id: event.routeId });
+      dispatchedRoutes.set(org, event.routeId, [org, event.routeId]);
   }
   return { orders: [...ordersChanged(records).values()], dispatchedRoutes: [...dispatchedRoutes.values()] };
 }
@@ -74,45 +71,45 @@ export interface OrderBoardChanges {
  * creates, the insert's "on conflict do nothing" sees to that, and the first creation wins).
  */
 export function foldOrderRows(before: OrderRows, records: readonly DispatchRecord[]): OrderBoardChanges {
-  const readFirst = ordersChanged(records);
-  const created = new Map<string, OrderRow>();
-  const rows = new Map(before);
-  const changed = new Map<string, OrderRow>();
-  // The orders on each route, so that a dispatch looks only at its own.
-  const onRoute = new Map<string, Set<string>>();
-  const place = (key: string, row: OrderRow, add: boolean) => {
+  // Orders created here, until another event of the batch changes them: those were read first
+  // (`ordersChanged`), so any row the table has for them is in `rows` and their creation was skipped.
+  const created = new ByOrganization<OrderRow>();
+  const rows = before.copy();
+  const changed = new ByOrganization<OrderRow>();
+  // The orders on each route (their ids), so that a dispatch looks only at its own.
+  const onRoute = new ByOrganization<Set<string>>();
+  const place = (row: OrderRow, add: boolean) => {
     if (row.routeId === null) return;
-    const routeKey = rowKey(row.organizationId, row.routeId);
-    const orders = onRoute.get(routeKey) ?? new Set<string>();
-    onRoute.set(routeKey, orders);
-    if (add) orders.add(key);
-    else orders.delete(key);
+    let orders = onRoute.get(row.organizationId, row.routeId);
+    if (!orders) onRoute.set(row.organizationId, row.routeId, (orders = new Set()));
+    if (add) orders.add(row.orderId);
+    else orders.delete(row.orderId);
   };
-  for (const [key, row] of rows) place(key, row, true);
-  const put = (key: string, row: OrderRow) => {
-    const was = rows.get(key);
+  for (const row of rows.values()) place(row, true);
+  const put = (row: OrderRow) => {
+    const was = rows.get(row.organizationId, row.orderId);
     if (was?.routeId !== row.routeId) {
-      if (was) place(key, was, false);
-      place(key, row, true);
+      if (was) place(was, false);
+      place(row, true);
     }
-    rows.set(key, row);
-    changed.set(key, row);
+    created.delete(row.organizationId, row.orderId);
+    rows.set(row.organizationId, row.orderId, row);
+    changed.set(row.organizationId, row.orderId, row);
   };
   for (const record of records) {
     const { organizationId: org, data: event, streamVersion: version } = record;
     if (event.$typeName === "dispatch.v1.RouteDispatched") {
       // The orders' streams do not change when their route leaves: their versions stay.
-      for (const key of onRoute.get(rowKey(org, event.routeId)) ?? []) {
-        const row = rows.get(key)!;
-        if (row.status === OrderStatus.PLANNED) put(key, { ...row, status: OrderStatus.DISPATCHED });
+      for (const orderId of onRoute.get(org, event.routeId) ?? []) {
+        const row = rows.get(org, orderId)!;
+        if (row.status === OrderStatus.PLANNED) put({ ...row, status: OrderStatus.DISPATCHED });
       }
       continue;
     }
     if (!isOrderEvent(event)) continue;
-    const key = rowKey(org, event.orderId);
-    const row = rows.get(key);
+    const row = rows.get(org, event.orderId) ?? created.get(org, event.orderId);
     if (event.$typeName === "dispatch.v1.OrderCreated") {
-      if (row || created.has(key)) continue;
+      if (row) continue;
       const [start, end] = timeWindowColumns(event.timeWindow);
       const order: OrderRow = {
         organizationId: org,
@@ -126,19 +123,18 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
         status: OrderStatus.OPEN,
         routeId: null,
         version,
-        createdAt: record.occurredAt.toISOString(),
+        createdAt: isoText(record.occurredAt),
         // Read after the erasure (a rebuild), the event itself says so.
         personalDataErased: event.personalDataErased,
       };
-      if (readFirst.has(key)) put(key, order);
-      else created.set(key, order);
+      created.set(org, event.orderId, order);
       continue;
     }
     if (!row) continue;
     switch (event.$typeName) {
       case "dispatch.v1.OrderEdited": {
         const [start, end] = timeWindowColumns(event.timeWindow);
-        put(key, {
+        put({
           ...row,
           consignee: event.consignee,
           address: event.address,
@@ -151,19 +147,19 @@ export function foldOrderRows(before: OrderRows, records: readonly DispatchRecor
         break;
       }
       case "dispatch.v1.OrderCancelled":
-        put(key, { ...row, status: OrderStatus.CANCELLED, routeId: null, version });
+        put({ ...row, status: OrderStatus.CANCELLED, routeId: null, version });
         break;
       case "dispatch.v1.OrderAssigned":
-        put(key, { ...row, status: OrderStatus.PLANNED, routeId: event.routeId, version });
+        put({ ...row, status: OrderStatus.PLANNED, routeId: event.routeId, version });
         break;
       case "dispatch.v1.OrderUnassigned":
-        put(key, { ...row, status: OrderStatus.OPEN, routeId: null, version });
+        put({ ...row, status: OrderStatus.OPEN, routeId: null, version });
         break;
       case "dispatch.v1.OrderDelivered":
-        put(key, { ...row, status: OrderStatus.DELIVERED, routeId: event.routeId, version });
+        put({ ...row, status: OrderStatus.DELIVERED, routeId: event.routeId, version });
         break;
       case "dispatch.v1.OrderPersonalDataErased":
-        put(key, { ...row, consignee: "", address: "", personalDataErased: true, version });
+        put({ ...row, consignee: "", address: "", personalDataErased: true, version });
         break;
     }
   }

@@ -1,6 +1,7 @@
 import type { Queryable } from "@sluice/database";
 import type { RecordedEvent } from "@sluice/event-store";
 import { dispatchRecords, type ReadModel } from "./projection";
+import { isoText, jsonRows } from "./sql";
 
 /** The organization's projects; their order and route counts are counted from the other read models when asked. */
 export const projectsList: ReadModel = {
@@ -26,19 +27,18 @@ export const projectsList: ReadModel = {
     for (const record of dispatchRecords(events)) {
       const event = record.data;
       if (event.$typeName !== "dispatch.v1.ProjectCreated") continue;
-      rows.push({
-        organization_id: record.organizationId,
-        project_id: event.projectId,
-        name: event.name,
-        version: record.streamVersion.toString(),
-        created_at: record.occurredAt.toISOString(),
-      });
+      rows.push([
+        record.organizationId,
+        event.projectId,
+        event.name,
+        record.streamVersion.toString(),
+        isoText(record.occurredAt),
+      ]);
     }
     if (rows.length === 0) return;
     await tx.query(
       `insert into dispatch_projects (organization_id, project_id, name, version, created_at)
-       select * from json_to_recordset($1::json)
-         as r(organization_id text, project_id text, name text, version bigint, created_at timestamptz)
+       select * from ${jsonRows("$1", "r", "organization_id text, project_id text, name text, version bigint, created_at timestamptz")}
        on conflict do nothing`,
       [JSON.stringify(rows)],
       { name: "dispatch.projects.insert" },

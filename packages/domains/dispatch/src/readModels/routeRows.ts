@@ -1,7 +1,7 @@
 import { RouteStatus } from "@sluice/contracts/gen/dispatch/v1/types_pb";
 import { isOrderEvent } from "../events";
 import type { DispatchRecord } from "./projection";
-import { rowKey, type OrgRouteKey } from "./sql";
+import { ByOrganization, isoText, type OrgRouteKey, type ReadonlyByOrganization } from "./sql";
 
 /** A row of `dispatch_routes`, as the fold sees it. */
 export interface RouteRow {
@@ -25,10 +25,10 @@ export interface StopRow {
   readonly weightKg: number;
 }
 
-/** Route sheets as a fold sees them: routes by `rowKey(org, routeId)`, and each such route's stops. */
+/** Route sheets as a fold sees them: routes by organization and route id, and each such route's stops. */
 export interface RouteSheetRows {
-  readonly routes: ReadonlyMap<string, RouteRow>;
-  readonly stops: ReadonlyMap<string, readonly StopRow[]>;
+  readonly routes: ReadonlyByOrganization<RouteRow>;
+  readonly stops: ReadonlyByOrganization<readonly StopRow[]>;
 }
 
 /** What a batch changes: the routes and stops to write as they end, and the stops gone. */
@@ -54,13 +54,13 @@ export function routeSheetRowsNeeded(records: readonly DispatchRecord[]): {
   routes: OrgRouteKey[];
   stopsOf: OrgRouteKey[];
 } {
-  const routes = new Map<string, OrgRouteKey>();
-  const stopsOf = new Map<string, OrgRouteKey>();
+  const routes = new ByOrganization<OrgRouteKey>();
+  const stopsOf = new ByOrganization<OrgRouteKey>();
   for (const { organizationId: org, data: event } of records) {
     if (isOrderEvent(event) || event.$typeName === "dispatch.v1.ProjectCreated") continue;
-    const key = rowKey(org, event.routeId);
-    routes.set(key, { organization_id: org, route_id: event.routeId });
-    if (stopEventTypes.has(event.$typeName)) stopsOf.set(key, { organization_id: org, route_id: event.routeId });
+    const route: OrgRouteKey = [org, event.routeId];
+    routes.set(org, event.routeId, route);
+    if (stopEventTypes.has(event.$typeName)) stopsOf.set(org, event.routeId, route);
   }
   return { routes: [...routes.values()], stopsOf: [...stopsOf.values()] };
 }
@@ -74,21 +74,21 @@ export function routeSheetRowsNeeded(records: readonly DispatchRecord[]): {
  * table's primary key would.
  */
 export function foldRouteSheetRows(before: RouteSheetRows, records: readonly DispatchRecord[]): RouteSheetChanges {
-  const routes = new Map(before.routes);
-  const changedRoutes = new Map<string, RouteRow>();
-  const putRoute = (key: string, row: RouteRow) => {
-    routes.set(key, row);
-    changedRoutes.set(key, row);
+  const routes = before.routes.copy();
+  const changedRoutes = new ByOrganization<RouteRow>();
+  const putRoute = (row: RouteRow) => {
+    routes.set(row.organizationId, row.routeId, row);
+    changedRoutes.set(row.organizationId, row.routeId, row);
   };
-  // Each touched route's stops by order id, copied on first change.
-  const stops = new Map<string, Map<string, StopRow>>();
-  const stopsOf = (key: string) => {
-    let route = stops.get(key);
+  // Each touched route's stops by order id, as they were and as they are (copied on first change).
+  const stops = new ByOrganization<{ was: Map<string, StopRow>; now: Map<string, StopRow> }>();
+  const stopsOf = (org: string, routeId: string) => {
+    let route = stops.get(org, routeId);
     if (!route) {
-      route = new Map((before.stops.get(key) ?? []).map((stop) => [stop.orderId, stop]));
-      stops.set(key, route);
+      const was = new Map((before.stops.get(org, routeId) ?? []).map((stop) => [stop.orderId, stop]));
+      stops.set(org, routeId, (route = { was, now: new Map(was) }));
     }
-    return route;
+    return route.now;
   };
   const shift = (route: Map<string, StopRow>, from: number, by: number) => {
     for (const [orderId, stop] of route)
@@ -99,9 +99,8 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
     const { organizationId: org, data: event, streamVersion: version } = record;
     switch (event.$typeName) {
       case "dispatch.v1.RouteCreated": {
-        const key = rowKey(org, event.routeId);
-        if (!routes.has(key)) {
-          putRoute(key, {
+        if (!routes.has(org, event.routeId)) {
+          putRoute({
             organizationId: org,
             routeId: event.routeId,
             projectId: event.projectId,
@@ -109,13 +108,13 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
             vehicleCapacityKg: event.vehicleCapacityKg,
             status: RouteStatus.PLANNING,
             version,
-            createdAt: record.occurredAt.toISOString(),
+            createdAt: isoText(record.occurredAt),
           });
         }
         continue;
       }
       case "dispatch.v1.StopAdded": {
-        const route = stopsOf(rowKey(org, event.routeId));
+        const route = stopsOf(org, event.routeId);
         if (route.has(event.orderId))
           throw new Error(`order ${event.orderId} is a stop of route ${event.routeId} already`);
         shift(route, event.position, 1);
@@ -129,7 +128,7 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
         break;
       }
       case "dispatch.v1.StopRemoved": {
-        const route = stopsOf(rowKey(org, event.routeId));
+        const route = stopsOf(org, event.routeId);
         const removed = route.get(event.orderId);
         if (removed) {
           route.delete(event.orderId);
@@ -138,7 +137,7 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
         break;
       }
       case "dispatch.v1.StopsReordered": {
-        const route = stopsOf(rowKey(org, event.routeId));
+        const route = stopsOf(org, event.routeId);
         event.orderIds.forEach((orderId, position) => {
           const stop = route.get(orderId);
           if (stop) route.set(orderId, { ...stop, position });
@@ -146,7 +145,7 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
         break;
       }
       case "dispatch.v1.StopWeightChanged": {
-        const route = stopsOf(rowKey(org, event.routeId));
+        const route = stopsOf(org, event.routeId);
         const stop = route.get(event.orderId);
         if (stop) route.set(event.orderId, { ...stop, weightKg: event.weightKg });
         break;
@@ -158,8 +157,7 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
         continue;
     }
     // Every route event but its creation lands here: the sheet reflects the route stream's version.
-    const key = rowKey(org, event.routeId);
-    const route = routes.get(key);
+    const route = routes.get(org, event.routeId);
     if (!route) continue;
     const status =
       event.$typeName === "dispatch.v1.RouteDispatched"
@@ -167,13 +165,12 @@ export function foldRouteSheetRows(before: RouteSheetRows, records: readonly Dis
         : event.$typeName === "dispatch.v1.RouteCompleted"
           ? RouteStatus.COMPLETED
           : route.status;
-    putRoute(key, { ...route, status, version });
+    putRoute({ ...route, status, version });
   }
 
   const changedStops: StopRow[] = [];
   const removedStops: StopRow[] = [];
-  for (const [key, route] of stops) {
-    const was = new Map((before.stops.get(key) ?? []).map((stop) => [stop.orderId, stop]));
+  for (const { was, now: route } of stops.values()) {
     for (const stop of route.values()) {
       const old = was.get(stop.orderId);
       if (!old || old.position !== stop.position || !Object.is(old.weightKg, stop.weightKg)) changedStops.push(stop);

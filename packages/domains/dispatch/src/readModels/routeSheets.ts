@@ -8,7 +8,7 @@ import {
   type RouteSheetRows,
   type StopRow,
 } from "./routeRows";
-import { rowKey } from "./sql";
+import { ByOrganization, jsonRows } from "./sql";
 
 /**
  * Routes with their ordered stops and load. Stops keep their weight here (from StopAdded and
@@ -60,30 +60,37 @@ export const routeSheets: ReadModel = {
       await tx.query(
         `insert into dispatch_routes (organization_id, route_id, project_id, name, vehicle_capacity_kg, status, version,
            created_at)
-         select * from json_to_recordset($1::json) as r(organization_id text, route_id text, project_id text, name text,
-           vehicle_capacity_kg double precision, status smallint, version bigint, created_at timestamptz)
+         select * from ${jsonRows(
+           "$1",
+           "r",
+           `organization_id text, route_id text, project_id text, name text, vehicle_capacity_kg double precision,
+           status smallint, version bigint, created_at timestamptz`,
+         )}
          on conflict (organization_id, route_id) do update set status = excluded.status, version = excluded.version`,
-        [JSON.stringify(changes.routes.map(routeColumns))],
+        [JSON.stringify(changes.routes.map(routeValues))],
         { name: "dispatch.route-sheets.upsert-routes" },
       );
     }
     if (changes.removedStops.length > 0) {
       await tx.query(
         `delete from dispatch_route_stops s
-         using json_to_recordset($1::json) as r(organization_id text, route_id text, order_id text)
+         using ${jsonRows("$1", "r", "organization_id text, route_id text, order_id text")}
          where s.organization_id = r.organization_id and s.route_id = r.route_id and s.order_id = r.order_id`,
-        [JSON.stringify(changes.removedStops.map(stopColumns))],
+        [JSON.stringify(changes.removedStops.map(stopValues))],
         { name: "dispatch.route-sheets.delete-stops" },
       );
     }
     if (changes.stops.length > 0) {
       await tx.query(
         `insert into dispatch_route_stops (organization_id, route_id, order_id, position, weight_kg)
-         select * from json_to_recordset($1::json)
-           as r(organization_id text, route_id text, order_id text, position integer, weight_kg double precision)
+         select * from ${jsonRows(
+           "$1",
+           "r",
+           "organization_id text, route_id text, order_id text, position integer, weight_kg double precision",
+         )}
          on conflict (organization_id, route_id, order_id) do update
            set position = excluded.position, weight_kg = excluded.weight_kg`,
-        [JSON.stringify(changes.stops.map(stopColumns))],
+        [JSON.stringify(changes.stops.map(stopValues))],
         { name: "dispatch.route-sheets.upsert-stops" },
       );
     }
@@ -95,7 +102,7 @@ async function loadRouteSheets(
   tx: Queryable,
   needed: ReturnType<typeof routeSheetRowsNeeded>,
 ): Promise<RouteSheetRows> {
-  const routes = new Map<string, RouteRow>();
+  const routes = new ByOrganization<RouteRow>();
   const { rows: routeRows } = await tx.query<{
     organization_id: string;
     route_id: string;
@@ -108,13 +115,13 @@ async function loadRouteSheets(
   }>(
     `select d.organization_id, d.route_id, d.project_id, d.name, d.vehicle_capacity_kg, d.status, d.version,
        d.created_at::text
-     from dispatch_routes d join json_to_recordset($1::json) as k(organization_id text, route_id text)
+     from dispatch_routes d join ${jsonRows("$1", "k", "organization_id text, route_id text")}
        on d.organization_id = k.organization_id and d.route_id = k.route_id`,
     [JSON.stringify(needed.routes)],
     { name: "dispatch.route-sheets.read-routes" },
   );
   for (const row of routeRows) {
-    routes.set(rowKey(row.organization_id, row.route_id), {
+    routes.set(row.organization_id, row.route_id, {
       organizationId: row.organization_id,
       routeId: row.route_id,
       projectId: row.project_id,
@@ -125,7 +132,7 @@ async function loadRouteSheets(
       createdAt: row.created_at,
     });
   }
-  const stops = new Map<string, StopRow[]>();
+  const stops = new ByOrganization<StopRow[]>();
   if (needed.stopsOf.length > 0) {
     const { rows: stopRows } = await tx.query<{
       organization_id: string;
@@ -135,14 +142,14 @@ async function loadRouteSheets(
       weight_kg: number;
     }>(
       `select s.organization_id, s.route_id, s.order_id, s.position, s.weight_kg
-       from dispatch_route_stops s join json_to_recordset($1::json) as k(organization_id text, route_id text)
+       from dispatch_route_stops s join ${jsonRows("$1", "k", "organization_id text, route_id text")}
          on s.organization_id = k.organization_id and s.route_id = k.route_id`,
       [JSON.stringify(needed.stopsOf)],
       { name: "dispatch.route-sheets.read-stops" },
     );
     for (const row of stopRows) {
-      const key = rowKey(row.organization_id, row.route_id);
-      const route = stops.get(key) ?? [];
+      let route = stops.get(row.organization_id, row.route_id);
+      if (!route) stops.set(row.organization_id, row.route_id, (route = []));
       route.push({
         organizationId: row.organization_id,
         routeId: row.route_id,
@@ -150,28 +157,22 @@ async function loadRouteSheets(
         position: row.position,
         weightKg: row.weight_kg,
       });
-      stops.set(key, route);
     }
   }
   return { routes, stops };
 }
 
-/** Rows as `json_to_recordset` elements; doubles as text, so that NaN or Infinity would reach float8 too. */
-const routeColumns = (row: RouteRow) => ({
-  organization_id: row.organizationId,
-  route_id: row.routeId,
-  project_id: row.projectId,
-  name: row.name,
-  vehicle_capacity_kg: String(row.vehicleCapacityKg),
-  status: row.status,
-  version: row.version.toString(),
-  created_at: row.createdAt,
-});
+/** Rows as `jsonRows` elements, in the columns' order; doubles as text, so that NaN or Infinity would reach float8 too. */
+const routeValues = (row: RouteRow) => [
+  row.organizationId,
+  row.routeId,
+  row.projectId,
+  row.name,
+  String(row.vehicleCapacityKg),
+  row.status,
+  row.version.toString(),
+  row.createdAt,
+];
 
-const stopColumns = (row: StopRow) => ({
-  organization_id: row.organizationId,
-  route_id: row.routeId,
-  order_id: row.orderId,
-  position: row.position,
-  weight_kg: String(row.weightKg),
-});
+/** A stop's key first: a delete reads only the first three. */
+const stopValues = (row: StopRow) => [row.organizationId, row.routeId, row.orderId, row.position, String(row.weightKg)];
