@@ -282,6 +282,21 @@ for (const backend of await testBackends()) {
       assert.deepEqual(await rowsOf(name), expected);
     });
 
+    test("the first page is small and pages grow by half while they are quick, up to pageSize", async () => {
+      const name = `rbg_${newId().slice(0, 8)}`;
+      await appendOrders(newId(), 16, 100);
+      const pages: number[] = [];
+      // No transaction takes a second: every page is quick.
+      await rebuildProjection(db, store, orderList(name), {
+        pageSize: 450,
+        maxPageMs: 1e6,
+        onProgress: (p) => p.phase === "building" && pages.push(p.eventsDone),
+      });
+      const sizes = pages.slice(1).map((done, i) => done - pages[i]!);
+      // The second page is read while the first is written, at the first one's size.
+      assert.deepEqual(sizes.slice(0, 5), [200, 200, 300, 450, 450]);
+    });
+
     test("a projection without tables of its own is rebuilt too: only its checkpoint moves", async () => {
       const name = `rbn_${newId().slice(0, 8)}`;
       await appendOrders(newId(), 2, 2);
