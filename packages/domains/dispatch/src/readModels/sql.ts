@@ -36,6 +36,12 @@ export function timeWindowOf(start: unknown, end: unknown): TimeWindow | undefin
 }
 
 /**
+ * `jsonRows`' text for each of its uses (a few dozen in all): made once, not again for every batch
+ * a live projection handles (~2–4 µs a call).
+ */
+const jsonRowsSql = new Map<string, string>();
+
+/**
  * Rows sent as one parameter, read as a relation named `alias` with `columns` ("name type, …"):
  * in SQL `select * from ${jsonRows("$1", "r", "organization_id text, version bigint")}`, as the
  * parameter `JSON.stringify(rows)` with each row an array of its values in the columns' order.
@@ -44,11 +50,17 @@ export function timeWindowOf(start: unknown, end: unknown): TimeWindow | undefin
  * inserted); jsonb, so that each value is found by its index without parsing the row again.
  */
 export function jsonRows(param: string, alias: string, columns: string): string {
-  const values = columns.split(",").map((column, index) => {
-    const [name, ...type] = column.trim().split(/\s+/);
-    return `(element->>${index})::${type.join(" ")} as ${name}`;
-  });
-  return `(select ${values.join(", ")} from jsonb_array_elements(${param}::jsonb) as element) as ${alias}`;
+  const key = `${param} ${alias} ${columns}`;
+  let sql = jsonRowsSql.get(key);
+  if (sql === undefined) {
+    const values = columns.split(",").map((column, index) => {
+      const [name, ...type] = column.trim().split(/\s+/);
+      return `(element->>${index})::${type.join(" ")} as ${name}`;
+    });
+    sql = `(select ${values.join(", ")} from jsonb_array_elements(${param}::jsonb) as element) as ${alias}`;
+    jsonRowsSql.set(key, sql);
+  }
+  return sql;
 }
 
 /**
