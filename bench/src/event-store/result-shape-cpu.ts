@@ -81,6 +81,25 @@ function appendArguments(): unknown[] {
   ];
 }
 
+/** The same append as one jsonb argument: the commands, their streams, the events and the keys. */
+function appendDocument(): string {
+  const commandId = randomUUID();
+  return JSON.stringify({
+    commands: [
+      {
+        organization: "org-bench",
+        command: commandId,
+        resultType: "dispatch.v1.CommandAccepted",
+        result: { versions: [{ streamId: stream, version: "3" }] },
+        metadata: { userId: "user-1", commandId, correlationId: randomUUID() },
+      },
+    ],
+    streams: [{ command: 1, stream, type: "dispatch.order", expected: "2", count: 1, close: false }],
+    events: [{ entry: 1, type: "dispatch.v1.OrderCreated", data }],
+    keys: [],
+  });
+}
+
 const shapes: Record<string, () => Promise<unknown>> = {
   current: async () => {
     const { rows } = await client.query({
@@ -99,50 +118,18 @@ const shapes: Record<string, () => Promise<unknown>> = {
     return rows[0];
   },
   json: async () => {
-    const commandId = randomUUID();
     const { rows } = await client.query({
       name: "json",
       text: "select stub_json($1::jsonb) as r",
-      values: [
-        JSON.stringify({
-          commands: [
-            {
-              organization: "org-bench",
-              command: commandId,
-              resultType: "dispatch.v1.CommandAccepted",
-              result: { versions: [{ streamId: stream, version: "3" }] },
-              metadata: { userId: "user-1", commandId, correlationId: randomUUID() },
-            },
-          ],
-          streams: [{ command: 1, stream, type: "dispatch.order", expected: "2", count: 1, close: false }],
-          events: [{ entry: 1, type: "dispatch.v1.OrderCreated", data }],
-          keys: [],
-        }),
-      ],
+      values: [appendDocument()],
     });
     return rows[0];
   },
   cols: async () => {
-    const commandId = randomUUID();
     const { rows } = await client.query({
       name: "cols",
       text: "select * from stub_cols($1::jsonb)",
-      values: [
-        JSON.stringify({
-          commands: [
-            {
-              organization: "org-bench",
-              command: commandId,
-              resultType: "dispatch.v1.CommandAccepted",
-              result: { versions: [{ streamId: stream, version: "3" }] },
-              metadata: { userId: "user-1", commandId, correlationId: randomUUID() },
-            },
-          ],
-          streams: [{ command: 1, stream, type: "dispatch.order", expected: "2", count: 1, close: false }],
-          events: [{ entry: 1, type: "dispatch.v1.OrderCreated", data }],
-          keys: [],
-        }),
-      ],
+      values: [appendDocument()],
     });
     return rows[0];
   },
