@@ -3,7 +3,8 @@
 // kernel until the last byte of its answer arrives (round trips, statements, the commit's flush),
 // and Node's work after (parsing, results, waking listeners) until the caller hears back.
 //
-//   npx tsx src/event-store/append-phases.ts [--stores sluice,floor,emmett --appends 3000 --reps 3]
+//   npx tsx src/event-store/append-phases.ts [--stores sluice,floor,emmett --appends 3000 --reps 3
+//     --before-tree <dir>, with sluice-before among the stores: see append.ts]
 //
 // One writer, single-event appends in sequence round robin over 100 new streams, as append.ts's
 // single workload (1,000 appends of warm-up per store, not counted). The times come from wrapping
@@ -13,25 +14,21 @@ import net from "node:net";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { percentiles } from "../percentiles";
-import { openEmmett, openFloor, openSluice, type BenchStore, type StoreName } from "./stores";
-import { freshStreams } from "./workloads";
+import { knownStores, openStore, storesInTurn, type BenchStore, type StoreName } from "./stores";
+import { sequentialAppends } from "./workloads";
 
 const { values: args } = parseArgs({
   options: {
     stores: { type: "string", default: "sluice,floor,emmett" },
     appends: { type: "string", default: "3000" },
     reps: { type: "string", default: "3" },
+    "before-tree": { type: "string" },
   },
 });
 const appends = Number(args.appends);
 const reps = Number(args.reps);
-const openers: Partial<Record<StoreName, () => Promise<BenchStore>>> = {
-  sluice: () => openSluice("on"),
-  floor: () => openFloor("on"),
-  emmett: () => openEmmett("on"),
-};
 const names = args.stores.split(",") as StoreName[];
-for (const name of names) if (!openers[name]) throw new Error(`--stores: unknown store ${name}`);
+for (const name of names) if (!knownStores.includes(name)) throw new Error(`--stores: unknown store ${name}`);
 
 // Every socket's writes (when one leaves Node for the kernel) and reads (when one reaches Node).
 let lastRead = 0;
@@ -67,40 +64,36 @@ interface Phases {
   readonly writes: number[];
 }
 
-async function measure(store: BenchStore, count: number, phases?: Phases): Promise<void> {
-  const streams = freshStreams(100);
-  const ids = [...streams.keys()];
-  for (let i = 0; i < count; i++) {
-    const streamId = ids[i % ids.length]!;
-    const version = streams.get(streamId)!;
-    writesSince = 0;
-    firstWriteSince = Infinity;
-    const calledAt = performance.now();
-    await store.append(streamId, version, 1);
-    const returnedAt = performance.now();
-    streams.set(streamId, version + 1n);
-    if (!phases || writesSince === 0) continue;
-    phases.before.push((firstWriteSince - calledAt) * 1000);
-    phases.server.push((lastRead - firstWriteSince) * 1000);
-    phases.after.push((returnedAt - lastRead) * 1000);
-    phases.total.push((returnedAt - calledAt) * 1000);
-    phases.writes.push(writesSince);
-  }
+/** The store, each append's phases noted in `phases`: from its call, its sockets' first write and last read. */
+function observed(store: BenchStore, phases: Phases): BenchStore {
+  return {
+    ...store,
+    async append(streamId, expectedVersion, count) {
+      writesSince = 0;
+      firstWriteSince = Infinity;
+      const calledAt = performance.now();
+      await store.append(streamId, expectedVersion, count);
+      const returnedAt = performance.now();
+      if (writesSince === 0) return;
+      phases.before.push((firstWriteSince - calledAt) * 1000);
+      phases.server.push((lastRead - firstWriteSince) * 1000);
+      phases.after.push((returnedAt - lastRead) * 1000);
+      phases.total.push((returnedAt - calledAt) * 1000);
+      phases.writes.push(writesSince);
+    },
+  };
 }
 
-const results = new Map<StoreName, Phases[]>(names.map((name) => [name, []]));
-for (let rep = 0; rep < reps; rep++) {
-  // Each repetition starts with another store.
-  for (const name of [...names.slice(rep % names.length), ...names.slice(0, rep % names.length)]) {
-    const store = await openers[name]!();
+for (let rep = 1; rep <= reps; rep++) {
+  for (const name of storesInTurn(rep, names)) {
+    const store = await openStore(name, "on", args["before-tree"]);
     try {
-      await measure(store, 1000);
+      await sequentialAppends(store, 1000, 1);
       const phases: Phases = { before: [], server: [], after: [], total: [], writes: [] };
-      await measure(store, appends, phases);
-      results.get(name)!.push(phases);
+      await sequentialAppends(observed(store, phases), appends, 1);
       const p50 = (values: number[]) => percentiles(values, [50]).p50!.toFixed(0).padStart(4);
       console.error(
-        `${new Date().toISOString().slice(11, 19)} rep ${rep + 1}/${reps} ${name.padEnd(6)} µs p50: ` +
+        `${new Date().toISOString().slice(11, 19)} rep ${rep}/${reps} ${name.padEnd(6)} µs p50: ` +
           `before send ${p50(phases.before)}  server and kernel ${p50(phases.server)}  ` +
           `after answer ${p50(phases.after)}  total ${p50(phases.total)}  ` +
           `(writes per append ${(phases.writes.reduce((a, b) => a + b, 0) / phases.writes.length).toFixed(2)}, ` +

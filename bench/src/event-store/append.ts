@@ -25,7 +25,7 @@ import { pidCpuMs, processCpuMs } from "../cpuTime";
 import { backendPids, onDatabase, serverSettings } from "./databases";
 import { bulkFill, eventsPerFilledStream } from "./fill";
 import { percentiles } from "../percentiles";
-import { openEmmett, openFloor, openSluice, type BenchStore, type StoreName } from "./stores";
+import { knownStores, openStore, storesInTurn, type BenchStore, type StoreName } from "./stores";
 import { concurrentAppends, filledStreamId, freshStreams, sequentialAppends, type Sample } from "./workloads";
 
 const { values: args } = parseArgs({
@@ -148,24 +148,12 @@ function pooled(samples: readonly Sample[]): Measured & { appendsPerSecondByRep:
     max: round(all.max),
   };
 }
-const openers: Record<StoreName, () => Promise<BenchStore>> = {
-  sluice: () => openSluice(commit),
-  "sluice-before": () => {
-    const tree = args["before-tree"];
-    if (tree === undefined) throw new Error("--stores sluice-before needs --before-tree <copy of an earlier commit>");
-    return openSluice(commit, tree);
-  },
-  emmett: () => openEmmett(commit),
-  floor: () => openFloor(commit),
-};
 const storeNames = args.stores.split(",") as StoreName[];
 for (const name of [...storeNames, ...sizeStores])
-  if (!(name in openers)) throw new Error(`unknown store ${name}: ${Object.keys(openers).join(", ")}`);
+  if (!knownStores.includes(name)) throw new Error(`unknown store ${name}: ${knownStores.join(", ")}`);
 if (!storeNames.includes("sluice") || !storeNames.includes("emmett"))
   throw new Error("--stores must name sluice and emmett");
-/** Each repetition starts with another store: the order rotates. */
-const orderFor = (rep: number, names: readonly StoreName[]) =>
-  names.map((_, i) => names[(i + rep - 1) % names.length]!);
+const open = (name: StoreName) => openStore(name, commit, args["before-tree"]);
 
 const results: Record<string, unknown> = {
   synchronousCommit: commit,
@@ -194,7 +182,7 @@ for (const w of chosen)
 if (phases.has("compare")) {
   const stores = {} as Record<StoreName, BenchStore>;
   try {
-    for (const name of storeNames) stores[name] = await openers[name]();
+    for (const name of storeNames) stores[name] = await open(name);
     log("warm-up (discarded)");
     for (const name of storeNames) {
       if (chosen.includes("single")) await sequentialAppends(stores[name], 500, 1);
@@ -206,7 +194,7 @@ if (phases.has("compare")) {
     ) as unknown as Record<StoreName, Record<Workload, Measurement[]>>;
     for (let rep = 1; rep <= reps; rep++) {
       for (const workload of chosen) {
-        for (const name of orderFor(rep, storeNames)) {
+        for (const name of storesInTurn(rep, storeNames)) {
           noteLoad(`compare ${workload} ${name} rep ${rep}`);
           const sample = await measured(stores[name], () => workloads[workload](stores[name]));
           samples[name][workload].push(sample);
@@ -260,7 +248,7 @@ if (phases.has("size")) {
   const stores = {} as Record<StoreName, BenchStore>;
   const size: Record<string, unknown> = {};
   try {
-    for (const name of sizeStores) stores[name] = await openers[name]();
+    for (const name of sizeStores) stores[name] = await open(name);
     let stored = 0;
     // Each store appends to the same random streams of the filled history, at their exact version.
     const versions = Object.fromEntries(sizeStores.map((name) => [name, new Map<string, bigint>()]));
@@ -289,7 +277,7 @@ if (phases.has("size")) {
       for (let rep = 0; rep <= reps; rep++) {
         // Rep 0 is the warm-up, discarded.
         const slice = rep === 0 ? picks.slice(0, 200) : picks.slice(200 + (rep - 1) * perRep, 200 + rep * perRep);
-        for (const name of orderFor(rep + 1, sizeStores)) {
+        for (const name of storesInTurn(rep + 1, sizeStores)) {
           noteLoad(`size ${target} ${name} rep ${rep}`);
           const latenciesMs: number[] = [];
           for (const streamId of slice) {

@@ -158,3 +158,29 @@ export async function openFloor(commit: SynchronousCommit): Promise<BenchStore> 
     },
   };
 }
+
+/**
+ * The store called `name`, in a fresh database; "sluice-before" needs `beforeTree` (see
+ * `openSluice`).
+ */
+export function openStore(name: StoreName, commit: SynchronousCommit, beforeTree?: string): Promise<BenchStore> {
+  switch (name) {
+    case "sluice":
+      return openSluice(commit);
+    case "sluice-before":
+      if (beforeTree === undefined)
+        throw new Error("--stores sluice-before needs --before-tree <copy of an earlier commit>");
+      return openSluice(commit, beforeTree);
+    case "emmett":
+      return openEmmett(commit);
+    case "floor":
+      return openFloor(commit);
+  }
+}
+
+/** The names a store option may give. */
+export const knownStores: readonly StoreName[] = ["sluice", "sluice-before", "emmett", "floor"];
+
+/** The stores in the order repetition `rep` (from 1) runs them: each repetition starts with another. */
+export const storesInTurn = (rep: number, names: readonly StoreName[]): StoreName[] =>
+  names.map((_, i) => names[(i + rep - 1) % names.length]!);
